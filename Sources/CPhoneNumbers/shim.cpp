@@ -1,0 +1,120 @@
+#include "CPhoneNumbers.h"
+
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include <phonenumbers/logger.h>
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+
+namespace i18n {
+namespace phonenumbers {
+int metadata_size();
+const void *metadata_get();
+}  // namespace phonenumbers
+}  // namespace i18n
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+namespace {
+
+PhoneNumberUtil *util() {
+    cpn_initialize();
+    return PhoneNumberUtil::GetInstance();
+}
+
+uint64_t e164_digits(const PhoneNumberUtil *u, const PhoneNumber &number) {
+    std::string formatted;
+    u->Format(number, PhoneNumberUtil::E164, &formatted);
+    uint64_t value = 0;
+    int digits = 0;
+    for (char c : formatted) {
+        if (c >= '0' && c <= '9') {
+            if (++digits > 19) return 0;
+            value = value * 10 + static_cast<uint64_t>(c - '0');
+        }
+    }
+    return value;
+}
+
+bool number_from_e164(const PhoneNumberUtil *u, uint64_t e164, PhoneNumber *number) {
+    if (e164 == 0) return false;
+    std::string text = "+" + std::to_string(e164);
+    return u->Parse(text, "ZZ", number) == PhoneNumberUtil::NO_PARSING_ERROR;
+}
+
+}  // namespace
+
+extern "C" void cpn_initialize(void) {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        // PhoneNumberUtil takes ownership of the logger.
+        PhoneNumberUtil::GetInstance()->SetLogger(new i18n::phonenumbers::NullLogger());
+    });
+}
+
+extern "C" int32_t cpn_analyze(const char *text, size_t length, const char *default_region, cpn_analysis *out) {
+    std::memset(out, 0, sizeof(*out));
+    std::strcpy(out->region, "ZZ");
+    out->type = 11;
+    if (text == nullptr || std::memchr(text, 0, length) != nullptr) {
+        out->parse_error = 100;
+        return -1;
+    }
+    try {
+        PhoneNumberUtil *u = util();
+        PhoneNumber number;
+        std::string input(text, length);
+        std::string region = default_region ? default_region : "ZZ";
+        PhoneNumberUtil::ErrorType error = u->Parse(input, region, &number);
+        if (error != PhoneNumberUtil::NO_PARSING_ERROR) {
+            out->parse_error = static_cast<int32_t>(error);
+            return 0;
+        }
+        out->country_code = number.country_code();
+        out->e164 = e164_digits(u, number);
+        out->possibility = static_cast<int32_t>(u->IsPossibleNumberWithReason(number));
+        out->valid = u->IsValidNumber(number) ? 1 : 0;
+        out->type = static_cast<int32_t>(u->GetNumberType(number));
+        std::string found;
+        u->GetRegionCodeForNumber(number, &found);
+        if (!found.empty() && found.size() < sizeof(out->region)) {
+            std::strcpy(out->region, found.c_str());
+        }
+        return 0;
+    } catch (...) {
+        out->parse_error = 100;
+        return -1;
+    }
+}
+
+extern "C" int32_t cpn_format(uint64_t e164, int32_t format, char *buffer, size_t capacity) {
+    try {
+        PhoneNumberUtil *u = util();
+        PhoneNumber number;
+        if (!number_from_e164(u, e164, &number) || format < 0 || format > 3) return -1;
+        std::string formatted;
+        u->Format(number, static_cast<PhoneNumberUtil::PhoneNumberFormat>(format), &formatted);
+        if (formatted.size() + 1 > capacity) return -1;
+        std::memcpy(buffer, formatted.c_str(), formatted.size() + 1);
+        return static_cast<int32_t>(formatted.size());
+    } catch (...) {
+        return -1;
+    }
+}
+
+extern "C" int32_t cpn_country_code_for_region(const char *region) {
+    try {
+        if (region == nullptr) return 0;
+        return util()->GetCountryCodeForRegion(region);
+    } catch (...) {
+        return 0;
+    }
+}
+
+extern "C" const void *cpn_metadata(size_t *size) {
+    *size = static_cast<size_t>(i18n::phonenumbers::metadata_size());
+    return i18n::phonenumbers::metadata_get();
+}

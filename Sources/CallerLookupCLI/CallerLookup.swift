@@ -1,0 +1,216 @@
+import ArgumentParser
+import ContactStore
+import Contacts
+import Foundation
+import PhoneNumbers
+
+@main
+struct CallerLookup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "caller-lookup",
+        abstract: "Who is calling? Contacts by CSV or REST, answered from an in-memory index.",
+        subcommands: [
+            OrgCommand.self, UserCommand.self, ImportCommand.self, LookupCommand.self, ValidateCommand.self,
+            GenerateCommand.self,
+        ]
+    )
+}
+
+/// `--data DIR`, shared by every subcommand that opens the store.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "Directory of the SQLite store.")
+    var data: String = "./data"
+
+    func openStore() throws -> ContactStore {
+        do {
+            return try ContactStore(directory: data)
+        } catch {
+            throw Failure("Cannot open the store in '\(data)': \(error)")
+        }
+    }
+
+    func organization(named name: String, in store: ContactStore) throws -> Organization {
+        guard let organization = try store.organization(named: name) else {
+            throw Failure("No organization named '\(name)'. Create it with: caller-lookup org create '\(name)'")
+        }
+        return organization
+    }
+}
+
+/// A handled error: its message goes to stderr and the exit status is 1, without a stack trace.
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ message: String) { description = message }
+}
+
+/// Runs `body`, turning any error into a message on stderr and exit status 1.
+func handlingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode.failure
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+struct OrgCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "org", abstract: "Manage organizations.", subcommands: [Create.self, List.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an organization.")
+
+        @Argument var name: String
+        @Option(help: "Region for incoming numbers written without '+' (two letters).")
+        var defaultRegion: String = "CZ"
+        @Option(help: "How many trailing national digits the suffix match compares (4–15).")
+        var suffixDigits: Int = 9
+        @OptionGroup var options: DataOptions
+
+        func run() throws {
+            try handlingErrors {
+                let store = try options.openStore()
+                let organization = try store.createOrganization(
+                    name: name, defaultRegion: defaultRegion, suffixDigits: suffixDigits)
+                print("created organization '\(organization.name)' (default region \(organization.defaultRegion))")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List organizations.")
+
+        @OptionGroup var options: DataOptions
+
+        func run() throws {
+            try handlingErrors {
+                for organization in try options.openStore().organizations() {
+                    print("\(organization.name)\tregion=\(organization.defaultRegion)\tversion=\(organization.version)")
+                }
+            }
+        }
+    }
+}
+
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a user; the password is read from one line of standard input.")
+
+        @Argument var login: String
+        @Option(help: "The organization the user belongs to.") var org: String
+        @OptionGroup var options: DataOptions
+
+        func run() throws {
+            try handlingErrors {
+                let store = try options.openStore()
+                let organization = try options.organization(named: org, in: store)
+                let password = Terminal.readSecretLine(prompt: "Password for \(login): ")
+                guard let password, !password.isEmpty else {
+                    throw Failure("No password on standard input; give it as one line, e.g. printf '%s\\n' \"$PASSWORD\" | caller-lookup user add \(login) --org '\(org)'")
+                }
+                try store.addUser(login: login, password: password, organizationID: organization.id)
+                print("created user '\(login)' in '\(organization.name)'")
+            }
+        }
+    }
+}
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Replace an organization's contacts with a CSV file; prints the import report as JSON.")
+
+    @Argument(help: "The CSV file (SPEC §4).") var file: String
+    @Option(help: "The organization to import into.") var org: String
+    @OptionGroup var options: DataOptions
+
+    func run() throws {
+        try handlingErrors {
+            let store = try options.openStore()
+            let organization = try options.organization(named: org, in: store)
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw Failure("Cannot read '\(file)'.")
+            }
+            let progress = Terminal.isTerminal(FileHandle.standardError.fileDescriptor)
+            if progress { Terminal.status("reading and validating \(data.count) bytes…") }
+            let parsed: ParsedImport
+            do {
+                parsed = try ParsedImport.parse(Array(data), validator: PhoneNumberValidator())
+            } catch let error as ImportRejection {
+                print(error.json)
+                throw Failure("The file was rejected: \(error.message)")
+            }
+            if progress { Terminal.status("writing \(parsed.rows.count) contacts…") }
+            let report = try store.importContacts(parsed, organizationID: organization.id)
+            if progress { Terminal.status("") }
+            print(report.json)
+        }
+    }
+}
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Check a phone number with libphonenumber (offline).")
+
+    @Argument var number: String
+    @Option(help: "Region for a number written without '+' (two letters).") var region: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let validator = PhoneNumberValidator()
+        let verdict = validator.validate(number, defaultRegion: region)
+        if json {
+            print(PhoneNumberReport(verdict: verdict, validator: validator).json)
+            return
+        }
+        switch verdict {
+        case .valid(let valid):
+            print("valid")
+            print("e164:          \(valid.number.e164)")
+            print("international: \(validator.format(valid.number, as: .international) ?? "")")
+            print("national:      \(validator.format(valid.number, as: .national) ?? "")")
+            print("region:        \(valid.region)")
+            print("type:          \(valid.type.name)")
+        case .invalid(let reason, _):
+            print("invalid: \(reason.rawValue)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate", abstract: "Write a realistic CSV of synthetic contacts to standard output.")
+
+    @Option(help: "How many contacts.") var rows: Int
+    @Option(help: "Random seed: the same seed gives the same file.") var seed: UInt64 = 1
+
+    func validate() throws {
+        guard rows >= 0 else { throw ValidationError("--rows must be 0 or more.") }
+    }
+
+    func run() throws {
+        var generator = ContactGenerator(seed: seed)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 20)
+        generator.csv(rows: rows) { line in
+            buffer.append(contentsOf: line.utf8)
+            if buffer.count >= 1 << 20 {
+                FileHandle.standardOutput.write(Data(buffer))
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        FileHandle.standardOutput.write(Data(buffer))
+    }
+}

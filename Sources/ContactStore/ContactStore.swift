@@ -1,0 +1,432 @@
+import Contacts
+import Foundation
+import PhoneNumbers
+
+/// The store of record: organizations, users, contacts and each organization's change log, in one
+/// SQLite file (WAL mode).
+///
+/// Every write is one transaction that changes contacts, appends the changes to the change log and
+/// bumps the organization's version together, so a follower reading the log after version V sees
+/// exactly the writes that committed after V. One connection, serialized by a mutex: SQLite allows
+/// one writer at a time anyway, and the lookup path never reads from here.
+public final class ContactStore: @unchecked Sendable {
+    // @unchecked: `database` is only touched under `lock`.
+    private let database: SQLiteDatabase
+    private let lock = NSLock()
+    /// Where the database file is.
+    public let path: String
+
+    /// Opens (creating if needed) `directory/caller-lookup.sqlite` and runs pending migrations.
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = (directory as NSString).appendingPathComponent("caller-lookup.sqlite")
+        let database = try SQLiteDatabase(path: path)
+        try database.execute("PRAGMA journal_mode = WAL")
+        try database.execute("PRAGMA synchronous = NORMAL")
+        try database.execute("PRAGMA foreign_keys = ON")
+        try Schema.migrate(database)
+        self.path = path
+        self.database = database
+    }
+
+    private func withDatabase<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(database)
+    }
+
+    // MARK: Organizations and users
+
+    @discardableResult
+    public func createOrganization(name: String, defaultRegion: String = "CZ", suffixDigits: Int = 9) throws -> Organization {
+        let name = name.trimmingWhitespace()
+        let region = defaultRegion.uppercased()
+        guard !name.isEmpty, name.unicodeScalars.count <= 255 else {
+            throw ContactStoreError(.invalidInput, "An organization name must have 1 to 255 characters.")
+        }
+        guard region.count == 2, PhoneNumberValidator().countryCode(forRegion: region) != nil else {
+            throw ContactStoreError(.unknownRegion, "'\(defaultRegion)' is not a region libphonenumber knows; use two letters such as CZ, SK, DE, US.")
+        }
+        guard (4...15).contains(suffixDigits) else {
+            throw ContactStoreError(.invalidInput, "The suffix length must be between 4 and 15 digits.")
+        }
+        return try withDatabase { database in
+            if try organization(named: name, in: database) != nil {
+                throw ContactStoreError(.organizationExists, "An organization named '\(name)' already exists.")
+            }
+            try database.statement("INSERT INTO organizations (name, default_region, suffix_digits) VALUES (?, ?, ?)")
+                .binding([.text(name), .text(region), .integer(Int64(suffixDigits))]).run()
+            return Organization(id: database.lastInsertRowID, name: name, defaultRegion: region,
+                                suffixDigits: suffixDigits, version: 0)
+        }
+    }
+
+    public func organization(named name: String) throws -> Organization? {
+        try withDatabase { try organization(named: name, in: $0) }
+    }
+
+    public func organization(id: Int64) throws -> Organization? {
+        try withDatabase { database in
+            let statement = try database.statement(
+                "SELECT id, name, default_region, suffix_digits, version FROM organizations WHERE id = ?")
+            statement.bind(1, id)
+            return try statement.step() ? Self.organization(from: statement) : nil
+        }
+    }
+
+    public func organizations() throws -> [Organization] {
+        try withDatabase { database in
+            let statement = try database.statement(
+                "SELECT id, name, default_region, suffix_digits, version FROM organizations ORDER BY name")
+            var result: [Organization] = []
+            while try statement.step() { result.append(Self.organization(from: statement)) }
+            return result
+        }
+    }
+
+    private func organization(named name: String, in database: SQLiteDatabase) throws -> Organization? {
+        let statement = try database.statement(
+            "SELECT id, name, default_region, suffix_digits, version FROM organizations WHERE name = ?")
+        statement.bind(1, name)
+        return try statement.step() ? Self.organization(from: statement) : nil
+    }
+
+    private static func organization(from statement: SQLiteStatement) -> Organization {
+        Organization(id: statement.int64(0), name: statement.string(1), defaultRegion: statement.string(2),
+                     suffixDigits: Int(statement.int64(3)), version: statement.int64(4))
+    }
+
+    /// Adds a user; the password is kept only as a yescrypt hash.
+    public func addUser(login: String, password: String, organizationID: Int64) throws {
+        let login = login.trimmingWhitespace()
+        guard !login.isEmpty, login.unicodeScalars.count <= 255, !login.contains(":") else {
+            throw ContactStoreError(.invalidInput, "A login must have 1 to 255 characters and no ':' (HTTP Basic authentication splits on it).")
+        }
+        guard !password.isEmpty else {
+            throw ContactStoreError(.invalidInput, "The password is empty.")
+        }
+        guard let hash = PasswordHash.make(password) else {
+            throw ContactStoreError(.database, "The system could not hash the password (no random source?).")
+        }
+        try withDatabase { database in
+            do {
+                try database.statement("INSERT INTO users (login, password_hash, organization_id) VALUES (?, ?, ?)")
+                    .binding([.text(login), .text(hash), .integer(organizationID)]).run()
+            } catch let error as SQLiteError where error.isUniqueViolation {
+                throw ContactStoreError(.loginTaken, "The login '\(login)' is taken.")
+            }
+        }
+    }
+
+    /// The organization of the user whose login and password these are, or `nil`.
+    public func authenticate(login: String, password: String) throws -> Organization? {
+        let stored: (hash: String, organizationID: Int64)? = try withDatabase { database in
+            let statement = try database.statement("SELECT password_hash, organization_id FROM users WHERE login = ?")
+            statement.bind(1, login)
+            return try statement.step() ? (statement.string(0), statement.int64(1)) : nil
+        }
+        // Hash even for an unknown login, so its answer takes as long as a wrong password's.
+        let hash = stored?.hash ?? Self.decoyHash
+        guard PasswordHash.verify(password, against: hash), let stored else { return nil }
+        return try organization(id: stored.organizationID)
+    }
+
+    private static let decoyHash = PasswordHash.make("decoy") ?? "*"
+
+    // MARK: Reading contacts
+
+    private static let selectContact = "SELECT id, version, " + Schema.contactColumns.joined(separator: ", ") + " FROM contacts"
+
+    private static func storedContact(from statement: SQLiteStatement, offset: Int32 = 0) throws -> StoredContact {
+        var values: [String] = []
+        values.reserveCapacity(ContactField.allCases.count)
+        for column in 0..<Int32(ContactField.allCases.count) {
+            values.append(statement.string(offset + 2 + column))
+        }
+        guard let contact = Contact(trustedValues: values) else {
+            throw ContactStoreError(.database, "Contact \(statement.int64(offset)) in the store is malformed.")
+        }
+        return StoredContact(id: statement.int64(offset), version: statement.int64(offset + 1), contact: contact)
+    }
+
+    public func contact(id: Int64, organizationID: Int64) throws -> StoredContact? {
+        try withDatabase { try contact(id: id, organizationID: organizationID, in: $0) }
+    }
+
+    private func contact(id: Int64, organizationID: Int64, in database: SQLiteDatabase) throws -> StoredContact? {
+        let statement = try database.statement(Self.selectContact + " WHERE id = ? AND organization_id = ?")
+        statement.binding([.integer(id), .integer(organizationID)])
+        return try statement.step() ? Self.storedContact(from: statement) : nil
+    }
+
+    /// All contacts of an organization in id order, and the version they reflect (one read
+    /// transaction, so the two agree).
+    public func allContacts(organizationID: Int64) throws -> (contacts: [StoredContact], version: Int64) {
+        try withDatabase { database in
+            try database.execute("BEGIN")
+            defer { try? database.execute("COMMIT") }
+            let statement = try database.statement(Self.selectContact + " WHERE organization_id = ? ORDER BY id")
+            statement.bind(1, organizationID)
+            var result: [StoredContact] = []
+            while try statement.step() { result.append(try Self.storedContact(from: statement)) }
+            return (result, try version(of: organizationID, in: database))
+        }
+    }
+
+    /// Contacts whose `phone1` or `phone2` is `number`, in id order: the SQL way to look a number up
+    /// (what the index is measured against).
+    public func contacts(withNumber number: PhoneNumber, organizationID: Int64) throws -> [StoredContact] {
+        try withDatabase { database in
+            let statement = try database.statement(
+                Self.selectContact + " WHERE organization_id = ?1 AND (phone1 = ?2 OR phone2 = ?2) ORDER BY id")
+            statement.binding([.integer(organizationID), .text(number.e164)])
+            var result: [StoredContact] = []
+            while try statement.step() { result.append(try Self.storedContact(from: statement)) }
+            return result
+        }
+    }
+
+    /// The ids of contacts whose `phone1` or `phone2` is `number`: the lightest indexed SQL lookup.
+    public func contactIDs(withNumber number: PhoneNumber, organizationID: Int64) throws -> [Int64] {
+        try withDatabase { database in
+            let statement = try database.statement(
+                "SELECT id FROM contacts WHERE organization_id = ?1 AND phone1 = ?2 UNION SELECT id FROM contacts WHERE organization_id = ?1 AND phone2 = ?2")
+            statement.binding([.integer(organizationID), .text(number.e164)])
+            var result: [Int64] = []
+            while try statement.step() { result.append(statement.int64(0)) }
+            return result
+        }
+    }
+
+    private func version(of organizationID: Int64, in database: SQLiteDatabase) throws -> Int64 {
+        let statement = try database.statement("SELECT version FROM organizations WHERE id = ?")
+        statement.bind(1, organizationID)
+        guard try statement.step() else {
+            throw ContactStoreError(.unknownOrganization, "Organization \(organizationID) does not exist.")
+        }
+        return statement.int64(0)
+    }
+
+    // MARK: The change log
+
+    /// The changes after `version`, whole transactions only (a batch may exceed `limit` to finish
+    /// the last transaction it includes).
+    ///
+    /// Each change carries the contact's current state: an entry superseded by a later change of
+    /// the same contact is left out, because the later entry carries it.
+    public func changes(organizationID: Int64, after since: Int64, limit: Int = 10_000) throws -> ChangeBatch {
+        try withDatabase { database in
+            try database.execute("BEGIN")
+            defer { try? database.execute("COMMIT") }
+            let current = try version(of: organizationID, in: database)
+            guard since >= 0, since <= current else {
+                return ChangeBatch(changes: [], version: current, resync: true)
+            }
+            let boundary = try database.statement(
+                "SELECT version FROM changes WHERE organization_id = ? AND version > ? ORDER BY version LIMIT 1 OFFSET ?")
+            boundary.binding([.integer(organizationID), .integer(since), .integer(Int64(max(limit, 1) - 1))])
+            let upTo = try boundary.step() ? boundary.int64(0) : current
+            let statement = try database.statement(
+                """
+                SELECT changes.version, changes.contact_id, changes.op, contacts.id, contacts.version, \
+                \(Schema.contactColumns.map { "contacts.\($0)" }.joined(separator: ", ")) \
+                FROM changes LEFT JOIN contacts ON contacts.id = changes.contact_id \
+                WHERE changes.organization_id = ? AND changes.version > ? AND changes.version <= ? \
+                ORDER BY changes.version, changes.contact_id
+                """)
+            statement.binding([.integer(organizationID), .integer(since), .integer(upTo)])
+            var changes: [ContactChange] = []
+            while try statement.step() {
+                let version = statement.int64(0)
+                if statement.string(2) == "delete" {
+                    changes.append(.delete(id: statement.int64(1), version: version))
+                } else if !statement.isNull(3), statement.int64(4) == version {
+                    changes.append(.upsert(try Self.storedContact(from: statement, offset: 3)))
+                }
+                // Otherwise a later entry of the same contact carries its state.
+            }
+            return ChangeBatch(changes: changes, version: upTo, resync: false)
+        }
+    }
+
+    // MARK: Writing contacts
+
+    /// A write in progress: one transaction, one new version.
+    private struct Write {
+        let database: SQLiteDatabase
+        let organizationID: Int64
+        let version: Int64
+        var changed = false
+
+        mutating func insert(_ contact: Contact) throws -> StoredContact {
+            let statement = try database.statement(
+                "INSERT INTO contacts (organization_id, version, \(Schema.contactColumns.joined(separator: ", "))) VALUES (?, ?, "
+                    + Array(repeating: "?", count: ContactField.allCases.count).joined(separator: ", ") + ")")
+            statement.binding([.integer(organizationID), .integer(version)] + contact.values.map { .text($0) })
+            try run(statement, externalId: contact[.externalId])
+            let id = database.lastInsertRowID
+            try log(id, "upsert")
+            return StoredContact(id: id, version: version, contact: contact)
+        }
+
+        mutating func update(_ id: Int64, to contact: Contact) throws -> StoredContact {
+            let statement = try database.statement(
+                "UPDATE contacts SET version = ?, " + Schema.contactColumns.map { "\($0) = ?" }.joined(separator: ", ")
+                    + " WHERE id = ? AND organization_id = ?")
+            statement.binding([.integer(version)] + contact.values.map { .text($0) } + [.integer(id), .integer(organizationID)])
+            try run(statement, externalId: contact[.externalId])
+            try log(id, "upsert")
+            return StoredContact(id: id, version: version, contact: contact)
+        }
+
+        mutating func delete(_ id: Int64) throws {
+            try database.statement("DELETE FROM contacts WHERE id = ? AND organization_id = ?")
+                .binding([.integer(id), .integer(organizationID)]).run()
+            try log(id, "delete")
+        }
+
+        private func run(_ statement: SQLiteStatement, externalId: String) throws {
+            do {
+                try statement.run()
+            } catch let error as SQLiteError where error.isUniqueViolation {
+                throw ContactStoreError(.duplicateExternalId, "externalId '\(externalId)' already belongs to another contact.")
+            }
+        }
+
+        private mutating func log(_ id: Int64, _ op: String) throws {
+            try database.statement("INSERT OR REPLACE INTO changes (organization_id, version, contact_id, op) VALUES (?, ?, ?, ?)")
+                .binding([.integer(organizationID), .integer(version), .integer(id), .text(op)]).run()
+            changed = true
+        }
+    }
+
+    /// Runs `body` as one write transaction with the next version; the version is bumped only if
+    /// `body` changed something.
+    private func write<T>(organizationID: Int64, _ body: (inout Write) throws -> T) throws -> (T, version: Int64) {
+        try withDatabase { database in
+            try database.transaction {
+                let current = try version(of: organizationID, in: database)
+                var write = Write(database: database, organizationID: organizationID, version: current + 1)
+                let result = try body(&write)
+                guard write.changed else { return (result, current) }
+                try database.statement("UPDATE organizations SET version = ? WHERE id = ?")
+                    .binding([.integer(write.version), .integer(organizationID)]).run()
+                return (result, write.version)
+            }
+        }
+    }
+
+    /// Replaces the organization's contacts with `contacts` (SPEC §4) in one transaction.
+    ///
+    /// Each new contact is matched to an existing one by `externalId` when it has one, else by
+    /// identical values; matched contacts keep their id, and only real changes are written to the
+    /// table and the change log. An empty list is refused: it would wipe the organization.
+    public func replaceAll(organizationID: Int64, with contacts: [Contact]) throws -> ReplaceOutcome {
+        guard !contacts.isEmpty else {
+            throw ContactStoreError(.invalidInput, "An import with no contacts is refused; the previous contacts stay.")
+        }
+        let (outcome, version) = try write(organizationID: organizationID) { write in
+            var outcome = ReplaceOutcome()
+            let statement = try write.database.statement(Self.selectContact + " WHERE organization_id = ? ORDER BY id")
+            statement.bind(1, organizationID)
+            var byExternalId: [String: StoredContact] = [:]
+            var byValues: [[String]: [Int64]] = [:]
+            var unmatched: Set<Int64> = []
+            while try statement.step() {
+                let stored = try Self.storedContact(from: statement)
+                unmatched.insert(stored.id)
+                let externalId = stored.contact[.externalId]
+                if externalId.isEmpty {
+                    byValues[stored.contact.values, default: []].append(stored.id)
+                } else {
+                    byExternalId[externalId] = stored
+                }
+            }
+            // Reversed so that popLast hands out the oldest id first.
+            for key in byValues.keys { byValues[key]!.reverse() }
+
+            var updates: [(Int64, Contact)] = []
+            var inserts: [Contact] = []
+            for contact in contacts {
+                let externalId = contact[.externalId]
+                if !externalId.isEmpty, let existing = byExternalId.removeValue(forKey: externalId) {
+                    unmatched.remove(existing.id)
+                    if existing.contact == contact { outcome.unchanged += 1 } else { updates.append((existing.id, contact)) }
+                } else if externalId.isEmpty, let id = byValues[contact.values]?.popLast() {
+                    unmatched.remove(id)
+                    outcome.unchanged += 1
+                } else {
+                    inserts.append(contact)
+                }
+            }
+            // Deletes first, so a freed externalId can be taken by an insert in the same import.
+            for id in unmatched.sorted() { try write.delete(id) }
+            for (id, contact) in updates { _ = try write.update(id, to: contact) }
+            for contact in inserts { _ = try write.insert(contact) }
+            outcome.deleted = unmatched.count
+            outcome.updated = updates.count
+            outcome.created = inserts.count
+            return outcome
+        }
+        var result = outcome
+        result.version = version
+        return result
+    }
+
+    /// Imports a parsed CSV file (replace-all) and returns the contract's report.
+    public func importContacts(_ parsed: ParsedImport, organizationID: Int64) throws -> ImportReport {
+        let outcome = try replaceAll(organizationID: organizationID, with: parsed.rows.map(\.contact))
+        return ImportReport(imported: parsed.rows.count, created: outcome.created, updated: outcome.updated,
+                            deleted: outcome.deleted, unchanged: outcome.unchanged,
+                            rejectedRows: parsed.rejectedRows, version: outcome.version)
+    }
+
+    /// Creates a contact. Throws `duplicateExternalId` when its `externalId` is taken.
+    public func create(_ contact: Contact, organizationID: Int64) throws -> StoredContact {
+        try write(organizationID: organizationID) { try $0.insert(contact) }.0
+    }
+
+    /// Replaces a contact's values (PUT). Unchanged values write nothing.
+    public func replace(id: Int64, with contact: Contact, organizationID: Int64) throws -> StoredContact {
+        try update(id: id, organizationID: organizationID) { _ in contact }
+    }
+
+    /// Changes a contact by `edit`, which gets the current values (PATCH). `edit` may throw to refuse.
+    public func update(id: Int64, organizationID: Int64, _ edit: (Contact) throws -> Contact) throws -> StoredContact {
+        try write(organizationID: organizationID) { write in
+            guard let existing = try contact(id: id, organizationID: organizationID, in: write.database) else {
+                throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
+            }
+            let contact = try edit(existing.contact)
+            return contact == existing.contact ? existing : try write.update(id, to: contact)
+        }.0
+    }
+
+    /// Deletes a contact.
+    public func delete(id: Int64, organizationID: Int64) throws {
+        _ = try write(organizationID: organizationID) { write in
+            guard try contact(id: id, organizationID: organizationID, in: write.database) != nil else {
+                throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
+            }
+            try write.delete(id)
+        }
+    }
+
+    /// Creates or replaces the contact with this `externalId` (the contact's own `externalId` is set
+    /// to it). Returns the stored contact and whether it was created.
+    public func upsert(externalId: String, contact: Contact, organizationID: Int64) throws -> (StoredContact, created: Bool) {
+        guard contact[.externalId] == externalId, !externalId.isEmpty else {
+            throw ContactStoreError(.invalidInput, "The contact's externalId must be '\(externalId)'.")
+        }
+        return try write(organizationID: organizationID) { write in
+            let statement = try write.database.statement(Self.selectContact + " WHERE organization_id = ? AND \"externalId\" = ?")
+            statement.binding([.integer(organizationID), .text(externalId)])
+            if try statement.step() {
+                let existing = try Self.storedContact(from: statement)
+                statement.reset()
+                return (existing.contact == contact ? existing : try write.update(existing.id, to: contact), false)
+            }
+            return (try write.insert(contact), true)
+        }.0
+    }
+}

@@ -1,0 +1,61 @@
+import Contacts
+
+/// The store's schema as numbered migrations; `PRAGMA user_version` records how many ran.
+///
+/// The schema enforces the data: foreign keys, one login per user, one `externalId` per
+/// organization, a change log keyed by (organization, version, contact).
+enum Schema {
+    static let contactColumns = ContactField.allCases.map { "\"\($0.rawValue)\"" }
+
+    static let migrations: [String] = [
+        """
+        CREATE TABLE organizations (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 255),
+            default_region TEXT NOT NULL CHECK (length(default_region) = 2),
+            suffix_digits INTEGER NOT NULL DEFAULT 9 CHECK (suffix_digits BETWEEN 4 AND 15),
+            version INTEGER NOT NULL DEFAULT 0 CHECK (version >= 0)
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            login TEXT NOT NULL UNIQUE CHECK (length(login) BETWEEN 1 AND 255),
+            password_hash TEXT NOT NULL,
+            organization_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE
+        );
+        CREATE INDEX users_organization ON users(organization_id);
+        CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            organization_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+        \(contactColumns.map { "    \($0) TEXT NOT NULL DEFAULT ''" }.joined(separator: ",\n")),
+            CHECK ("phone1" LIKE '+%'),
+            CHECK ("firstName" <> '' OR "lastName" <> '' OR "organization" <> '')
+        );
+        CREATE INDEX contacts_organization ON contacts(organization_id, id);
+        CREATE UNIQUE INDEX contacts_external_id ON contacts(organization_id, "externalId") WHERE "externalId" <> '';
+        CREATE INDEX contacts_phone1 ON contacts(organization_id, "phone1");
+        CREATE INDEX contacts_phone2 ON contacts(organization_id, "phone2") WHERE "phone2" <> '';
+        CREATE TABLE changes (
+            organization_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            contact_id INTEGER NOT NULL,
+            op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+            PRIMARY KEY (organization_id, version, contact_id)
+        ) WITHOUT ROWID;
+        """
+    ]
+
+    static func migrate(_ database: SQLiteDatabase) throws {
+        let statement = try database.statement("PRAGMA user_version")
+        _ = try statement.step()
+        let applied = Int(statement.int64(0))
+        statement.reset()
+        guard applied < migrations.count else { return }
+        try database.transaction {
+            for (number, sql) in migrations.enumerated().dropFirst(applied) {
+                try database.execute(sql)
+                try database.execute("PRAGMA user_version = \(number + 1)")
+            }
+        }
+    }
+}

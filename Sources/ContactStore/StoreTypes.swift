@@ -1,0 +1,81 @@
+import Contacts
+
+/// An organization: the unit that owns contacts and users.
+public struct Organization: Hashable, Sendable {
+    public let id: Int64
+    public let name: String
+    /// Two letters (`CZ`): how incoming numbers without `+` are read.
+    public let defaultRegion: String
+    /// How many trailing national digits the suffix fallback compares (SPEC §5, default 9).
+    public let suffixDigits: Int
+    /// The version of the organization's change log: bumped by every write that changes something.
+    public let version: Int64
+}
+
+/// A contact as stored: its id, the change-log version that last changed it, and its values.
+public struct StoredContact: Hashable, Sendable {
+    public let id: Int64
+    public let version: Int64
+    public let contact: Contact
+
+    public init(id: Int64, version: Int64, contact: Contact) {
+        self.id = id
+        self.version = version
+        self.contact = contact
+    }
+}
+
+/// One entry of the change feed.
+public enum ContactChange: Hashable, Sendable {
+    case upsert(StoredContact)
+    case delete(id: Int64, version: Int64)
+
+    public var version: Int64 {
+        switch self {
+        case .upsert(let stored): stored.version
+        case .delete(_, let version): version
+        }
+    }
+}
+
+/// Changes after a version, whole transactions only.
+public struct ChangeBatch: Hashable, Sendable {
+    public let changes: [ContactChange]
+    /// The version a reader is at after applying `changes`.
+    public let version: Int64
+    /// `true` when the requested version cannot be served from the log: reload everything.
+    public let resync: Bool
+}
+
+/// What a replace-all import changed.
+public struct ReplaceOutcome: Hashable, Sendable {
+    public var created = 0
+    public var updated = 0
+    public var deleted = 0
+    public var unchanged = 0
+    public var version: Int64 = 0
+}
+
+/// A store operation that could not be done, with a message that says what to do.
+public struct ContactStoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: Hashable, Sendable {
+        case notFound
+        case duplicateExternalId
+        case organizationExists
+        case unknownOrganization
+        case loginTaken
+        case unknownRegion
+        case invalidInput
+        case database
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,133 @@
+import PhoneNumbers
+
+/// A row of an import file that passed every rule.
+public struct ImportedRow: Hashable, Sendable {
+    public let line: Int
+    public let contact: Contact
+}
+
+/// A row of an import file that was skipped, and why.
+public struct RejectedRow: Hashable, Sendable {
+    public let line: Int
+    public let violations: [ContactRuleViolation]
+
+    /// The contract's line: `Error on line number 3 occured. Column phone1: '+42022233' is not a valid phone number.`
+    public var reportLine: String {
+        "Error on line number \(line) occured. \(ContactRuleViolations(violations).message)"
+    }
+}
+
+/// Why a whole file was refused; nothing is changed when this is thrown.
+public struct ImportRejection: Error, Hashable, Sendable {
+    /// What is wrong and how to fix it.
+    public let message: String
+    /// Row errors, when the file was refused for having no valid row.
+    public let rejectedRows: [RejectedRow]
+
+    public init(_ message: String, rejectedRows: [RejectedRow] = []) {
+        self.message = message
+        self.rejectedRows = rejectedRows
+    }
+}
+
+/// A CSV file read and checked against SPEC §3 and §4, ready to replace an organization's contacts.
+public struct ParsedImport: Sendable {
+    public let columns: [ContactField]
+    public let rows: [ImportedRow]
+    public let rejectedRows: [RejectedRow]
+
+    /// Reads and checks a whole import file. Throws when the file is refused whole: unreadable text,
+    /// no header, an unknown or repeated column, no `phone1` or naming column, or no valid row.
+    public static func parse(_ bytes: [UInt8], validator: PhoneNumberValidator) throws(ImportRejection) -> ParsedImport {
+        var reader = CSVReader(bytes)
+        do {
+            guard let header = try reader.next() else {
+                throw ImportRejection("The file is empty. It needs a header row (e.g. lastName;phone1) and at least one contact.")
+            }
+            let columns = try columns(of: header)
+            var rows: [ImportedRow] = []
+            var rejected: [RejectedRow] = []
+            var externalIdLines: [String: Int] = [:]
+            while let record = try reader.next() {
+                if let problem = record.problem {
+                    rejected.append(RejectedRow(line: record.line, violations: [
+                        ContactRuleViolation(field: nil, value: "", rule: .malformedQuotes(problem))
+                    ]))
+                    continue
+                }
+                guard record.values.count == columns.count else {
+                    rejected.append(RejectedRow(line: record.line, violations: [
+                        ContactRuleViolation(field: nil, value: "",
+                                             rule: .wrongValueCount(expected: columns.count, found: record.values.count))
+                    ]))
+                    continue
+                }
+                var draft: [ContactField: String] = [:]
+                for (field, value) in zip(columns, record.values) { draft[field] = value }
+                switch Contact.validate(draft, validator: validator) {
+                case .failure(let violations):
+                    rejected.append(RejectedRow(line: record.line, violations: violations.violations))
+                case .success(let contact):
+                    let externalId = contact[.externalId]
+                    if !externalId.isEmpty {
+                        if let firstLine = externalIdLines[externalId] {
+                            rejected.append(RejectedRow(line: record.line, violations: [
+                                ContactRuleViolation(field: .externalId, value: externalId,
+                                                     rule: .duplicateExternalId(firstLine: firstLine))
+                            ]))
+                            continue
+                        }
+                        externalIdLines[externalId] = record.line
+                    }
+                    rows.append(ImportedRow(line: record.line, contact: contact))
+                }
+            }
+            guard !rows.isEmpty else {
+                let detail = rejected.isEmpty
+                    ? "The file has a header but no contact rows."
+                    : "No row of the file is valid (\(rejected.count) rejected), so nothing was imported and the previous contacts stay. Fix the rows below and upload again:\n"
+                        + rejected.map(\.reportLine).joined(separator: "\n")
+                throw ImportRejection(detail, rejectedRows: rejected)
+            }
+            return ParsedImport(columns: columns, rows: rows, rejectedRows: rejected)
+        } catch let error as CSVFileError {
+            throw ImportRejection(error.message)
+        } catch let error as ImportRejection {
+            throw error
+        } catch {
+            throw ImportRejection("The file could not be read: \(error)")
+        }
+    }
+
+    private static func columns(of header: CSVRecord) throws(ImportRejection) -> [ContactField] {
+        var columns: [ContactField] = []
+        var seen: [ContactField: Int] = [:]
+        let allowed = ContactField.allCases.map(\.rawValue).joined(separator: ", ")
+        if let problem = header.problem {
+            throw ImportRejection("The header row (line \(header.line)) is broken: \(problem)")
+        }
+        for (offset, raw) in header.values.enumerated() {
+            let name = raw.trimmingWhitespace()
+            guard let field = ContactField(caseInsensitiveName: name) else {
+                let shown = name.isEmpty ? "an empty column name" : "unknown column '\(name)'"
+                throw ImportRejection(
+                    "The header row (line \(header.line)) has \(shown) at position \(offset + 1). "
+                        + "The first line must name the columns, separated by ';'; allowed names: \(allowed).")
+            }
+            if let first = seen[field] {
+                throw ImportRejection(
+                    "The header row (line \(header.line)) repeats column '\(field.rawValue)' at positions \(first + 1) and \(offset + 1). Each column may appear once.")
+            }
+            seen[field] = offset
+            columns.append(field)
+        }
+        guard seen[.phone1] != nil else {
+            throw ImportRejection("The header row (line \(header.line)) has no phone1 column; phone1 is required for every contact.")
+        }
+        guard ContactField.namingFields.contains(where: { seen[$0] != nil }) else {
+            throw ImportRejection(
+                "The header row (line \(header.line)) needs at least one of the columns firstName, lastName, organization.")
+        }
+        return columns
+    }
+}

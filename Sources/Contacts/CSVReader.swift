@@ -1,0 +1,147 @@
+/// One record of a CSV file: the values of one row and the physical line it starts on.
+public struct CSVRecord: Hashable, Sendable {
+    /// The 1-based line of the file on which the record starts (the header is usually line 1).
+    public let line: Int
+    public let values: [String]
+    /// Set when the record's quoting is broken; `values` then holds what could be read.
+    public let problem: String?
+}
+
+/// A file the CSV reader cannot read at all.
+public struct CSVFileError: Error, Hashable, Sendable {
+    public let line: Int
+    public let message: String
+}
+
+/// Reads the CSV dialect of SPEC §4 from bytes: values separated by `;`, optionally enclosed in `"`
+/// (`""` is a quote inside a quoted value, which may also hold `;` and line breaks), LF or CRLF line
+/// ends, a leading UTF-8 BOM ignored, completely empty lines skipped.
+///
+/// Line numbers are physical lines: a record whose quoted value spans three lines moves the next
+/// record's line number by three. Text must be UTF-8; the first invalid byte sequence stops the
+/// reader with the line it is on.
+///
+/// Performance: one pass over the bytes; an unquoted value is decoded straight from the input, a
+/// quoted one through a reused scratch buffer.
+public struct CSVReader: Sendable {
+    private let bytes: [UInt8]
+    private var position: Int
+    private var line = 1
+    private var scratch: [UInt8] = []
+
+    public init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        self.position = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    }
+
+    /// The next record, or `nil` at the end of the file.
+    public mutating func next() throws(CSVFileError) -> CSVRecord? {
+        skipEmptyLines()
+        guard position < bytes.count else { return nil }
+        let startLine = line
+        var values: [String] = []
+        var problem: String?
+        while true {
+            let value: String
+            if bytes[position] == quote {
+                let (text, quoteProblem) = try readQuoted(recordLine: startLine, valueNumber: values.count + 1)
+                value = text
+                if problem == nil { problem = quoteProblem }
+            } else {
+                value = try readUnquoted()
+            }
+            values.append(value)
+            if position < bytes.count, bytes[position] == separator {
+                position += 1
+                continue
+            }
+            consumeLineEnd()
+            return CSVRecord(line: startLine, values: values, problem: problem)
+        }
+    }
+
+    private let quote = UInt8(ascii: "\"")
+    private let separator = UInt8(ascii: ";")
+    private let lf = UInt8(ascii: "\n")
+    private let cr = UInt8(ascii: "\r")
+
+    private mutating func skipEmptyLines() {
+        while position < bytes.count, bytes[position] == lf || bytes[position] == cr {
+            consumeLineEnd()
+        }
+    }
+
+    /// Consumes LF, CRLF or a lone CR at `position`, if any.
+    private mutating func consumeLineEnd() {
+        guard position < bytes.count else { return }
+        if bytes[position] == cr {
+            position += 1
+            if position < bytes.count, bytes[position] == lf { position += 1 }
+            line += 1
+        } else if bytes[position] == lf {
+            position += 1
+            line += 1
+        }
+    }
+
+    private mutating func readUnquoted() throws(CSVFileError) -> String {
+        let start = position
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == separator || byte == lf || byte == cr { break }
+            position += 1
+        }
+        return try decode(bytes[start..<position])
+    }
+
+    private mutating func readQuoted(recordLine: Int, valueNumber: Int) throws(CSVFileError) -> (String, String?) {
+        let openingLine = line
+        position += 1
+        scratch.removeAll(keepingCapacity: true)
+        while true {
+            guard position < bytes.count else {
+                let text = try decode(scratch[...])
+                return (text, "Value \(valueNumber): the quote opened on line \(openingLine) is never closed.")
+            }
+            let byte = bytes[position]
+            if byte == quote {
+                if position + 1 < bytes.count, bytes[position + 1] == quote {
+                    scratch.append(quote)
+                    position += 2
+                    continue
+                }
+                position += 1
+                break
+            }
+            if byte == cr {
+                // A line break inside a quoted value is kept as LF, whatever the file's line ends.
+                scratch.append(lf)
+                position += 1
+                if position < bytes.count, bytes[position] == lf { position += 1 }
+                line += 1
+                continue
+            }
+            if byte == lf { line += 1 }
+            scratch.append(byte)
+            position += 1
+        }
+        var text = try decode(scratch[...])
+        // Blanks after the closing quote are tolerated; any other text is a broken row.
+        while position < bytes.count, bytes[position] == UInt8(ascii: " ") || bytes[position] == UInt8(ascii: "\t") {
+            position += 1
+        }
+        guard position < bytes.count, bytes[position] != separator, bytes[position] != lf, bytes[position] != cr
+        else { return (text, nil) }
+        let rest = try readUnquoted()
+        text += rest
+        return (text, "Value \(valueNumber): text after the closing quote; a quote inside a quoted value is written \"\".")
+    }
+
+    private func decode(_ slice: ArraySlice<UInt8>) throws(CSVFileError) -> String {
+        if let text = String(validating: slice, as: UTF8.self) { return text }
+        throw CSVFileError(
+            line: line,
+            message: "Line \(line) is not valid UTF-8 text. Save the file as UTF-8 (CSV UTF-8 in Excel) and upload it again."
+        )
+    }
+}

@@ -1,0 +1,16 @@
+extension Contact {
+    /// Writes the contact as the API shows it: `id`, `version`, `displayName`, then every field of
+    /// SPEC §3 under its CSV column name (`null` when not set).
+    package func writeJSON(id: Int64, version: Int64, to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("id", Int(id))
+        writer.field("version", Int(version))
+        writer.field("displayName", displayName)
+        for field in ContactField.allCases {
+            let value = self[field]
+            writer.key(field.rawValue)
+            if value.isEmpty { writer.null() } else { writer.value(value) }
+        }
+        writer.endObject()
+    }
+}

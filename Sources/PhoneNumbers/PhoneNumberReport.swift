@@ -1,0 +1,43 @@
+/// The validator's answer for one number (SPEC §5), as JSON:
+/// `{"number","valid","reason","e164","international","national","region","type"}`.
+public struct PhoneNumberReport: Hashable, Sendable {
+    public let verdict: PhoneNumberVerdict
+    public let international: String?
+    public let national: String?
+
+    public init(verdict: PhoneNumberVerdict, validator: PhoneNumberValidator) {
+        self.verdict = verdict
+        if let valid = verdict.validNumber {
+            international = validator.format(valid.number, as: .international)
+            national = validator.format(valid.number, as: .national)
+        } else {
+            international = nil
+            national = nil
+        }
+    }
+
+    public var json: String {
+        func quoted(_ text: String?) -> String {
+            guard let text else { return "null" }
+            var result = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": result += "\\\""
+                case "\\": result += "\\\\"
+                case _ where scalar.value < 0x20: result += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                default: result.unicodeScalars.append(scalar)
+                }
+            }
+            return result + "\""
+        }
+        switch verdict {
+        case .valid(let valid):
+            return "{\"valid\":true,\"reason\":null,\"e164\":\(quoted(valid.number.e164)),"
+                + "\"international\":\(quoted(international)),\"national\":\(quoted(national)),"
+                + "\"region\":\(quoted(valid.region)),\"type\":\(quoted(valid.type.name))}"
+        case .invalid(let reason, _):
+            return "{\"valid\":false,\"reason\":\(quoted(reason.rawValue)),\"e164\":null,"
+                + "\"international\":null,\"national\":null,\"region\":null,\"type\":null}"
+        }
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages caller-lookup builds against, only those that are missing, and says
+# what it does. Safe to run again. Needs root (or sudo) when something is missing.
+set -euo pipefail
+
+packages=(libphonenumber-dev libsqlite3-dev libcrypt-dev sqlite3)
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-dependencies: all present (${packages[*]})" >&2
+    exit 0
+fi
+
+echo "install-dependencies: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-dependencies: done" >&2

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds (debug) and runs every test, then prints the
+# Swift Testing totals as one plain line "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-dependencies.sh
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+swift test 2>&1 | tee "$log" || status=$?
+
+# Swift Testing's summary: "✔ Test run with 42 tests in 7 suites passed after …" or
+# "✘ Test run with 42 tests in 7 suites failed after … with 3 issues." Count test results instead of
+# parsing prose: one "passed after"/"failed after" line per test.
+passed=$(grep -E '^[^ ]+ Test "?.*"? passed after' "$log" | grep -vc "Test run with" || true)
+failed=$(grep -E '^[^ ]+ Test "?.*"? failed after' "$log" | grep -vc "Test run with" || true)
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed"
+exit "$status"
