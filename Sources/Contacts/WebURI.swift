@@ -33,7 +33,8 @@ enum WebURI {
             host = authority[..<colon]
             port = authority[authority.index(after: colon)...]
         }
-        guard port.count <= 5, port.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        guard port.allSatisfy({ $0.isASCII && $0.isNumber }), port.isEmpty || Int(port).map({ $0 <= 65535 }) == true
+        else { return false }
         guard !host.isEmpty else { return false }
         let hostOK = host.unicodeScalars.allSatisfy { scalar in
             scalar.value > 0x7F ? scalar.properties.isAlphabetic || scalar.properties.numericType != nil

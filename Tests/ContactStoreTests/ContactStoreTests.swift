@@ -1,0 +1,172 @@
+import ContactStore
+import Contacts
+import PhoneNumbers
+import TestSupport
+import Testing
+
+@Suite struct ContactStoreTests {
+    let directory = TemporaryDirectory()
+    let validator = PhoneNumberValidator()
+    let store: ContactStore
+    let organization: Organization
+
+    init() throws {
+        store = try ContactStore(directory: directory.path)
+        organization = try store.createOrganization(name: "IPEX", defaultRegion: "CZ")
+    }
+
+    func parse(_ text: String) throws -> ParsedImport {
+        try ParsedImport.parse(Array(text.utf8), validator: validator)
+    }
+
+    func contact(_ draft: [ContactField: String]) throws -> Contact {
+        try Contact.validate(draft, validator: validator).get()
+    }
+
+    @discardableResult
+    func importText(_ text: String, into organization: Organization? = nil) throws -> ImportReport {
+        try store.importContacts(try parse(text), organizationID: (organization ?? self.organization).id)
+    }
+
+    @Test func importsTheMaximalSample() throws {
+        let parsed = try ParsedImport.parse(Fixtures.maximalCSV, validator: validator)
+        let report = try store.importContacts(parsed, organizationID: organization.id)
+        #expect(report.json.hasPrefix(#"{"message":"uploaded","error":"","imported":2,"rejected":0,"created":2"#))
+        let number = try #require(PhoneNumber(e164: "+420222333444"))
+        let found = try store.contacts(withNumber: number, organizationID: organization.id)
+        #expect(found.map(\.contact.displayName) == ["Jan Novák", "Ivan Neúplný"])
+        #expect(try store.organization(id: organization.id)?.version == 1)
+    }
+
+    @Test func reimportingTheSameFileChangesNothing() throws {
+        let parsed = try ParsedImport.parse(Fixtures.maximalCSV, validator: validator)
+        _ = try store.importContacts(parsed, organizationID: organization.id)
+        let before = try store.allContacts(organizationID: organization.id)
+        let report = try store.importContacts(parsed, organizationID: organization.id)
+        #expect((report.created, report.updated, report.deleted, report.unchanged) == (0, 0, 0, 2))
+        let after = try store.allContacts(organizationID: organization.id)
+        #expect(after.contacts == before.contacts)
+        #expect(after.version == before.version, "nothing entered the change log")
+        #expect(try store.changes(organizationID: organization.id, after: before.version).changes.isEmpty)
+    }
+
+    @Test func changedFileLogsOnlyTheDifferences() throws {
+        try importText("externalId;lastName;phone1\n1;A;+420222333441\n2;B;+420222333442\n3;C;+420222333443\n;D;+420222333444\n;E;+420222333445\n")
+        let first = try store.allContacts(organizationID: organization.id)
+        // 1 unchanged, 2 updated, 3 deleted, 4 created; D unchanged by content, E deleted, F created.
+        let report = try importText("externalId;lastName;phone1\n1;A;+420222333441\n2;B2;+420222333442\n4;N;+420222333446\n;D;+420222333444\n;F;+420222333447\n")
+        #expect((report.created, report.updated, report.deleted, report.unchanged) == (2, 1, 2, 2))
+        let batch = try store.changes(organizationID: organization.id, after: first.version)
+        #expect(batch.version == first.version + 1)
+        let ids = Dictionary(uniqueKeysWithValues: first.contacts.map { ($0.contact[.lastName], $0.id) })
+        var upserted: [String] = []
+        var deleted: [Int64] = []
+        for change in batch.changes {
+            switch change {
+            case .upsert(let stored): upserted.append(stored.contact[.lastName])
+            case .delete(let id, _): deleted.append(id)
+            }
+        }
+        #expect(Set(upserted) == ["B2", "N", "F"])
+        #expect(Set(deleted) == [ids["C"]!, ids["E"]!])
+        let after = try store.allContacts(organizationID: organization.id).contacts
+        #expect(after.first { $0.contact[.lastName] == "A" }?.id == ids["A"], "unchanged contacts keep their id")
+        #expect(after.first { $0.contact[.lastName] == "A" }?.version == first.version, "and their version")
+        #expect(after.first { $0.contact[.lastName] == "B2" }?.id == ids["B"], "matched by externalId")
+        #expect(after.first { $0.contact[.lastName] == "D" }?.id == ids["D"], "matched by content")
+    }
+
+    @Test func identicalRowsWithoutExternalIdAreKeptApart() throws {
+        try importText("lastName;phone1\nA;+420222333441\nA;+420222333441\n")
+        #expect(try store.allContacts(organizationID: organization.id).contacts.count == 2)
+        let report = try importText("lastName;phone1\nA;+420222333441\n")
+        #expect((report.deleted, report.unchanged) == (1, 1))
+    }
+
+    @Test func fileWithNoValidRowLeavesTheOldContacts() throws {
+        try importText("lastName;phone1\nA;+420222333441\n")
+        let before = try store.allContacts(organizationID: organization.id)
+        #expect(throws: ImportRejection.self) { try parse("lastName;phone1\nB;+42\n") }
+        #expect(throws: ContactStoreError.self) { try store.replaceAll(organizationID: organization.id, with: []) }
+        #expect(try store.allContacts(organizationID: organization.id) == before)
+    }
+
+    @Test func organizationsNeverSeeEachOther() throws {
+        let other = try store.createOrganization(name: "Jiná s.r.o.", defaultRegion: "SK")
+        try importText("lastName;phone1\nA;+420222333441\n")
+        try importText("lastName;phone1\nB;+420222333441\n", into: other)
+        let number = try #require(PhoneNumber(e164: "+420222333441"))
+        #expect(try store.contacts(withNumber: number, organizationID: organization.id).map(\.contact[.lastName]) == ["A"])
+        #expect(try store.contacts(withNumber: number, organizationID: other.id).map(\.contact[.lastName]) == ["B"])
+        let id = try #require(try store.allContacts(organizationID: other.id).contacts.first?.id)
+        #expect(try store.contact(id: id, organizationID: organization.id) == nil)
+        #expect(throws: ContactStoreError.self) { try store.delete(id: id, organizationID: organization.id) }
+        #expect(try store.changes(organizationID: organization.id, after: 0).changes.count == 1)
+    }
+
+    @Test func passwordsVerifyAndAreHashed() throws {
+        try store.addUser(login: "novak", password: "hesloNovak", organizationID: organization.id)
+        #expect(try store.authenticate(login: "novak", password: "hesloNovak")?.id == organization.id)
+        #expect(try store.authenticate(login: "novak", password: "hesloNovaK") == nil)
+        #expect(try store.authenticate(login: "nobody", password: "hesloNovak") == nil)
+        #expect(throws: ContactStoreError.self) {
+            try store.addUser(login: "novak", password: "x", organizationID: organization.id)
+        }
+        // The main file and its write-ahead log: the hash may sit in either.
+        let file = try String(contentsOfFile: store.path, encoding: .isoLatin1)
+            + ((try? String(contentsOfFile: store.path + "-wal", encoding: .isoLatin1)) ?? "")
+        #expect(!file.contains("hesloNovak"))
+        #expect(file.contains("$y$"), "a yescrypt hash is stored")
+    }
+
+    @Test func singleWritesBumpTheVersionAndLogTheChange() throws {
+        let created = try store.create(try contact([.lastName: "A", .phone1: "+420222333441", .externalId: "x1"]), organizationID: organization.id)
+        #expect(created.version == 1)
+        let replaced = try store.replace(id: created.id, with: try contact([.lastName: "B", .phone1: "+420222333441"]), organizationID: organization.id)
+        #expect(replaced.version == 2)
+        #expect(replaced.contact[.externalId] == "", "PUT replaces the whole record")
+        let same = try store.replace(id: created.id, with: replaced.contact, organizationID: organization.id)
+        #expect(same.version == 2, "an unchanged write logs nothing")
+        let (upserted, wasCreated) = try store.upsert(externalId: "e9", contact: try contact([.lastName: "C", .phone1: "+420222333442", .externalId: "e9"]), organizationID: organization.id)
+        #expect(wasCreated && upserted.version == 3)
+        let (again, createdAgain) = try store.upsert(externalId: "e9", contact: try contact([.lastName: "D", .phone1: "+420222333442", .externalId: "e9"]), organizationID: organization.id)
+        #expect(!createdAgain && again.id == upserted.id && again.version == 4)
+        try store.delete(id: created.id, organizationID: organization.id)
+        let batch = try store.changes(organizationID: organization.id, after: 0)
+        #expect(batch.version == 5)
+        #expect(batch.changes == [.upsert(again), .delete(id: created.id, version: 5)],
+                "superseded entries are left out; each contact appears with its latest state")
+        #expect(try store.changes(organizationID: organization.id, after: 3).changes.map(\.version) == [4, 5])
+    }
+
+    @Test func duplicateExternalIdIsRefused() throws {
+        _ = try store.create(try contact([.lastName: "A", .phone1: "+420222333441", .externalId: "x1"]), organizationID: organization.id)
+        #expect {
+            _ = try store.create(try contact([.lastName: "B", .phone1: "+420222333442", .externalId: "x1"]), organizationID: organization.id)
+        } throws: { ($0 as? ContactStoreError)?.code == .duplicateExternalId }
+        #expect(try store.organization(id: organization.id)?.version == 1, "the failed write changed nothing")
+    }
+
+    @Test func changeFeedHonoursLimitAtTransactionBoundariesAndResync() throws {
+        try importText("lastName;phone1\nA;+420222333441\nB;+420222333442\nC;+420222333443\n")
+        _ = try store.create(try contact([.lastName: "D", .phone1: "+420222333444"]), organizationID: organization.id)
+        let first = try store.changes(organizationID: organization.id, after: 0, limit: 1)
+        #expect(first.changes.count == 3, "the whole import transaction comes together")
+        #expect(first.version == 1)
+        #expect(try store.changes(organizationID: organization.id, after: 1, limit: 1).version == 2)
+        #expect(try store.changes(organizationID: organization.id, after: 99).resync)
+    }
+
+    @Test func storeSurvivesReopening() throws {
+        try importText("lastName;phone1\nA;+420222333441\n")
+        let reopened = try ContactStore(directory: directory.path)
+        #expect(try reopened.allContacts(organizationID: organization.id).contacts.count == 1)
+    }
+
+    @Test func organizationRules() throws {
+        #expect(throws: ContactStoreError.self) { try store.createOrganization(name: "IPEX") }
+        #expect(throws: ContactStoreError.self) { try store.createOrganization(name: "X", defaultRegion: "XX") }
+        #expect(throws: ContactStoreError.self) { try store.createOrganization(name: "  ") }
+        #expect(try store.organization(named: "IPEX")?.defaultRegion == "CZ")
+    }
+}

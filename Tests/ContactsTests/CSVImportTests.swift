@@ -1,0 +1,133 @@
+import Contacts
+import PhoneNumbers
+import TestSupport
+import Testing
+
+@Suite struct CSVImportTests {
+    let validator = PhoneNumberValidator()
+
+    func parse(_ text: String) throws -> ParsedImport {
+        try ParsedImport.parse(Array(text.utf8), validator: validator)
+    }
+
+    func rejection(_ text: String) -> ImportRejection? {
+        do {
+            _ = try ParsedImport.parse(Array(text.utf8), validator: validator)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func customersMinimalFile() throws {
+        let parsed = try ParsedImport.parse(Fixtures.minimalCSV, validator: validator)
+        #expect(parsed.rows.count == 1)
+        #expect(parsed.rejectedRows.isEmpty)
+        #expect(parsed.rows[0].contact[.lastName] == "Novák")
+        #expect(parsed.rows[0].contact.phone1.e164 == "+420222333444")
+    }
+
+    @Test func customersMaximalFile() throws {
+        let parsed = try ParsedImport.parse(Fixtures.maximalCSV, validator: validator)
+        #expect(parsed.rejectedRows.isEmpty)
+        #expect(parsed.rows.map(\.line) == [2, 3])
+        let (jan, ivan) = (parsed.rows[0].contact, parsed.rows[1].contact)
+        #expect(jan[.organization] == "IPEX a.s.")
+        #expect(jan[.customField2] == "Mikuš")
+        #expect(jan[.organizationUri] == "https://nase.aplikace.cz/account/12123")
+        #expect(ivan[.lastName] == "Neúplný")
+        #expect(ivan[.organization] == "")
+        #expect(ivan[.email] == "")
+        #expect(jan.phone1 == ivan.phone1, "both contacts share +420222333444")
+    }
+
+    @Test func reportOfACleanImport() throws {
+        let report = ImportReport(imported: 2, created: 2, updated: 0, deleted: 0, unchanged: 0, rejectedRows: [], version: 1)
+        #expect(report.json.hasPrefix(#"{"message":"uploaded","error":"","#))
+    }
+
+    @Test func rowErrorsUseTheContractLine() throws {
+        let parsed = try parse("lastName;phone1\nNovák;+420222333444\nDvořák;+42022233\n;+420222333444\n")
+        #expect(parsed.rows.count == 1)
+        let report = ImportReport(imported: 1, created: 1, updated: 0, deleted: 0, unchanged: 0,
+                                  rejectedRows: parsed.rejectedRows, version: 1)
+        #expect(report.error == """
+            Error on line number 3 occured. Column phone1: '+42022233' is not a valid phone number.
+            Error on line number 4 occured. Columns firstName, lastName, organization: all are empty; at least one is required.
+            """)
+        #expect(report.json.contains(#""rejected":2"#))
+        #expect(report.json.contains(#"{"line":3,"column":"phone1","value":"+42022233","rule":"invalid-phone-number: too short","message":"Column phone1: '+42022233' is not a valid phone number."}"#))
+    }
+
+    @Test func lineNumbersFollowMultiLineValuesAndBlankLines() throws {
+        let text = "lastName;customField1;phone1\n\"A\";\"two\nlines\";+420222333444\n\n\"B\";x;+42\n"
+        let parsed = try parse(text)
+        #expect(parsed.rows.map(\.line) == [2])
+        #expect(parsed.rejectedRows.map(\.line) == [5])
+    }
+
+    @Test func wrongValueCountIsARowError() throws {
+        let parsed = try parse("lastName;phone1\nNovák;+420222333444;extra\nDvořák\nKrál;+420222333445\n")
+        #expect(parsed.rejectedRows.map(\.line) == [2, 3])
+        #expect(parsed.rejectedRows[0].reportLine == "Error on line number 2 occured. The row has 3 values but the header has 2 columns.")
+    }
+
+    @Test func headerIsCaseInsensitiveAndAnyOrder() throws {
+        let parsed = try parse("PHONE1; LastName ;EMAIL\n+420222333444;Novák;jan@novak.com\n")
+        #expect(parsed.rows.first?.contact[.email] == "jan@novak.com")
+    }
+
+    @Test func unknownColumnRejectsTheFile() throws {
+        let error = try #require(rejection("lastName;phone1;phone3\nNovák;+420222333444;x\n"))
+        #expect(error.message.contains("unknown column 'phone3'"))
+        #expect(error.json.hasPrefix(#"{"message":"rejected","error":""#))
+    }
+
+    @Test func repeatedColumnRejectsTheFile() throws {
+        let error = try #require(rejection("lastName;phone1;LASTNAME\nNovák;+420222333444;x\n"))
+        #expect(error.message.contains("repeats column 'lastName'"))
+    }
+
+    @Test func headerMustHavePhone1AndAName() throws {
+        #expect(try #require(rejection("lastName;phone2\nx;+420222333444\n")).message.contains("phone1"))
+        #expect(try #require(rejection("email;phone1\na@b.cz;+420222333444\n")).message.contains("firstName, lastName, organization"))
+    }
+
+    @Test func emptyFileAndHeaderOnlyAreRejected() throws {
+        #expect(rejection("") != nil)
+        #expect(rejection("\u{FEFF}\n\n") != nil)
+        #expect(rejection("lastName;phone1\n") != nil)
+    }
+
+    @Test func noValidRowRejectsTheFileAndListsTheRows() throws {
+        let error = try #require(rejection("lastName;phone1\nNovák;+42\nKrál;\n"))
+        #expect(error.rejectedRows.map(\.line) == [2, 3])
+        #expect(error.message.contains("Error on line number 2 occured."))
+    }
+
+    @Test func duplicateExternalIdKeepsTheFirst() throws {
+        let parsed = try parse("externalId;lastName;phone1\n7;A;+420222333444\n7;B;+420222333445\n")
+        #expect(parsed.rows.map(\.line) == [2])
+        #expect(parsed.rejectedRows.first?.reportLine == "Error on line number 3 occured. Column externalId: '7' is a duplicate of the externalId on line 2.")
+    }
+
+    @Test func bomAndCRLFFile() throws {
+        let parsed = try ParsedImport.parse([0xEF, 0xBB, 0xBF] + Array("lastName;phone1\r\n\"Novák\";\"+420222333444\"\r\n".utf8), validator: validator)
+        #expect(parsed.rows.first?.contact[.lastName] == "Novák")
+    }
+
+    @Test func nonUTF8FileIsRejectedWithTheLine() throws {
+        let latin2: [UInt8] = Array("lastName;phone1\n".utf8) + [0x4E, 0x6F, 0x76, 0xE1, 0x6B] + Array(";+420222333444\n".utf8)
+        do {
+            _ = try ParsedImport.parse(latin2, validator: validator)
+            Issue.record("a Latin-2 file must be rejected")
+        } catch {
+            #expect(error.message.contains("Line 2"))
+        }
+    }
+
+    @Test func csvInjectionIsPlainText() throws {
+        let parsed = try parse("lastName;customField1;phone1\n\"=cmd|' /C calc'!A0\";\"@SUM(1)\";+420222333444\n")
+        #expect(parsed.rows.first?.contact[.lastName] == "=cmd|' /C calc'!A0")
+    }
+}

@@ -1,0 +1,72 @@
+import Contacts
+import Testing
+
+@Suite struct CSVReaderTests {
+    func records(_ text: String) throws -> [CSVRecord] {
+        var reader = CSVReader(Array(text.utf8))
+        var result: [CSVRecord] = []
+        while let record = try reader.next() { result.append(record) }
+        return result
+    }
+
+    @Test func quotedAndEmptyValues() throws {
+        let rows = try records("a;b;c\n\"x\";;\"z\"\n")
+        #expect(rows.map(\.values) == [["a", "b", "c"], ["x", "", "z"]])
+        #expect(rows.map(\.line) == [1, 2])
+    }
+
+    @Test func doubledQuotesSeparatorsAndLineBreaksInsideQuotes() throws {
+        let rows = try records("a;b\n\"say \"\"hi\"\"\";\"x;y\nz\"\nnext;row\n")
+        #expect(rows[1].values == ["say \"hi\"", "x;y\nz"])
+        #expect(rows[1].line == 2)
+        #expect(rows[2].line == 4, "the row after a two-line value starts on line 4")
+    }
+
+    @Test func bomAndCRLF() throws {
+        let rows = try records("\u{FEFF}a;b\r\n1;\"2\r\n3\"\r\n4;5\r\n")
+        #expect(rows.map(\.values) == [["a", "b"], ["1", "2\n3"], ["4", "5"]])
+        #expect(rows.map(\.line) == [1, 2, 4])
+    }
+
+    @Test func emptyLinesAreSkippedButCounted() throws {
+        let rows = try records("a;b\n\n\r\n1;2\n\n")
+        #expect(rows.map(\.line) == [1, 4])
+    }
+
+    @Test func lastLineWithoutLineEnd() throws {
+        #expect(try records("a;b\n1;2").last?.values == ["1", "2"])
+    }
+
+    @Test func trailingSeparatorIsAnEmptyValue() throws {
+        #expect(try records("a;b;\n").first?.values == ["a", "b", ""])
+    }
+
+    @Test func unclosedQuoteIsARowProblem() throws {
+        let rows = try records("a;b\n\"open;2\n3;4\n")
+        #expect(rows.count == 2)
+        #expect(rows[1].problem?.contains("never closed") == true)
+    }
+
+    @Test func textAfterClosingQuoteIsARowProblem() throws {
+        let rows = try records("a;b\n\"x\"y;2\n")
+        #expect(rows[1].problem != nil)
+        #expect(rows[1].values.count == 2)
+        #expect(try records("a;b\n\"x\"  ;2\n")[1].problem == nil, "blanks after the closing quote are fine")
+    }
+
+    @Test func invalidUTF8NamesTheLine() {
+        var bytes = Array("a;b\n1;2\nx;".utf8)
+        bytes += [0xC3, 0x28, 0x0A]
+        var reader = CSVReader(bytes)
+        #expect(throws: CSVFileError.self) {
+            while try reader.next() != nil {}
+        }
+        var again = CSVReader(bytes)
+        do {
+            while try again.next() != nil {}
+        } catch {
+            #expect(error.line == 3)
+            #expect(error.message.contains("Line 3"))
+        }
+    }
+}
