@@ -136,6 +136,11 @@ public final class ContactStore: @unchecked Sendable {
     // MARK: Reading contacts
 
     private static let selectContact = "SELECT id, version, " + Schema.contactColumns.joined(separator: ", ") + " FROM contacts"
+    private static let selectContactByID = selectContact + " WHERE id = ? AND organization_id = ?"
+    private static let selectContactsOfOrganization = selectContact + " WHERE organization_id = ? ORDER BY id"
+    private static let selectContactsByNumber =
+        selectContact + " WHERE organization_id = ?1 AND (phone1 = ?2 OR phone2 = ?2) ORDER BY id"
+    private static let selectContactByExternalId = selectContact + " WHERE organization_id = ? AND \"externalId\" = ?"
 
     private static func storedContact(from statement: SQLiteStatement, offset: Int32 = 0) throws -> StoredContact {
         var values: [String] = []
@@ -154,7 +159,7 @@ public final class ContactStore: @unchecked Sendable {
     }
 
     private func contact(id: Int64, organizationID: Int64, in database: SQLiteDatabase) throws -> StoredContact? {
-        let statement = try database.statement(Self.selectContact + " WHERE id = ? AND organization_id = ?")
+        let statement = try database.statement(Self.selectContactByID)
         statement.binding([.integer(id), .integer(organizationID)])
         return try statement.step() ? Self.storedContact(from: statement) : nil
     }
@@ -165,7 +170,7 @@ public final class ContactStore: @unchecked Sendable {
         try withDatabase { database in
             try database.execute("BEGIN")
             defer { try? database.execute("COMMIT") }
-            let statement = try database.statement(Self.selectContact + " WHERE organization_id = ? ORDER BY id")
+            let statement = try database.statement(Self.selectContactsOfOrganization)
             statement.bind(1, organizationID)
             var result: [StoredContact] = []
             while try statement.step() { result.append(try Self.storedContact(from: statement)) }
@@ -177,8 +182,7 @@ public final class ContactStore: @unchecked Sendable {
     /// (what the index is measured against).
     public func contacts(withNumber number: PhoneNumber, organizationID: Int64) throws -> [StoredContact] {
         try withDatabase { database in
-            let statement = try database.statement(
-                Self.selectContact + " WHERE organization_id = ?1 AND (phone1 = ?2 OR phone2 = ?2) ORDER BY id")
+            let statement = try database.statement(Self.selectContactsByNumber)
             statement.binding([.integer(organizationID), .text(number.e164)])
             var result: [StoredContact] = []
             while try statement.step() { result.append(try Self.storedContact(from: statement)) }
@@ -253,15 +257,20 @@ public final class ContactStore: @unchecked Sendable {
 
     /// A write in progress: one transaction, one new version.
     private struct Write {
+        static let insertSQL =
+            "INSERT INTO contacts (organization_id, version, \(Schema.contactColumns.joined(separator: ", "))) VALUES (?, ?, "
+            + Array(repeating: "?", count: ContactField.allCases.count).joined(separator: ", ") + ")"
+        static let updateSQL =
+            "UPDATE contacts SET version = ?, " + Schema.contactColumns.map { "\($0) = ?" }.joined(separator: ", ")
+            + " WHERE id = ? AND organization_id = ?"
+
         let database: SQLiteDatabase
         let organizationID: Int64
         let version: Int64
         var changed = false
 
         mutating func insert(_ contact: Contact) throws -> StoredContact {
-            let statement = try database.statement(
-                "INSERT INTO contacts (organization_id, version, \(Schema.contactColumns.joined(separator: ", "))) VALUES (?, ?, "
-                    + Array(repeating: "?", count: ContactField.allCases.count).joined(separator: ", ") + ")")
+            let statement = try database.statement(Self.insertSQL)
             statement.binding([.integer(organizationID), .integer(version)] + contact.values.map { .text($0) })
             try run(statement, externalId: contact[.externalId])
             let id = database.lastInsertRowID
@@ -270,9 +279,7 @@ public final class ContactStore: @unchecked Sendable {
         }
 
         mutating func update(_ id: Int64, to contact: Contact) throws -> StoredContact {
-            let statement = try database.statement(
-                "UPDATE contacts SET version = ?, " + Schema.contactColumns.map { "\($0) = ?" }.joined(separator: ", ")
-                    + " WHERE id = ? AND organization_id = ?")
+            let statement = try database.statement(Self.updateSQL)
             statement.binding([.integer(version)] + contact.values.map { .text($0) } + [.integer(id), .integer(organizationID)])
             try run(statement, externalId: contact[.externalId])
             try log(id, "upsert")
@@ -327,7 +334,7 @@ public final class ContactStore: @unchecked Sendable {
         }
         let (outcome, version) = try write(organizationID: organizationID) { write in
             var outcome = ReplaceOutcome()
-            let statement = try write.database.statement(Self.selectContact + " WHERE organization_id = ? ORDER BY id")
+            let statement = try write.database.statement(Self.selectContactsOfOrganization)
             statement.bind(1, organizationID)
             var byExternalId: [String: StoredContact] = [:]
             var byValues: [[String]: [Int64]] = [:]
@@ -419,7 +426,7 @@ public final class ContactStore: @unchecked Sendable {
             throw ContactStoreError(.invalidInput, "The contact's externalId must be '\(externalId)'.")
         }
         return try write(organizationID: organizationID) { write in
-            let statement = try write.database.statement(Self.selectContact + " WHERE organization_id = ? AND \"externalId\" = ?")
+            let statement = try write.database.statement(Self.selectContactByExternalId)
             statement.binding([.integer(organizationID), .text(externalId)])
             if try statement.step() {
                 let existing = try Self.storedContact(from: statement)

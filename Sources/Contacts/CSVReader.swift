@@ -43,7 +43,7 @@ public struct CSVReader: Sendable {
         var problem: String?
         while true {
             let value: String
-            if bytes[position] == quote {
+            if position < bytes.count, bytes[position] == quote {
                 let (text, quoteProblem) = try readQuoted(recordLine: startLine, valueNumber: values.count + 1)
                 value = text
                 if problem == nil { problem = quoteProblem }

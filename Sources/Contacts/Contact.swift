@@ -66,10 +66,14 @@ public struct Contact: Hashable, Sendable {
                 }
             }
         }
-        if ContactField.namingFields.allSatisfy({ (draft[$0] ?? "").trimmingWhitespace().isEmpty }) {
+        // A value that broke a rule was still given: only absent values count as missing here.
+        let given = { (field: ContactField) in
+            !values[field.index].isEmpty || violations.contains { $0.field == field }
+        }
+        if !ContactField.namingFields.contains(where: given) {
             violations.append(.init(field: nil, value: "", rule: .missingName))
         }
-        if (draft[.phone1] ?? "").trimmingWhitespace().isEmpty {
+        if !given(.phone1) {
             violations.append(.init(field: .phone1, value: "", rule: .required))
         }
         guard violations.isEmpty, let phone1 = phones[.phone1] else {
@@ -130,6 +134,9 @@ extension StringProtocol {
     /// no-break space from a spreadsheet is trimmed too).
     package func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
+        guard let firstScalar = scalars.first else { return "" }
+        // Fast path: most values have nothing to trim.
+        if !firstScalar.properties.isWhitespace, !scalars.last!.properties.isWhitespace { return String(self) }
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
         var result = String.UnicodeScalarView()

@@ -43,9 +43,11 @@ enum WebURI {
         }
         guard hostOK, host.first != ".", host.first != "-" else { return false }
         return text.unicodeScalars.allSatisfy { scalar in
-            scalar.value > 0x20 && scalar.value != 0x7F && !(0x80...0x9F).contains(scalar.value)
-                && !scalar.properties.isWhitespace && scalar != "\"" && scalar != "<" && scalar != ">"
-                && scalar != "\\" && scalar != "`"
+            if scalar.isASCII {
+                return scalar.value > 0x20 && scalar.value != 0x7F && !"\"<>\\`".unicodeScalars.contains(scalar)
+            }
+            return
+                !(0x80...0x9F).contains(scalar.value) && !scalar.properties.isWhitespace
         }
     }
 }

@@ -39,6 +39,18 @@ import Testing
 
     @Test func trailingSeparatorIsAnEmptyValue() throws {
         #expect(try records("a;b;\n").first?.values == ["a", "b", ""])
+        #expect(try records("a;b;").first?.values == ["a", "b", ""], "a file cut after a separator")
+        #expect(try records("a;\"").first?.values == ["a", ""], "a file cut after an opening quote")
+    }
+
+    @Test func everyPrefixOfAFileIsReadWithoutCrashing() throws {
+        let text = Array("\u{FEFF}firstName;lastName;phone1\r\n\"Jan\";\"No\"\"v;\nák\";+420222333444\r\n;;\n\"x\"y;\"\n".utf8)
+        for length in 0...text.count {
+            var reader = CSVReader(Array(text[..<length]))
+            do {
+                while try reader.next() != nil {}
+            } catch {}
+        }
     }
 
     @Test func unclosedQuoteIsARowProblem() throws {
