@@ -9,9 +9,12 @@ let package = Package(
         .library(name: "PhoneNumbers", targets: ["PhoneNumbers"]),
         .library(name: "Contacts", targets: ["Contacts"]),
         .library(name: "ContactStore", targets: ["ContactStore"]),
+        .library(name: "LookupIndex", targets: ["LookupIndex"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // System libraries (Debian packages installed by scripts/install-dependencies.sh).
@@ -26,10 +29,19 @@ let package = Package(
         .target(name: "PhoneNumbers", dependencies: ["CPhoneNumbers"]),
         .target(name: "Contacts", dependencies: ["PhoneNumbers"]),
         .target(name: "ContactStore", dependencies: ["Contacts", "CSQLite", "CCrypt"]),
+        .target(
+            name: "LookupIndex",
+            dependencies: [
+                "Contacts",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+            ]
+        ),
         .executableTarget(
             name: "CallerLookupCLI",
             dependencies: [
                 "ContactStore",
+                "LookupIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,6 +52,7 @@ let package = Package(
         .testTarget(name: "PhoneNumbersTests", dependencies: ["PhoneNumbers"]),
         .testTarget(name: "ContactsTests", dependencies: ["Contacts", "TestSupport"]),
         .testTarget(name: "ContactStoreTests", dependencies: ["ContactStore", "TestSupport"]),
+        .testTarget(name: "LookupIndexTests", dependencies: ["LookupIndex", "ContactStore", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

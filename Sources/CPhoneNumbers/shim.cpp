@@ -4,7 +4,11 @@
 #include <mutex>
 #include <string>
 
+#include <cstdlib>
+#include <sstream>
+
 #include <phonenumbers/logger.h>
+#include <phonenumbers/phonemetadata.pb.h>
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
@@ -117,4 +121,40 @@ extern "C" int32_t cpn_country_code_for_region(const char *region) {
 extern "C" const void *cpn_metadata(size_t *size) {
     *size = static_cast<size_t>(i18n::phonenumbers::metadata_size());
     return i18n::phonenumbers::metadata_get();
+}
+
+extern "C" char *cpn_dialing_facts(void) {
+    try {
+        i18n::phonenumbers::PhoneMetadataCollection collection;
+        if (!collection.ParseFromArray(i18n::phonenumbers::metadata_get(), i18n::phonenumbers::metadata_size())) {
+            return nullptr;
+        }
+        std::ostringstream out;
+        for (const auto &metadata : collection.metadata()) {
+            out << metadata.id() << '\t' << metadata.country_code() << '\t' << metadata.international_prefix() << '\t'
+                << metadata.preferred_international_prefix() << '\t' << metadata.national_prefix() << '\t'
+                << metadata.national_prefix_for_parsing() << '\t'
+                << (metadata.has_national_prefix_transform_rule() ? 1 : 0) << '\t'
+                << (metadata.main_country_for_code() ? 1 : 0) << '\n';
+        }
+        std::string text = out.str();
+        char *result = static_cast<char *>(std::malloc(text.size() + 1));
+        if (result == nullptr) return nullptr;
+        std::memcpy(result, text.c_str(), text.size() + 1);
+        return result;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+extern "C" uint64_t cpn_example_number(const char *region, int32_t type) {
+    try {
+        PhoneNumberUtil *u = util();
+        PhoneNumber number;
+        if (region == nullptr || type < 0 || type > 11) return 0;
+        if (!u->GetExampleNumberForType(region, static_cast<PhoneNumberUtil::PhoneNumberType>(type), &number)) return 0;
+        return e164_digits(u, number);
+    } catch (...) {
+        return 0;
+    }
 }

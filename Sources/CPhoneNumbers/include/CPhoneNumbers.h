@@ -52,6 +52,16 @@ int32_t cpn_country_code_for_region(const char *region);
 /// libphonenumber's compiled metadata: a serialized `PhoneMetadataCollection` protocol buffer.
 const void *cpn_metadata(size_t *size);
 
+/// Every region's dialling facts from libphonenumber's compiled metadata, one line per region:
+/// `REGION\tCOUNTRY_CODE\tINTERNATIONAL_PREFIX\tPREFERRED_INTERNATIONAL_PREFIX\tNATIONAL_PREFIX\t`
+/// `NATIONAL_PREFIX_FOR_PARSING\tHAS_TRANSFORM_RULE\tMAIN_COUNTRY_FOR_CODE\n` (prefixes are the
+/// library's regular expressions). Returns a malloc'd NUL-terminated text the caller frees, or NULL.
+char *cpn_dialing_facts(void);
+
+/// libphonenumber's example number for a region and type (see `cpn_analysis.type`) as E.164 digits,
+/// 0 when it has none.
+uint64_t cpn_example_number(const char *region, int32_t type);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,40 @@
+/// A contact as stored: its id, the change-log version that last changed it, and its values.
+public struct StoredContact: Hashable, Sendable {
+    public let id: Int64
+    public let version: Int64
+    public let contact: Contact
+
+    public init(id: Int64, version: Int64, contact: Contact) {
+        self.id = id
+        self.version = version
+        self.contact = contact
+    }
+}
+
+/// One entry of the change feed.
+public enum ContactChange: Hashable, Sendable {
+    case upsert(StoredContact)
+    case delete(id: Int64, version: Int64)
+
+    public var version: Int64 {
+        switch self {
+        case .upsert(let stored): stored.version
+        case .delete(_, let version): version
+        }
+    }
+}
+
+/// Changes after a version, whole transactions only.
+public struct ChangeBatch: Hashable, Sendable {
+    public let changes: [ContactChange]
+    /// The version a reader is at after applying `changes`.
+    public let version: Int64
+    /// `true` when the requested version cannot be served from the log: reload everything.
+    public let resync: Bool
+
+    public init(changes: [ContactChange], version: Int64, resync: Bool) {
+        self.changes = changes
+        self.version = version
+        self.resync = resync
+    }
+}

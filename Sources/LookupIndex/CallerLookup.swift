@@ -1,0 +1,157 @@
+import Contacts
+import PhoneNumbers
+
+/// Which way a lookup found its contacts (SPEC §5).
+public enum MatchKind: String, Sendable {
+    case exact
+    case suffix
+    case none
+}
+
+/// The answer to "who is calling?" from one snapshot.
+public struct LookupResult: Sendable {
+    public let number: String
+    /// The E.164 number that matched, or the best reading of the text when nothing matched.
+    public let normalized: PhoneNumber?
+    public let match: MatchKind
+    public let matches: Matches
+    /// The snapshot the answer came from; render the contacts from it.
+    public let snapshot: IndexSnapshot
+}
+
+/// Answers caller-number lookups for one organization's region: the fast normalizer first, then
+/// libphonenumber's full parse once, then the suffix match.
+public struct CallerLookup: Sendable {
+    public let region: String
+    let normalizer: CallerNumberNormalizer
+    let validator: PhoneNumberValidator
+
+    public init?(region: String, validator: PhoneNumberValidator = PhoneNumberValidator()) {
+        guard let normalizer = CallerNumberNormalizer(region: region) else { return nil }
+        self.region = region
+        self.normalizer = normalizer
+        self.validator = validator
+    }
+
+    public func lookUp(_ text: String, in snapshot: IndexSnapshot) -> LookupResult {
+        let normalized = normalizer.normalize(text)
+        for candidate in normalized {
+            let found = snapshot.contacts(withNumber: candidate)
+            if !found.isEmpty {
+                return LookupResult(number: text, normalized: candidate, match: .exact, matches: found, snapshot: snapshot)
+            }
+        }
+        // The fast path found nothing: ask libphonenumber once (≈30 µs).
+        let parsed = validator.candidates(for: CallerNumber(text), defaultRegion: region)
+        for candidate in parsed where !normalized.contains(candidate) {
+            let found = snapshot.contacts(withNumber: candidate)
+            if !found.isEmpty {
+                return LookupResult(number: text, normalized: candidate, match: .exact, matches: found, snapshot: snapshot)
+            }
+        }
+        let best = parsed.first ?? normalized.first
+        if let key = normalized.suffixKey(snapshot.suffixDigits) {
+            let found = snapshot.contacts(withSuffixKey: key)
+            if !found.isEmpty {
+                return LookupResult(number: text, normalized: best, match: .suffix, matches: found, snapshot: snapshot)
+            }
+        }
+        return LookupResult(number: text, normalized: best, match: .none, matches: .none, snapshot: snapshot)
+    }
+}
+
+extension LookupResult {
+    /// `{"number","normalized","match","version","contacts":[…]}` with each contact as
+    /// `Contact.writeJSON` writes it, rendered straight from the index's bytes.
+    public func writeJSON(to output: inout [UInt8]) {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("number", number)
+        writer.key("normalized")
+        if let normalized { writer.value(normalized.e164) } else { writer.null() }
+        writer.field("match", match.rawValue)
+        writer.field("version", Int(snapshot.version))
+        writer.key("contacts")
+        output += writer.bytes
+        output.append(UInt8(ascii: "["))
+        for (offset, ref) in snapshot.refs(matches).enumerated() {
+            if offset > 0 { output.append(UInt8(ascii: ",")) }
+            snapshot.writeJSON(ref, to: &output)
+        }
+        output += Array("]}".utf8)
+    }
+
+    public var json: String {
+        var bytes: [UInt8] = []
+        writeJSON(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension IndexSnapshot {
+    /// Writes one contact's JSON (the same bytes as `Contact.writeJSON`) from its record: no
+    /// decoding into Swift strings, no encoder.
+    public func writeJSON(_ ref: ContactRef, to output: inout [UInt8]) {
+        let id = id(of: ref)
+        withRecord(ref) { record in
+            var values = [UnsafeRawBufferPointer](repeating: UnsafeRawBufferPointer(start: nil, count: 0),
+                                                   count: ContactRecord.fieldCount)
+            let version = record.decode { index, value in values[index] = value }
+            output += Array("{\"id\":".utf8)
+            output += Array(String(id).utf8)
+            output += Array(",\"version\":".utf8)
+            output += Array(String(version).utf8)
+            output += Array(",\"displayName\":\"".utf8)
+            let first = values[ContactField.firstName.index]
+            let last = values[ContactField.lastName.index]
+            if first.count > 0 || last.count > 0 {
+                JSONEscaping.append(first, to: &output)
+                if first.count > 0, last.count > 0 { output.append(UInt8(ascii: " ")) }
+                JSONEscaping.append(last, to: &output)
+            } else {
+                JSONEscaping.append(values[ContactField.organization.index], to: &output)
+            }
+            output.append(UInt8(ascii: "\""))
+            var phoneText: [UInt8] = []
+            for field in ContactField.allCases {
+                output += Array(",\"\(field.rawValue)\":".utf8)
+                let phone: UInt64? =
+                    field == .phone1 ? record.phone1 : field == .phone2 ? (record.phone2 == 0 ? nil : record.phone2) : nil
+                if let phone {
+                    phoneText = Array("+\(phone)".utf8)
+                    output.append(UInt8(ascii: "\""))
+                    output += phoneText
+                    output.append(UInt8(ascii: "\""))
+                } else if values[field.index].count > 0 {
+                    output.append(UInt8(ascii: "\""))
+                    JSONEscaping.append(values[field.index], to: &output)
+                    output.append(UInt8(ascii: "\""))
+                } else {
+                    output += Array("null".utf8)
+                }
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+}
+
+/// JSON string escaping of raw UTF-8 bytes, matching `JSONWriter`.
+enum JSONEscaping {
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    static func append(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""): output += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): output += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case UInt8(ascii: "\n"): output += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): output += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case UInt8(ascii: "\t"): output += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20, 0x7F:
+                output += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                           hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: output.append(byte)
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Contacts
+import PhoneNumbers
+
+/// The byte layout of one contact inside an index arena.
+///
+/// ```
+/// phone1   UInt64 little-endian (E.164 digits)
+/// phone2   UInt64 little-endian, 0 when not set
+/// version  LEB128
+/// present  3 bytes: bit i set when field i (ContactField.allCases order, phones excluded) is set
+/// values   for each set field in order: LEB128 byte length, then the UTF-8 bytes
+/// ```
+///
+/// No per-contact object, no per-field pointer: a contact costs its bytes plus a few bytes of
+/// framing, and phones sit at fixed offsets so a table hit is confirmed without decoding.
+enum ContactRecord {
+    static let phoneFields: Set<Int> = [ContactField.phone1.index, ContactField.phone2.index]
+    static let fieldCount = ContactField.allCases.count
+
+    /// Appends the record of `contact` to `arena`.
+    static func encode(_ contact: Contact, version: Int64, into arena: inout [UInt8]) {
+        appendUInt64(contact.phone1.rawValue, to: &arena)
+        appendUInt64(contact.phone2?.rawValue ?? 0, to: &arena)
+        appendVarint(UInt64(max(0, version)), to: &arena)
+        var present: UInt32 = 0
+        for index in 0..<fieldCount where !phoneFields.contains(index) && !contact.values[index].isEmpty {
+            present |= 1 << UInt32(index)
+        }
+        arena.append(UInt8(truncatingIfNeeded: present))
+        arena.append(UInt8(truncatingIfNeeded: present >> 8))
+        arena.append(UInt8(truncatingIfNeeded: present >> 16))
+        for index in 0..<fieldCount where present & (1 << UInt32(index)) != 0 {
+            let utf8 = contact.values[index].utf8
+            appendVarint(UInt64(utf8.count), to: &arena)
+            arena.append(contentsOf: utf8)
+        }
+    }
+
+    static func appendUInt64(_ value: UInt64, to arena: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { arena.append(contentsOf: $0) }
+    }
+
+    static func appendVarint(_ value: UInt64, to arena: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            arena.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        arena.append(UInt8(value))
+    }
+}
+
+/// A read-only view of one encoded record.
+struct RecordView {
+    let bytes: UnsafeRawBufferPointer
+    let start: Int
+
+    @inline(__always)
+    var phone1: UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: start, as: UInt64.self)) }
+
+    @inline(__always)
+    var phone2: UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self)) }
+
+    @inline(__always)
+    func hasNumber(_ number: UInt64) -> Bool { phone1 == number || phone2 == number }
+
+    /// Calls `body` with each set field's index and bytes, in field order, after giving the version.
+    func decode(_ body: (_ fieldIndex: Int, _ value: UnsafeRawBufferPointer) -> Void) -> Int64 {
+        var position = start + 16
+        let version = readVarint(&position)
+        let present = UInt32(bytes[position]) | UInt32(bytes[position + 1]) << 8 | UInt32(bytes[position + 2]) << 16
+        position += 3
+        var remaining = present
+        while remaining != 0 {
+            let index = remaining.trailingZeroBitCount
+            remaining &= remaining - 1
+            let length = Int(readVarint(&position))
+            body(index, UnsafeRawBufferPointer(rebasing: bytes[position..<(position + length)]))
+            position += length
+        }
+        return Int64(version)
+    }
+
+    var version: Int64 {
+        var position = start + 16
+        return Int64(readVarint(&position))
+    }
+
+    /// The bytes of one field, or an empty buffer.
+    func field(_ field: ContactField) -> UnsafeRawBufferPointer {
+        var result = UnsafeRawBufferPointer(start: nil, count: 0)
+        _ = decode { index, value in if index == field.index { result = value } }
+        return result
+    }
+
+    /// The whole record's length in bytes.
+    var length: Int {
+        var end = start
+        _ = decode { _, value in end = value.baseAddress! - bytes.baseAddress! + value.count }
+        if end == start {  // no text fields: phones, version and the presence bits only
+            var position = start + 16
+            _ = readVarint(&position)
+            return position + 3 - start
+        }
+        return end - start
+    }
+
+    private func readVarint(_ position: inout Int) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let byte = bytes[position]
+            position += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
+    }
+
+    /// Rebuilds the contact (for compaction checks, tests and non-hot paths).
+    func contact() -> (Contact, version: Int64) {
+        var values = [String](repeating: "", count: ContactRecord.fieldCount)
+        let version = decode { index, value in values[index] = String(decoding: value, as: UTF8.self) }
+        values[ContactField.phone1.index] = PhoneNumber(rawValue: phone1)?.e164 ?? ""
+        values[ContactField.phone2.index] = PhoneNumber(rawValue: phone2)?.e164 ?? ""
+        return (Contact(trustedValues: values)!, version)
+    }
+}

@@ -1,0 +1,171 @@
+import Contacts
+import HashTreeCollections
+import PhoneNumbers
+
+/// Builds an `IndexSnapshot` from contacts given in ascending id order.
+///
+/// Records are appended to one arena as they come; the three tables are filled in one pass at
+/// `build`, sized for the exact number of keys. No sorting: ordinals are ascending by construction,
+/// and a key shared by several contacts is confirmed against the first contact's record.
+public struct IndexBuilder {
+    public let suffixDigits: Int
+    private var arena: [UInt8] = []
+    private var starts: [UInt32] = []
+    private var ids: [Int64] = []
+
+    public init(suffixDigits: Int = 9, expectedCount: Int = 0) {
+        self.suffixDigits = suffixDigits
+        arena.reserveCapacity(expectedCount * 150)
+        starts.reserveCapacity(expectedCount)
+        ids.reserveCapacity(expectedCount)
+    }
+
+    /// Adds a contact; ids must ascend.
+    public mutating func add(_ stored: StoredContact) {
+        precondition(ids.last.map { $0 < stored.id } ?? true, "contacts must be added in ascending id order")
+        starts.append(UInt32(arena.count))
+        ids.append(stored.id)
+        ContactRecord.encode(stored.contact, version: stored.version, into: &arena)
+    }
+
+    /// Adds an already encoded record (compaction copies records without decoding them).
+    mutating func add(id: Int64, record: UnsafeRawBufferPointer) {
+        precondition(ids.last.map { $0 < id } ?? true, "contacts must be added in ascending id order")
+        starts.append(UInt32(arena.count))
+        ids.append(id)
+        arena.append(contentsOf: record)
+    }
+
+    public func build(version: Int64) -> IndexSnapshot {
+        // Copies sized to fit: a snapshot lives long, and its byte size should be its data.
+        let arena = Array(self.arena[...])
+        let starts = Array(self.starts[...])
+        let ids = Array(self.ids[...])
+        let digits = suffixDigits
+        var numberCount = 0
+        var emailCount = 0
+        arena.withUnsafeBytes { bytes in
+            for start in starts {
+                let record = RecordView(bytes: bytes, start: Int(start))
+                numberCount += record.phone2 != 0 && record.phone2 != record.phone1 ? 2 : 1
+                if record.field(.email).count > 0 { emailCount += 1 }
+            }
+        }
+        var exact = RefTable<MixHashing>(capacityFor: numberCount)
+        var suffix = RefTable<MixHashing>(capacityFor: numberCount)
+        var email = RefTable<MixHashing>(capacityFor: emailCount)
+        arena.withUnsafeBytes { bytes in
+            starts.withUnsafeBufferPointer { starts in
+                func record(_ ordinal: UInt32) -> RecordView { RecordView(bytes: bytes, start: Int(starts[Int(ordinal)])) }
+                for ordinal in 0..<UInt32(starts.count) {
+                    let view = record(ordinal)
+                    var numbers = [view.phone1]
+                    if view.phone2 != 0, view.phone2 != view.phone1 { numbers.append(view.phone2) }
+                    var suffixes: [UInt64] = []
+                    for number in numbers {
+                        exact.insert(number, ordinal: ordinal) { record($0).hasNumber(number) }
+                        if let key = CallerNumber.suffixKey(ofRaw: number, count: digits), !suffixes.contains(key) {
+                            suffixes.append(key)
+                            suffix.insert(key, ordinal: ordinal) { candidate in
+                                let other = record(candidate)
+                                return CallerNumber.suffixKey(ofRaw: other.phone1, count: digits) == key
+                                    || CallerNumber.suffixKey(ofRaw: other.phone2, count: digits) == key
+                            }
+                        }
+                    }
+                    let address = view.field(.email)
+                    if address.count > 0 {
+                        let normalized = EmailKey.normalized(address)
+                        email.insert(EmailKey.hash(normalized), ordinal: ordinal) {
+                            EmailKey.normalized(record($0).field(.email)) == normalized
+                        }
+                    }
+                }
+            }
+        }
+        let base = BaseIndex(arena: arena, starts: starts, ids: ids, exact: exact, suffix: suffix, email: email)
+        return IndexSnapshot(version: version, suffixDigits: suffixDigits, base: base, overlay: Overlay())
+    }
+}
+
+extension IndexSnapshot {
+    /// Builds a snapshot of `contacts` (any order).
+    public static func build(_ contacts: [StoredContact], version: Int64, suffixDigits: Int = 9) -> IndexSnapshot {
+        var builder = IndexBuilder(suffixDigits: suffixDigits, expectedCount: contacts.count)
+        let ascending = zip(contacts, contacts.dropFirst()).allSatisfy { $0.id < $1.id }
+        let sorted = ascending ? contacts : contacts.sorted { $0.id < $1.id }
+        for stored in sorted { builder.add(stored) }
+        return builder.build(version: version)
+    }
+
+    /// A new snapshot with `changes` applied, at `version`. Shares the base with this one; costs
+    /// O(changes × log(overlay)), independent of the organization's size.
+    public func applying(_ changes: [ContactChange], version: Int64) -> IndexSnapshot {
+        var overlay = self.overlay
+        for change in changes {
+            switch change {
+            case .upsert(let stored):
+                remove(stored.id, from: &overlay)
+                add(stored, to: &overlay)
+            case .delete(let id, _):
+                remove(id, from: &overlay)
+            }
+        }
+        return IndexSnapshot(version: version, suffixDigits: suffixDigits, base: base, overlay: overlay)
+    }
+
+    private func remove(_ id: Int64, from overlay: inout Overlay) {
+        if let ordinal = base.ordinal(of: id) { overlay.removed.insert(ordinal) }
+        guard let entry = overlay.entries.removeValue(forKey: id) else { return }
+        for number in entry.numbers { Self.removeID(id, key: number, from: &overlay.exact) }
+        for key in entry.suffixKeys { Self.removeID(id, key: key, from: &overlay.suffix) }
+        if let key = entry.emailKey { Self.removeID(id, key: key, from: &overlay.email) }
+    }
+
+    private func add(_ stored: StoredContact, to overlay: inout Overlay) {
+        var record: [UInt8] = []
+        ContactRecord.encode(stored.contact, version: stored.version, into: &record)
+        let numbers = stored.contact.phoneNumbers.map(\.rawValue)
+        var suffixKeys: [UInt64] = []
+        for number in numbers {
+            if let key = CallerNumber.suffixKey(ofRaw: number, count: suffixDigits), !suffixKeys.contains(key) {
+                suffixKeys.append(key)
+            }
+        }
+        let email = stored.contact[.email]
+        let emailKey = email.isEmpty ? nil : EmailKey.hash(EmailKey.normalized(email))
+        overlay.entries[stored.id] = Overlay.Entry(record: record, numbers: numbers, suffixKeys: suffixKeys, emailKey: emailKey)
+        for number in numbers { overlay.exact[number, default: []].append(stored.id) }
+        for key in suffixKeys { overlay.suffix[key, default: []].append(stored.id) }
+        if let emailKey { overlay.email[emailKey, default: []].append(stored.id) }
+    }
+
+    private static func removeID(_ id: Int64, key: UInt64, from table: inout TreeDictionary<UInt64, [Int64]>) {
+        guard var ids = table[key] else { return }
+        ids.removeAll { $0 == id }
+        table[key] = ids.isEmpty ? nil : ids
+    }
+
+    /// The same contacts with the overlay merged into a new base (records are copied, not decoded).
+    public func compacted() -> IndexSnapshot {
+        var builder = IndexBuilder(suffixDigits: suffixDigits, expectedCount: count)
+        var overlayIDs = Array(overlay.entries.keys).sorted()[...]
+        base.arena.withUnsafeBytes { bytes in
+            func flushOverlay(before id: Int64?) {
+                while let next = overlayIDs.first, id == nil || next < id! {
+                    overlayIDs.removeFirst()
+                    overlay.entries[next]!.record.withUnsafeBytes { builder.add(id: next, record: $0) }
+                }
+            }
+            for ordinal in 0..<base.count where !overlay.removed.contains(UInt32(ordinal)) {
+                let id = base.ids[ordinal]
+                flushOverlay(before: id)
+                let view = RecordView(bytes: bytes, start: Int(base.starts[ordinal]))
+                builder.add(id: id, record: UnsafeRawBufferPointer(rebasing: bytes[view.start..<(view.start + view.length)]))
+            }
+            flushOverlay(before: nil)
+        }
+        return builder.build(version: version)
+    }
+}
+

@@ -1,0 +1,138 @@
+/// How a `RefTable` spreads keys; a protocol so tests can force collisions.
+public protocol KeyHashing {
+    static func hash(_ key: UInt64) -> UInt64
+}
+
+/// The default: MurmurHash3's 64-bit finalizer, a full avalanche of the key's bits.
+public enum MixHashing: KeyHashing {
+    @inline(__always)
+    public static func hash(_ key: UInt64) -> UInt64 {
+        var x = key
+        x ^= x >> 33
+        x &*= 0xFF51_AFD7_ED55_8CCD
+        x ^= x >> 33
+        x &*= 0xC4CE_B9FE_1A85_EC53
+        x ^= x >> 33
+        return x
+    }
+}
+
+/// An open-addressing table from a 64-bit key to a run of contact ordinals, that does not store
+/// its keys: a slot holds a 16-bit fingerprint and a 32-bit reference, and a candidate is confirmed
+/// by the caller's `matches` closure against the contact itself (whose record holds the numbers).
+///
+/// Memory: 6 bytes per slot at a load of at most 0.8 (7.5 bytes per key), plus 4 bytes per ordinal
+/// for keys shared by several contacts. Lookup: one multiply-shift to the slot, linear probing;
+/// a miss stops at the first empty slot.
+///
+/// Reference encoding: 0 is an empty slot; `r < 0x8000_0000` is the single ordinal `r - 1`;
+/// otherwise `runs[r & 0x7FFF_FFFF]` is a count followed by that many ordinals, ascending.
+public struct RefTable<Hashing: KeyHashing>: Sendable {
+    @usableFromInline var fingerprints: [UInt16]
+    @usableFromInline var references: [UInt32]
+    @usableFromInline var runs: [UInt32]
+
+    /// The result of a lookup: nothing, one ordinal, or a run inside `runs`.
+    public enum Found: Equatable, Sendable {
+        case none
+        case one(UInt32)
+        case run(start: Int, count: Int)
+    }
+
+    /// A table sized for `keyCount` keys.
+    public init(capacityFor keyCount: Int) {
+        let capacity = max(8, keyCount * 5 / 4 + 1)
+        fingerprints = [UInt16](repeating: 0, count: capacity)
+        references = [UInt32](repeating: 0, count: capacity)
+        runs = []
+    }
+
+    @inline(__always) @usableFromInline
+    func start(_ hash: UInt64) -> Int {
+        Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(references.count)).high)
+    }
+
+    @inline(__always) @usableFromInline
+    static func fingerprint(_ hash: UInt64) -> UInt16 { UInt16(truncatingIfNeeded: hash) }
+
+    /// The ordinals stored for `key`; `matches(ordinal)` confirms that a contact has the key.
+    @inlinable
+    public func find(_ key: UInt64, matches: (UInt32) -> Bool) -> Found {
+        let hash = Hashing.hash(key)
+        let fingerprint = Self.fingerprint(hash)
+        let capacity = references.count
+        var slot = start(hash)
+        return references.withUnsafeBufferPointer { references in
+            fingerprints.withUnsafeBufferPointer { fingerprints in
+                while true {
+                    let reference = references[slot]
+                    if reference == 0 { return .none }
+                    if fingerprints[slot] == fingerprint {
+                        if reference < 0x8000_0000 {
+                            if matches(reference - 1) { return .one(reference - 1) }
+                        } else {
+                            let run = Int(reference & 0x7FFF_FFFF)
+                            if matches(runs[run + 1]) { return .run(start: run + 1, count: Int(runs[run])) }
+                        }
+                    }
+                    slot += 1
+                    if slot == capacity { slot = 0 }
+                }
+            }
+        }
+    }
+
+    /// Adds `ordinal` under `key`. Ordinals of one key must arrive in ascending order; a key shared
+    /// by several contacts grows a run (moved to the end of `runs` when it grows).
+    public mutating func insert(_ key: UInt64, ordinal: UInt32, matches: (UInt32) -> Bool) {
+        let hash = Hashing.hash(key)
+        let fingerprint = Self.fingerprint(hash)
+        var slot = start(hash)
+        while true {
+            let reference = references[slot]
+            if reference == 0 {
+                fingerprints[slot] = fingerprint
+                references[slot] = ordinal + 1
+                return
+            }
+            if fingerprints[slot] == fingerprint {
+                if reference < 0x8000_0000 {
+                    if matches(reference - 1) {
+                        if reference - 1 == ordinal { return }
+                        references[slot] = 0x8000_0000 | UInt32(runs.count)
+                        runs += [2, reference - 1, ordinal]
+                        return
+                    }
+                } else {
+                    let run = Int(reference & 0x7FFF_FFFF)
+                    if matches(runs[run + 1]) {
+                        let count = Int(runs[run])
+                        if runs[run + count] == ordinal { return }
+                        if run + 1 + count == runs.count {
+                            runs[run] += 1
+                            runs.append(ordinal)
+                        } else {
+                            let moved = Array(runs[(run + 1)...(run + count)])
+                            references[slot] = 0x8000_0000 | UInt32(runs.count)
+                            runs.append(UInt32(count + 1))
+                            runs += moved
+                            runs.append(ordinal)
+                        }
+                        return
+                    }
+                }
+            }
+            slot += 1
+            if slot == references.count { slot = 0 }
+        }
+    }
+
+    /// The ordinals of a run found by `find`.
+    @inlinable
+    public func ordinals(start: Int, count: Int) -> ArraySlice<UInt32> { runs[start..<(start + count)] }
+
+    /// Bytes held by the table's arrays.
+    public var byteSize: Int {
+        fingerprints.capacity * 2 + references.capacity * 4 + runs.capacity * 4
+    }
+}
