@@ -134,3 +134,10 @@ public struct PhoneNumberValidator: Sendable {
             ))
     }
 }
+
+extension PhoneNumberValidator {
+    /// libphonenumber's example number of `type` for `region`, if it has one (for tests and demos).
+    public func exampleNumber(region: String, type: PhoneNumberType) -> PhoneNumber? {
+        PhoneNumber(rawValue: cpn_example_number(region.uppercased(), type.rawValue))
+    }
+}

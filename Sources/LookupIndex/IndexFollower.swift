@@ -1,0 +1,56 @@
+import Contacts
+import Foundation
+
+/// Where an organization's changes come from: the local store on an API node, the HTTP change
+/// feed on a mirror. The follower is the same for both.
+public protocol ChangeSource: Sendable {
+    /// Every contact and the version they reflect.
+    func loadAll() throws -> (contacts: [StoredContact], version: Int64)
+    /// Changes after `version` (whole transactions), or `resync` when the log cannot serve it.
+    func changes(after version: Int64, limit: Int) throws -> ChangeBatch
+}
+
+/// Keeps one organization's `OrganizationIndex` current from a `ChangeSource`: a full build at
+/// start (and on resync), then deltas. The only way the index learns anything.
+///
+/// One catch-up runs at a time (a lock serializes writers); readers never wait for it. When the
+/// overlay of deltas grows past `compactionThreshold`, the follower merges it into a new base.
+public final class IndexFollower: Sendable {
+    public let index: OrganizationIndex
+    public let suffixDigits: Int
+    private let source: any ChangeSource
+    private let writer = NSLock()
+
+    /// Builds the index from a full load of `source`.
+    public init(source: any ChangeSource, suffixDigits: Int = 9) throws {
+        self.source = source
+        self.suffixDigits = suffixDigits
+        let (contacts, version) = try source.loadAll()
+        index = OrganizationIndex(IndexSnapshot.build(contacts, version: version, suffixDigits: suffixDigits))
+    }
+
+    /// Overlay size past which deltas are merged into a new base: an eighth of the contacts, at
+    /// least 1,024, so the amortized cost of a change stays a small constant.
+    public func compactionThreshold(for snapshot: IndexSnapshot) -> Int { max(1_024, snapshot.count / 8) }
+
+    /// Applies every change the source has after the current snapshot; returns the new version.
+    @discardableResult
+    public func catchUp() throws -> Int64 {
+        writer.lock()
+        defer { writer.unlock() }
+        var snapshot = index.snapshot
+        while true {
+            let batch = try source.changes(after: snapshot.version, limit: 10_000)
+            if batch.resync {
+                let (contacts, version) = try source.loadAll()
+                snapshot = IndexSnapshot.build(contacts, version: version, suffixDigits: suffixDigits)
+                index.publish(snapshot)
+                return snapshot.version
+            }
+            guard batch.version > snapshot.version else { return snapshot.version }
+            snapshot = snapshot.applying(batch.changes, version: batch.version)
+            if snapshot.overlaySize > compactionThreshold(for: snapshot) { snapshot = snapshot.compacted() }
+            index.publish(snapshot)
+        }
+    }
+}

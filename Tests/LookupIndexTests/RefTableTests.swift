@@ -1,0 +1,44 @@
+import Contacts
+import Testing
+@testable import LookupIndex
+
+/// Every key lands on the same slot with the same fingerprint: only confirmation tells keys apart.
+enum CollidingHashing: KeyHashing {
+    static func hash(_ key: UInt64) -> UInt64 { 0x1234 }
+}
+
+/// Two fingerprints only.
+enum FewBucketsHashing: KeyHashing {
+    static func hash(_ key: UInt64) -> UInt64 { (key % 2) &* 0x9E37_79B9_7F4A_7C15 }
+}
+
+@Suite struct RefTableTests {
+    func check<H: KeyHashing>(_ hashing: H.Type, seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        // ordinal → key; several ordinals share keys.
+        let keys = (0..<400).map { _ in UInt64(random.next() % 150) + 1 }
+        var table = RefTable<H>(capacityFor: keys.count)
+        for (ordinal, key) in keys.enumerated() {
+            table.insert(key, ordinal: UInt32(ordinal)) { keys[Int($0)] == key }
+        }
+        for key in UInt64(0)...160 {
+            let expected = keys.indices.filter { keys[$0] == key }.map(UInt32.init)
+            let found: [UInt32] =
+                switch table.find(key, matches: { keys[Int($0)] == key }) {
+                case .none: []
+                case .one(let ordinal): [ordinal]
+                case .run(let start, let count): Array(table.ordinals(start: start, count: count))
+                }
+            #expect(found == expected, "key \(key)")
+        }
+    }
+
+    @Test func forcedCollisions() {
+        check(CollidingHashing.self, seed: 1)
+        check(FewBucketsHashing.self, seed: 2)
+    }
+
+    @Test func realHashing() {
+        check(MixHashing.self, seed: 3)
+    }
+}
