@@ -1,6 +1,7 @@
 import ArgumentParser
 import ContactStore
 import Contacts
+import LookupIndex
 import PhoneNumbers
 
 struct LookupCommand: ParsableCommand {
@@ -16,51 +17,32 @@ struct LookupCommand: ParsableCommand {
         try handlingErrors {
             let store = try options.openStore()
             let organization = try options.organization(named: org, in: store)
-            let caller = CallerNumber(number)
-            let validator = PhoneNumberValidator()
-            var match = "none"
-            var normalized: PhoneNumber?
-            var found: [StoredContact] = []
-            for candidate in validator.candidates(for: caller, defaultRegion: organization.defaultRegion) {
-                normalized = normalized ?? candidate
-                found = try store.contacts(withNumber: candidate, organizationID: organization.id)
-                if !found.isEmpty {
-                    normalized = candidate
-                    match = "exact"
-                    break
-                }
+            // The same path as the service: the index is built from the store's contacts and
+            // change log, and the answer comes from the index, never from SQL.
+            let follower = try IndexFollower(
+                source: StoreChangeSource(store: store, organizationID: organization.id),
+                suffixDigits: organization.suffixDigits)
+            guard let lookup = CallerLookup(region: organization.defaultRegion) else {
+                throw Failure("The organization's region '\(organization.defaultRegion)' is unknown to libphonenumber.")
             }
-            if found.isEmpty, let key = caller.suffixKey(organization.suffixDigits) {
-                found = try store.allContacts(organizationID: organization.id).contacts.filter { stored in
-                    stored.contact.phoneNumbers.contains {
-                        CallerNumber.suffixKey(of: $0, count: organization.suffixDigits) == key
-                    }
-                }
-                if !found.isEmpty { match = "suffix" }
-            }
+            let result = lookup.lookUp(number, in: follower.index.snapshot)
             if json {
-                var writer = JSONWriter()
-                writer.beginObject()
-                writer.field("number", number)
-                writer.key("normalized")
-                if let normalized { writer.value(normalized.e164) } else { writer.null() }
-                writer.field("match", match)
-                writer.key("contacts")
-                writer.beginArray()
-                for stored in found { stored.contact.writeJSON(id: stored.id, version: stored.version, to: &writer) }
-                writer.endArray()
-                writer.endObject()
-                print(writer.string)
-            } else if found.isEmpty {
+                print(result.json)
+                return
+            }
+            let snapshot = result.snapshot
+            let found = snapshot.refs(result.matches).map { snapshot.storedContact($0) }
+            if found.isEmpty {
                 print("\(number): unknown caller")
-            } else {
-                print("\(number) → \(normalized?.e164 ?? "?") (\(match) match, \(found.count) contact\(found.count == 1 ? "" : "s"))")
-                for stored in found {
-                    print("")
-                    print("  \(stored.contact.displayName)  [id \(stored.id)]")
-                    for field in ContactField.allCases where !stored.contact[field].isEmpty {
-                        print("    \(field.rawValue.padding(16)) \(stored.contact[field])")
-                    }
+                return
+            }
+            let plural = found.count == 1 ? "" : "s"
+            print("\(number) → \(result.normalized?.e164 ?? "?") (\(result.match.rawValue) match, \(found.count) contact\(plural))")
+            for stored in found {
+                print("")
+                print("  \(stored.contact.displayName)  [id \(stored.id)]")
+                for field in ContactField.allCases where !stored.contact[field].isEmpty {
+                    print("    \(field.rawValue.padding(16)) \(stored.contact[field])")
                 }
             }
         }

@@ -94,43 +94,43 @@ extension IndexSnapshot {
     public func writeJSON(_ ref: ContactRef, to output: inout [UInt8]) {
         let id = id(of: ref)
         withRecord(ref) { record in
-            var values = [UnsafeRawBufferPointer](repeating: UnsafeRawBufferPointer(start: nil, count: 0),
-                                                   count: ContactRecord.fieldCount)
-            let version = record.decode { index, value in values[index] = value }
-            output += Array("{\"id\":".utf8)
-            output += Array(String(id).utf8)
-            output += Array(",\"version\":".utf8)
-            output += Array(String(version).utf8)
-            output += Array(",\"displayName\":\"".utf8)
-            let first = values[ContactField.firstName.index]
-            let last = values[ContactField.lastName.index]
-            if first.count > 0 || last.count > 0 {
-                JSONEscaping.append(first, to: &output)
-                if first.count > 0, last.count > 0 { output.append(UInt8(ascii: " ")) }
-                JSONEscaping.append(last, to: &output)
-            } else {
-                JSONEscaping.append(values[ContactField.organization.index], to: &output)
-            }
-            output.append(UInt8(ascii: "\""))
-            var phoneText: [UInt8] = []
-            for field in ContactField.allCases {
-                output += Array(",\"\(field.rawValue)\":".utf8)
-                let phone: UInt64? =
-                    field == .phone1 ? record.phone1 : field == .phone2 ? (record.phone2 == 0 ? nil : record.phone2) : nil
-                if let phone {
-                    phoneText = Array("+\(phone)".utf8)
-                    output.append(UInt8(ascii: "\""))
-                    output += phoneText
-                    output.append(UInt8(ascii: "\""))
-                } else if values[field.index].count > 0 {
-                    output.append(UInt8(ascii: "\""))
-                    JSONEscaping.append(values[field.index], to: &output)
-                    output.append(UInt8(ascii: "\""))
+            withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: ContactRecord.fieldCount) { values in
+                values.initialize(repeating: UnsafeRawBufferPointer(start: nil, count: 0))
+                let version = record.decode { index, value in values[index] = value }
+                output.append(contentsOf: "{\"id\":".utf8)
+                JSONEscaping.appendInteger(id, to: &output)
+                output.append(contentsOf: ",\"version\":".utf8)
+                JSONEscaping.appendInteger(version, to: &output)
+                output.append(contentsOf: ",\"displayName\":\"".utf8)
+                let first = values[ContactField.firstName.index]
+                let last = values[ContactField.lastName.index]
+                if first.count > 0 || last.count > 0 {
+                    JSONEscaping.append(first, to: &output)
+                    if first.count > 0, last.count > 0 { output.append(UInt8(ascii: " ")) }
+                    JSONEscaping.append(last, to: &output)
                 } else {
-                    output += Array("null".utf8)
+                    JSONEscaping.append(values[ContactField.organization.index], to: &output)
                 }
+                output.append(UInt8(ascii: "\""))
+                for (index, key) in JSONEscaping.fieldKeys.enumerated() {
+                    output.append(contentsOf: key)
+                    let phone = index == ContactField.phone1.index ? record.phone1
+                        : index == ContactField.phone2.index ? record.phone2 : 0
+                    if phone != 0 {
+                        output.append(contentsOf: "\"+".utf8)
+                        JSONEscaping.appendInteger(Int64(phone), to: &output)
+                        output.append(UInt8(ascii: "\""))
+                    } else if values[index].count > 0 {
+                        output.append(UInt8(ascii: "\""))
+                        JSONEscaping.append(values[index], to: &output)
+                        output.append(UInt8(ascii: "\""))
+                    } else {
+                        output.append(contentsOf: "null".utf8)
+                    }
+                }
+                output.append(UInt8(ascii: "}"))
+                values.deinitialize()
             }
-            output.append(UInt8(ascii: "}"))
         }
     }
 }
@@ -139,7 +139,25 @@ extension IndexSnapshot {
 enum JSONEscaping {
     private static let hex = Array("0123456789abcdef".utf8)
 
+    /// `,"firstName":` … for every field, rendered once.
+    static let fieldKeys: [[UInt8]] = ContactField.allCases.map { Array(",\"\($0.rawValue)\":".utf8) }
+
+    static func appendInteger(_ value: Int64, to output: inout [UInt8]) {
+        if value < 0 {
+            output.append(UInt8(ascii: "-"))
+            appendInteger(0 - value, to: &output)
+            return
+        }
+        if value >= 10 { appendInteger(value / 10, to: &output) }
+        output.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+
     static func append(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+        // Most values need no escaping: copy them whole.
+        if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7F }) {
+            output.append(contentsOf: bytes)
+            return
+        }
         for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""): output += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]

@@ -38,9 +38,9 @@ public struct IndexBuilder {
 
     public func build(version: Int64) -> IndexSnapshot {
         // Copies sized to fit: a snapshot lives long, and its byte size should be its data.
-        let arena = Array(self.arena[...])
-        let starts = Array(self.starts[...])
-        let ids = Array(self.ids[...])
+        let arena = self.arena.exactCopy()
+        let starts = self.starts.exactCopy()
+        let ids = self.ids.exactCopy()
         let digits = suffixDigits
         var numberCount = 0
         var emailCount = 0
@@ -169,3 +169,13 @@ extension IndexSnapshot {
     }
 }
 
+
+extension Array where Element: BitwiseCopyable {
+    /// A copy whose capacity is its count (`Array(slice)` may keep the original's buffer).
+    func exactCopy() -> [Element] {
+        [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+            _ = withUnsafeBufferPointer { buffer.initialize(fromContentsOf: $0) }
+            initialized = count
+        }
+    }
+}

@@ -78,6 +78,42 @@ final class BaseIndex: Sendable {
         return low < ids.count && ids[low] == id ? UInt32(low) : nil
     }
 
+    /// The exact-number lookup without closures: the hot path of every call.
+    @inline(__always)
+    func exactMatches(_ key: UInt64) -> Matches {
+        let hash = MixHashing.hash(key)
+        let fingerprint = UInt16(truncatingIfNeeded: hash)
+        return exact.references.withUnsafeBufferPointer { references in
+            exact.fingerprints.withUnsafeBufferPointer { fingerprints in
+                starts.withUnsafeBufferPointer { starts in
+                    arena.withUnsafeBytes { arena in
+                        let capacity = references.count
+                        var slot = Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(capacity)).high)
+                        while true {
+                            let reference = references[slot]
+                            if reference == 0 { return .none }
+                            if fingerprints[slot] == fingerprint {
+                                let single = reference < 0x8000_0000
+                                let run = Int(reference & 0x7FFF_FFFF)
+                                let ordinal = single ? reference - 1 : exact.runs[run + 1]
+                                let start = Int(starts[Int(ordinal)])
+                                let phone1 = UInt64(littleEndian: arena.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+                                let phone2 = UInt64(littleEndian: arena.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self))
+                                if phone1 == key || phone2 == key {
+                                    return single
+                                        ? Matches(storage: .one(ordinal))
+                                        : Matches(storage: .run(start: run + 1, count: Int(exact.runs[run]), table: .exact))
+                                }
+                            }
+                            slot += 1
+                            if slot == capacity { slot = 0 }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     var byteSize: Int {
         arena.capacity + starts.capacity * 4 + ids.capacity * 8 + exact.byteSize + suffix.byteSize + email.byteSize
     }
@@ -136,12 +172,15 @@ public final class IndexSnapshot: Sendable {
     public let suffixDigits: Int
     let base: BaseIndex
     let overlay: Overlay
+    /// Cached `overlay.isEmpty`: the hot path's only question about the overlay.
+    let overlayIsEmpty: Bool
 
     init(version: Int64, suffixDigits: Int, base: BaseIndex, overlay: Overlay) {
         self.version = version
         self.suffixDigits = suffixDigits
         self.base = base
         self.overlay = overlay
+        self.overlayIsEmpty = overlay.isEmpty
     }
 
     /// An empty index.
@@ -162,7 +201,8 @@ public final class IndexSnapshot: Sendable {
 
     /// Contacts that have `number` as `phone1` or `phone2`.
     public func contacts(withNumber number: PhoneNumber) -> Matches {
-        lookup(.exact, key: number.rawValue) { $0.hasNumber(number.rawValue) }
+        if overlayIsEmpty { return base.exactMatches(number.rawValue) }
+        return lookup(.exact, key: number.rawValue) { $0.hasNumber(number.rawValue) }
     }
 
     /// Contacts with a number whose last `suffixDigits` digits give `key` (`CallerNumber.suffixKey`).
@@ -195,7 +235,7 @@ public final class IndexSnapshot: Sendable {
                 table.find(key) { ordinal in matches(RecordView(bytes: arena, start: Int(starts[Int(ordinal)]))) }
             }
         }
-        if overlay.isEmpty {
+        if overlayIsEmpty {
             switch found {
             case .none: return .none
             case .one(let ordinal): return Matches(storage: .one(ordinal))

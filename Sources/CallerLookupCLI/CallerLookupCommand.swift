@@ -5,13 +5,13 @@ import Foundation
 import PhoneNumbers
 
 @main
-struct CallerLookup: AsyncParsableCommand {
+struct CallerLookupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "caller-lookup",
         abstract: "Who is calling? Contacts by CSV or REST, answered from an in-memory index.",
         subcommands: [
             OrgCommand.self, UserCommand.self, ImportCommand.self, LookupCommand.self, ValidateCommand.self,
-            GenerateCommand.self,
+            GenerateCommand.self, BenchCommand.self,
         ]
     )
 }
