@@ -82,32 +82,31 @@ final class BaseIndex: Sendable {
     @inline(__always)
     func exactMatches(_ key: UInt64) -> Matches {
         let hash = MixHashing.hash(key)
-        let fingerprint = UInt16(truncatingIfNeeded: hash)
-        return exact.references.withUnsafeBufferPointer { references in
-            exact.fingerprints.withUnsafeBufferPointer { fingerprints in
-                starts.withUnsafeBufferPointer { starts in
-                    arena.withUnsafeBytes { arena in
-                        let capacity = references.count
-                        var slot = Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(capacity)).high)
-                        while true {
-                            let reference = references[slot]
-                            if reference == 0 { return .none }
-                            if fingerprints[slot] == fingerprint {
-                                let single = reference < 0x8000_0000
-                                let run = Int(reference & 0x7FFF_FFFF)
-                                let ordinal = single ? reference - 1 : exact.runs[run + 1]
-                                let start = Int(starts[Int(ordinal)])
-                                let phone1 = UInt64(littleEndian: arena.loadUnaligned(fromByteOffset: start, as: UInt64.self))
-                                let phone2 = UInt64(littleEndian: arena.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self))
-                                if phone1 == key || phone2 == key {
-                                    return single
-                                        ? Matches(storage: .one(ordinal))
-                                        : Matches(storage: .run(start: run + 1, count: Int(exact.runs[run]), table: .exact))
-                                }
+        let fingerprint = RefTable<MixHashing>.fingerprint(hash)
+        return exact.slots.withUnsafeBufferPointer { slots in
+            starts.withUnsafeBufferPointer { starts in
+                arena.withUnsafeBytes { arena in
+                    let capacity = slots.count
+                    var slot = Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(capacity)).high)
+                    while true {
+                        let entry = slots[slot]
+                        if entry == 0 { return .none }
+                        if entry & 0xFFFF_FFFF_0000_0000 == fingerprint {
+                            let reference = UInt32(truncatingIfNeeded: entry)
+                            let single = reference < 0x8000_0000
+                            let run = Int(reference & 0x7FFF_FFFF)
+                            let ordinal = single ? reference - 1 : exact.runs[run + 1]
+                            let start = Int(starts[Int(ordinal)])
+                            let phone1 = UInt64(littleEndian: arena.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+                            let phone2 = UInt64(littleEndian: arena.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self))
+                            if phone1 == key || phone2 == key {
+                                return single
+                                    ? Matches(storage: .one(ordinal))
+                                    : Matches(storage: .run(start: run + 1, count: Int(exact.runs[run]), table: .exact))
                             }
-                            slot += 1
-                            if slot == capacity { slot = 0 }
                         }
+                        slot += 1
+                        if slot == capacity { slot = 0 }
                     }
                 }
             }
@@ -161,7 +160,7 @@ struct Overlay: Sendable {
 ///
 /// - Memory: the UTF-8 bytes of the values, about 20 bytes of framing per contact (phones as 8-byte
 ///   integers, version, presence bits, lengths), 12 bytes per contact for start offset and id, and
-///   about 7.5 bytes per number in each of the number and suffix tables (6 per email). `byteSize`
+///   about 10 bytes per number in each of the number and suffix tables (and per email). `byteSize`
 ///   reports it exactly for the base arrays and by estimate for the overlay.
 /// - Performance: an exact lookup is one hash, a probe or two and an 8-byte compare in the record;
 ///   with an overlay, it also consults the overlay's trie and returns a merged list.
