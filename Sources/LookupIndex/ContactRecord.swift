@@ -15,6 +15,8 @@ import PhoneNumbers
 /// framing, and phones sit at fixed offsets so a table hit is confirmed without decoding.
 enum ContactRecord {
     static let phoneFields: Set<Int> = [ContactField.phone1.index, ContactField.phone2.index]
+    /// The presence bit of `email`.
+    static let emailBit = UInt32(1) << UInt32(ContactField.email.index)
     static let fieldCount = ContactField.allCases.count
 
     /// Appends the record of `contact` to `arena`.
@@ -34,6 +36,26 @@ enum ContactRecord {
             appendVarint(UInt64(utf8.count), to: &arena)
             arena.append(contentsOf: utf8)
         }
+    }
+
+    /// The bytes `encode` appends for `contact`.
+    static func encodedSize(_ contact: Contact, version: Int64) -> Int {
+        var size = 16 + varintSize(UInt64(max(0, version))) + 3
+        for index in 0..<fieldCount where !phoneFields.contains(index) {
+            let count = contact.values[index].utf8.count
+            if count > 0 { size += varintSize(UInt64(count)) + count }
+        }
+        return size
+    }
+
+    static func varintSize(_ value: UInt64) -> Int {
+        var size = 1
+        var value = value >> 7
+        while value > 0 {
+            size += 1
+            value >>= 7
+        }
+        return size
     }
 
     static func appendUInt64(_ value: UInt64, to arena: inout [UInt8]) {
@@ -84,6 +106,14 @@ struct RecordView {
     var version: Int64 {
         var position = start + 16
         return Int64(readVarint(&position))
+    }
+
+    /// Whether the record has an email, read from the presence bits without decoding.
+    var hasEmail: Bool {
+        var position = start + 16
+        _ = readVarint(&position)
+        let present = UInt32(bytes[position]) | UInt32(bytes[position + 1]) << 8 | UInt32(bytes[position + 2]) << 16
+        return present & ContactRecord.emailBit != 0
     }
 
     /// The bytes of one field, or an empty buffer.

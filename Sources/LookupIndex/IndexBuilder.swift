@@ -1,4 +1,5 @@
 import Contacts
+import Dispatch
 import HashTreeCollections
 import PhoneNumbers
 
@@ -13,9 +14,10 @@ public struct IndexBuilder {
     private var starts: [UInt32] = []
     private var ids: [Int64] = []
 
-    public init(suffixDigits: Int = 9, expectedCount: Int = 0) {
+    /// `arenaBytes`, when known, reserves the arena exactly (else about 150 bytes a contact).
+    public init(suffixDigits: Int = 9, expectedCount: Int = 0, arenaBytes: Int? = nil) {
         self.suffixDigits = suffixDigits
-        arena.reserveCapacity(expectedCount * 150)
+        arena.reserveCapacity(arenaBytes ?? expectedCount * 150)
         starts.reserveCapacity(expectedCount)
         ids.reserveCapacity(expectedCount)
     }
@@ -37,8 +39,9 @@ public struct IndexBuilder {
     }
 
     public func build(version: Int64) -> IndexSnapshot {
-        // Copies sized to fit: a snapshot lives long, and its byte size should be its data.
-        let arena = self.arena.exactCopy()
+        // Sized to fit: a snapshot lives long, and its byte size should be its data. The arena is
+        // copied only when its reservation was off by more than 1 %.
+        let arena = self.arena.capacity - self.arena.count > self.arena.count / 100 ? self.arena.exactCopy() : self.arena
         let starts = self.starts.exactCopy()
         let ids = self.ids.exactCopy()
         let digits = suffixDigits
@@ -48,10 +51,40 @@ public struct IndexBuilder {
             for start in starts {
                 let record = RecordView(bytes: bytes, start: Int(start))
                 numberCount += record.phone2 != 0 && record.phone2 != record.phone1 ? 2 : 1
-                if record.field(.email).count > 0 { emailCount += 1 }
+                if record.hasEmail { emailCount += 1 }
             }
         }
-        var exact = RefTable<MixHashing>(capacityFor: numberCount)
+        // The exact table on one core, the suffix and email tables on the other.
+        let (numbers, emails) = (numberCount, emailCount)
+        let tables = TablesUnderConstruction()
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            if part == 0 {
+                tables.exact = Self.exactTable(arena: arena, starts: starts, keyCount: numbers)
+            } else {
+                (tables.suffix, tables.email) = Self.fallbackTables(
+                    arena: arena, starts: starts, digits: digits, numberCount: numbers, emailCount: emails)
+            }
+        }
+        let base = BaseIndex(arena: arena, starts: starts, ids: ids, exact: tables.exact!, suffix: tables.suffix!,
+                             email: tables.email!)
+        return IndexSnapshot(version: version, suffixDigits: suffixDigits, base: base, overlay: Overlay())
+    }
+
+    private static func exactTable(arena: [UInt8], starts: [UInt32], keyCount: Int) -> NumberTable {
+        var exact = NumberTable(capacityFor: keyCount)
+        arena.withUnsafeBytes { bytes in
+            for (ordinal, start) in starts.enumerated() {
+                let view = RecordView(bytes: bytes, start: Int(start))
+                exact.insert(view.phone1, ordinal: UInt32(ordinal))
+                if view.phone2 != 0, view.phone2 != view.phone1 { exact.insert(view.phone2, ordinal: UInt32(ordinal)) }
+            }
+        }
+        return exact
+    }
+
+    private static func fallbackTables(arena: [UInt8], starts: [UInt32], digits: Int, numberCount: Int, emailCount: Int)
+        -> (RefTable<MixHashing>, RefTable<MixHashing>)
+    {
         var suffix = RefTable<MixHashing>(capacityFor: numberCount)
         var email = RefTable<MixHashing>(capacityFor: emailCount)
         arena.withUnsafeBytes { bytes in
@@ -59,39 +92,41 @@ public struct IndexBuilder {
                 func record(_ ordinal: UInt32) -> RecordView { RecordView(bytes: bytes, start: Int(starts[Int(ordinal)])) }
                 for ordinal in 0..<UInt32(starts.count) {
                     let view = record(ordinal)
-                    var numbers = [view.phone1]
-                    if view.phone2 != 0, view.phone2 != view.phone1 { numbers.append(view.phone2) }
-                    var suffixes: [UInt64] = []
-                    for number in numbers {
-                        exact.insert(number, ordinal: ordinal) { record($0).hasNumber(number) }
-                        if let key = CallerNumber.suffixKey(ofRaw: number, count: digits), !suffixes.contains(key) {
-                            suffixes.append(key)
-                            suffix.insert(key, ordinal: ordinal) { candidate in
-                                let other = record(candidate)
-                                return CallerNumber.suffixKey(ofRaw: other.phone1, count: digits) == key
-                                    || CallerNumber.suffixKey(ofRaw: other.phone2, count: digits) == key
-                            }
+                    let first = CallerNumber.suffixKey(ofRaw: view.phone1, count: digits)
+                    let second = view.phone2 == 0 ? nil : CallerNumber.suffixKey(ofRaw: view.phone2, count: digits)
+                    for key in [first, second == first ? nil : second] {
+                        guard let key else { continue }
+                        suffix.insert(key, ordinal: ordinal) { candidate in
+                            let other = record(candidate)
+                            return CallerNumber.suffixKey(ofRaw: other.phone1, count: digits) == key
+                                || CallerNumber.suffixKey(ofRaw: other.phone2, count: digits) == key
                         }
                     }
-                    let address = view.field(.email)
-                    if address.count > 0 {
-                        let normalized = EmailKey.normalized(address)
-                        email.insert(EmailKey.hash(normalized), ordinal: ordinal) {
-                            EmailKey.normalized(record($0).field(.email)) == normalized
-                        }
+                    guard view.hasEmail else { continue }
+                    let normalized = EmailKey.normalized(view.field(.email))
+                    email.insert(EmailKey.hash(normalized), ordinal: ordinal) {
+                        EmailKey.normalized(record($0).field(.email)) == normalized
                     }
                 }
             }
         }
-        let base = BaseIndex(arena: arena, starts: starts, ids: ids, exact: exact, suffix: suffix, email: email)
-        return IndexSnapshot(version: version, suffixDigits: suffixDigits, base: base, overlay: Overlay())
+        return (suffix, email)
     }
+}
+
+/// The tables two threads fill during `build`; each field is written by one thread, read after
+/// `concurrentPerform` returns.
+private final class TablesUnderConstruction: @unchecked Sendable {
+    var exact: NumberTable?
+    var suffix: RefTable<MixHashing>?
+    var email: RefTable<MixHashing>?
 }
 
 extension IndexSnapshot {
     /// Builds a snapshot of `contacts` (any order).
     public static func build(_ contacts: [StoredContact], version: Int64, suffixDigits: Int = 9) -> IndexSnapshot {
-        var builder = IndexBuilder(suffixDigits: suffixDigits, expectedCount: contacts.count)
+        var builder = IndexBuilder(suffixDigits: suffixDigits, expectedCount: contacts.count,
+                                   arenaBytes: contacts.reduce(0) { $0 + ContactRecord.encodedSize($1.contact, version: $1.version) })
         let ascending = zip(contacts, contacts.dropFirst()).allSatisfy { $0.id < $1.id }
         let sorted = ascending ? contacts : contacts.sorted { $0.id < $1.id }
         for stored in sorted { builder.add(stored) }

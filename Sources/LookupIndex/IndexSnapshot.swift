@@ -47,11 +47,11 @@ final class BaseIndex: Sendable {
     let arena: [UInt8]
     let starts: [UInt32]
     let ids: [Int64]
-    let exact: RefTable<MixHashing>
+    let exact: NumberTable
     let suffix: RefTable<MixHashing>
     let email: RefTable<MixHashing>
 
-    init(arena: [UInt8], starts: [UInt32], ids: [Int64], exact: RefTable<MixHashing>,
+    init(arena: [UInt8], starts: [UInt32], ids: [Int64], exact: NumberTable,
          suffix: RefTable<MixHashing>, email: RefTable<MixHashing>) {
         self.arena = arena
         self.starts = starts
@@ -68,6 +68,15 @@ final class BaseIndex: Sendable {
         arena.withUnsafeBytes { body(RecordView(bytes: $0, start: Int(starts[Int(ordinal)]))) }
     }
 
+    /// The ordinals of a run in the table of `kind`.
+    func ordinals(_ kind: Matches.TableKind, start: Int, count: Int) -> ArraySlice<UInt32> {
+        switch kind {
+        case .exact: exact.ordinals(start: start, count: count)
+        case .suffix: suffix.ordinals(start: start, count: count)
+        case .email: email.ordinals(start: start, count: count)
+        }
+    }
+
     func ordinal(of id: Int64) -> UInt32? {
         var low = 0
         var high = ids.count
@@ -78,38 +87,13 @@ final class BaseIndex: Sendable {
         return low < ids.count && ids[low] == id ? UInt32(low) : nil
     }
 
-    /// The exact-number lookup without closures: the hot path of every call.
+    /// The exact-number lookup: the hot path of every call, answered from the table alone.
     @inline(__always)
     func exactMatches(_ key: UInt64) -> Matches {
-        let hash = MixHashing.hash(key)
-        let fingerprint = RefTable<MixHashing>.fingerprint(hash)
-        return exact.slots.withUnsafeBufferPointer { slots in
-            starts.withUnsafeBufferPointer { starts in
-                arena.withUnsafeBytes { arena in
-                    let capacity = slots.count
-                    var slot = Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(capacity)).high)
-                    while true {
-                        let entry = slots[slot]
-                        if entry == 0 { return .none }
-                        if entry & 0xFFFF_FFFF_0000_0000 == fingerprint {
-                            let reference = UInt32(truncatingIfNeeded: entry)
-                            let single = reference < 0x8000_0000
-                            let run = Int(reference & 0x7FFF_FFFF)
-                            let ordinal = single ? reference - 1 : exact.runs[run + 1]
-                            let start = Int(starts[Int(ordinal)])
-                            let phone1 = UInt64(littleEndian: arena.loadUnaligned(fromByteOffset: start, as: UInt64.self))
-                            let phone2 = UInt64(littleEndian: arena.loadUnaligned(fromByteOffset: start + 8, as: UInt64.self))
-                            if phone1 == key || phone2 == key {
-                                return single
-                                    ? Matches(storage: .one(ordinal))
-                                    : Matches(storage: .run(start: run + 1, count: Int(exact.runs[run]), table: .exact))
-                            }
-                        }
-                        slot += 1
-                        if slot == capacity { slot = 0 }
-                    }
-                }
-            }
+        switch exact.find(key) {
+        case .none: .none
+        case .one(let ordinal): Matches(storage: .one(ordinal))
+        case .run(let start, let count): Matches(storage: .run(start: start, count: count, table: .exact))
         }
     }
 
@@ -159,10 +143,11 @@ struct Overlay: Sendable {
 /// never see a half-applied change; `OrganizationIndex` swaps snapshots atomically.
 ///
 /// - Memory: the UTF-8 bytes of the values, about 20 bytes of framing per contact (phones as 8-byte
-///   integers, version, presence bits, lengths), 12 bytes per contact for start offset and id, and
-///   about 10 bytes per number in each of the number and suffix tables (and per email). `byteSize`
+///   integers, version, presence bits, lengths), 12 bytes per contact for start offset and id,
+///   15 bytes per number in the exact table, and 10 per number (and per email) in the key-less
+///   suffix and email tables. `byteSize`
 ///   reports it exactly for the base arrays and by estimate for the overlay.
-/// - Performance: an exact lookup is one hash, a probe or two and an 8-byte compare in the record;
+/// - Performance: an exact lookup is one hash and a probe or two in the `NumberTable` (keys stored);
 ///   with an overlay, it also consults the overlay's trie and returns a merged list.
 public final class IndexSnapshot: Sendable {
     /// The change-log version this snapshot reflects.
@@ -223,15 +208,15 @@ public final class IndexSnapshot: Sendable {
     }
 
     func lookup(_ kind: Matches.TableKind, key: UInt64, matches: (RecordView) -> Bool) -> Matches {
-        let table: RefTable<MixHashing> =
-            switch kind {
-            case .exact: base.exact
-            case .suffix: base.suffix
-            case .email: base.email
-            }
-        let found = base.arena.withUnsafeBytes { arena in
-            base.starts.withUnsafeBufferPointer { starts in
-                table.find(key) { ordinal in matches(RecordView(bytes: arena, start: Int(starts[Int(ordinal)]))) }
+        let found: RefTable<MixHashing>.Found
+        if kind == .exact {
+            found = base.exact.find(key)
+        } else {
+            let table = kind == .suffix ? base.suffix : base.email
+            found = base.arena.withUnsafeBytes { arena in
+                base.starts.withUnsafeBufferPointer { starts in
+                    table.find(key) { ordinal in matches(RecordView(bytes: arena, start: Int(starts[Int(ordinal)]))) }
+                }
             }
         }
         if overlayIsEmpty {
@@ -246,7 +231,7 @@ public final class IndexSnapshot: Sendable {
             switch found {
             case .none: []
             case .one(let ordinal): [ordinal]
-            case .run(let start, let count): Array(table.ordinals(start: start, count: count))
+            case .run(let start, let count): Array(base.ordinals(kind, start: start, count: count))
             }
         for ordinal in baseOrdinals where !overlay.removed.contains(ordinal) {
             refs.append((base.ids[Int(ordinal)], .base(ordinal)))
@@ -273,15 +258,7 @@ public final class IndexSnapshot: Sendable {
         case .none: []
         case .one(let ordinal): [.base(ordinal)]
         case .run(let start, let count, let kind):
-            {
-                let table: RefTable<MixHashing> =
-                    switch kind {
-                    case .exact: base.exact
-                    case .suffix: base.suffix
-                    case .email: base.email
-                    }
-                return table.ordinals(start: start, count: count).map { ContactRef.base($0) }
-            }()
+            base.ordinals(kind, start: start, count: count).map { ContactRef.base($0) }
         case .list(let refs): refs
         }
     }

@@ -42,3 +42,23 @@ enum FewBucketsHashing: KeyHashing {
         check(MixHashing.self, seed: 3)
     }
 }
+
+@Suite struct NumberTableTests {
+    @Test func sharedAndDistinctKeysAgainstTheReference() {
+        var random = SeededRandom(seed: 11)
+        let keys = (0..<3_000).map { _ in 420_600_000_000 + random.next() % 900 }
+        var table = NumberTable(capacityFor: keys.count)
+        for (ordinal, key) in keys.enumerated() { table.insert(key, ordinal: UInt32(ordinal)) }
+        for key in UInt64(420_600_000_000)...420_600_000_950 {
+            let expected = keys.indices.filter { keys[$0] == key }.map(UInt32.init)
+            let found: [UInt32] =
+                switch table.find(key) {
+                case .none: []
+                case .one(let ordinal): [ordinal]
+                case .run(let start, let count): Array(table.ordinals(start: start, count: count))
+                }
+            #expect(found == expected, "key \(key)")
+        }
+        #expect(table.byteSize >= 3_000 * 12)
+    }
+}
