@@ -14,7 +14,7 @@ public struct NumberTable: Sendable {
 
     public init(capacityFor keyCount: Int) {
         capacity = max(8, keyCount * 5 / 4 + 1)
-        storage = [UInt8](repeating: 0, count: capacity * Self.slotSize)
+        storage = .zeroedForHugePages(count: capacity * Self.slotSize)
     }
 
     @inline(__always)
