@@ -21,21 +21,56 @@ enum ContactRecord {
 
     /// Appends the record of `contact` to `arena`.
     static func encode(_ contact: Contact, version: Int64, into arena: inout [UInt8]) {
-        appendUInt64(contact.phone1.rawValue, to: &arena)
-        appendUInt64(contact.phone2?.rawValue ?? 0, to: &arena)
-        appendVarint(UInt64(max(0, version)), to: &arena)
+        let size = encodedSize(contact, version: version)
+        let offset = arena.count
+        arena.append(contentsOf: repeatElement(0, count: size))
+        arena.withUnsafeMutableBytes { bytes in
+            _ = encode(contact, version: version, at: bytes.baseAddress! + offset)
+        }
+    }
+
+    /// Writes the record of `contact` at `destination` (which has `encodedSize` bytes) and returns
+    /// the bytes written. Used by the parallel build, where every record's place is known up front.
+    static func encode(_ contact: Contact, version: Int64, at destination: UnsafeMutableRawPointer) -> Int {
+        var position = destination
+        position.storeBytes(of: contact.phone1.rawValue.littleEndian, as: UInt64.self)
+        (position + 8).storeBytes(of: (contact.phone2?.rawValue ?? 0).littleEndian, as: UInt64.self)
+        position += 16
+        var version = UInt64(max(0, version))
+        while version >= 0x80 {
+            position.storeBytes(of: UInt8(truncatingIfNeeded: version) | 0x80, as: UInt8.self)
+            position += 1
+            version >>= 7
+        }
+        position.storeBytes(of: UInt8(version), as: UInt8.self)
+        position += 1
         var present: UInt32 = 0
         for index in 0..<fieldCount where !phoneFields.contains(index) && !contact.values[index].isEmpty {
             present |= 1 << UInt32(index)
         }
-        arena.append(UInt8(truncatingIfNeeded: present))
-        arena.append(UInt8(truncatingIfNeeded: present >> 8))
-        arena.append(UInt8(truncatingIfNeeded: present >> 16))
-        for index in 0..<fieldCount where present & (1 << UInt32(index)) != 0 {
-            let utf8 = contact.values[index].utf8
-            appendVarint(UInt64(utf8.count), to: &arena)
-            arena.append(contentsOf: utf8)
+        position.storeBytes(of: UInt8(truncatingIfNeeded: present), as: UInt8.self)
+        (position + 1).storeBytes(of: UInt8(truncatingIfNeeded: present >> 8), as: UInt8.self)
+        (position + 2).storeBytes(of: UInt8(truncatingIfNeeded: present >> 16), as: UInt8.self)
+        position += 3
+        var remaining = present
+        while remaining != 0 {
+            let index = remaining.trailingZeroBitCount
+            remaining &= remaining - 1
+            var value = contact.values[index]
+            value.withUTF8 { utf8 in
+                var length = utf8.count
+                while length >= 0x80 {
+                    position.storeBytes(of: UInt8(truncatingIfNeeded: length) | 0x80, as: UInt8.self)
+                    position += 1
+                    length >>= 7
+                }
+                position.storeBytes(of: UInt8(length), as: UInt8.self)
+                position += 1
+                position.copyMemory(from: utf8.baseAddress!, byteCount: utf8.count)
+                position += utf8.count
+            }
         }
+        return position - destination
     }
 
     /// The bytes `encode` appends for `contact`.
@@ -56,19 +91,6 @@ enum ContactRecord {
             value >>= 7
         }
         return size
-    }
-
-    static func appendUInt64(_ value: UInt64, to arena: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { arena.append(contentsOf: $0) }
-    }
-
-    static func appendVarint(_ value: UInt64, to arena: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            arena.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        arena.append(UInt8(value))
     }
 }
 

@@ -22,6 +22,13 @@ public struct IndexBuilder {
         ids.reserveCapacity(expectedCount)
     }
 
+    init(suffixDigits: Int, arena: [UInt8], starts: [UInt32], ids: [Int64]) {
+        self.suffixDigits = suffixDigits
+        self.arena = arena
+        self.starts = starts
+        self.ids = ids
+    }
+
     /// Adds a contact; ids must ascend.
     public mutating func add(_ stored: StoredContact) {
         precondition(ids.last.map { $0 < stored.id } ?? true, "contacts must be added in ascending id order")
@@ -124,12 +131,36 @@ private final class TablesUnderConstruction: @unchecked Sendable {
 
 extension IndexSnapshot {
     /// Builds a snapshot of `contacts` (any order).
+    ///
+    /// Every record's size is known before any is written, so the arena is allocated once, exactly,
+    /// and the two halves of the contacts are encoded on both cores straight into their places.
     public static func build(_ contacts: [StoredContact], version: Int64, suffixDigits: Int = 9) -> IndexSnapshot {
-        var builder = IndexBuilder(suffixDigits: suffixDigits, expectedCount: contacts.count,
-                                   arenaBytes: contacts.reduce(0) { $0 + ContactRecord.encodedSize($1.contact, version: $1.version) })
         let ascending = zip(contacts, contacts.dropFirst()).allSatisfy { $0.id < $1.id }
         let sorted = ascending ? contacts : contacts.sorted { $0.id < $1.id }
-        for stored in sorted { builder.add(stored) }
+        var starts = [UInt32](repeating: 0, count: sorted.count)
+        var total = 0
+        for (ordinal, stored) in sorted.enumerated() {
+            starts[ordinal] = UInt32(total)
+            total += ContactRecord.encodedSize(stored.contact, version: stored.version)
+        }
+        precondition(total <= Int(UInt32.max), "an organization's index is limited to 4 GiB of contact data")
+        let offsets = starts
+        let arena = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            let bytes = UnsafeMutableRawBufferPointer(buffer)
+            HugePages.advise(bytes)
+            let base = UnsafeSendablePointer(bytes.baseAddress)
+            let half = sorted.count / 2
+            DispatchQueue.concurrentPerform(iterations: 2) { part in
+                guard let destination = base.pointer else { return }
+                for ordinal in (part == 0 ? 0..<half : half..<sorted.count) {
+                    let stored = sorted[ordinal]
+                    _ = ContactRecord.encode(stored.contact, version: stored.version,
+                                             at: destination + Int(offsets[ordinal]))
+                }
+            }
+            initialized = total
+        }
+        let builder = IndexBuilder(suffixDigits: suffixDigits, arena: arena, starts: starts, ids: sorted.map(\.id))
         return builder.build(version: version)
     }
 
@@ -213,4 +244,11 @@ extension Array where Element: BitwiseCopyable {
             initialized = count
         }
     }
+}
+
+/// A raw pointer handed to the two encoding threads, which write disjoint ranges.
+private struct UnsafeSendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer?
+
+    init(_ pointer: UnsafeMutableRawPointer?) { self.pointer = pointer }
 }
