@@ -67,9 +67,9 @@ public struct IndexBuilder {
         DispatchQueue.concurrentPerform(iterations: 2) { part in
             if part == 0 {
                 tables.exact = Self.exactTable(arena: arena, starts: starts, keyCount: numbers)
+                tables.email = Self.emailTable(arena: arena, starts: starts, keyCount: emails)
             } else {
-                (tables.suffix, tables.email) = Self.fallbackTables(
-                    arena: arena, starts: starts, digits: digits, numberCount: numbers, emailCount: emails)
+                tables.suffix = Self.suffixTable(arena: arena, starts: starts, digits: digits, keyCount: numbers)
             }
         }
         let base = BaseIndex(arena: arena, starts: starts, ids: ids, exact: tables.exact!, suffix: tables.suffix!,
@@ -89,35 +89,46 @@ public struct IndexBuilder {
         return exact
     }
 
-    private static func fallbackTables(arena: [UInt8], starts: [UInt32], digits: Int, numberCount: Int, emailCount: Int)
-        -> (RefTable<MixHashing>, RefTable<MixHashing>)
-    {
-        var suffix = RefTable<MixHashing>(capacityFor: numberCount)
-        var email = RefTable<MixHashing>(capacityFor: emailCount)
+    private static func suffixTable(arena: [UInt8], starts: [UInt32], digits: Int, keyCount: Int) -> RefTable<MixHashing> {
+        var suffix = RefTable<MixHashing>(capacityFor: keyCount)
         arena.withUnsafeBytes { bytes in
             starts.withUnsafeBufferPointer { starts in
                 func record(_ ordinal: UInt32) -> RecordView { RecordView(bytes: bytes, start: Int(starts[Int(ordinal)])) }
                 for ordinal in 0..<UInt32(starts.count) {
                     let view = record(ordinal)
-                    let first = CallerNumber.suffixKey(ofRaw: view.phone1, count: digits)
-                    let second = view.phone2 == 0 ? nil : CallerNumber.suffixKey(ofRaw: view.phone2, count: digits)
-                    for key in [first, second == first ? nil : second] {
-                        guard let key else { continue }
+                    func insert(_ key: UInt64) {
                         suffix.insert(key, ordinal: ordinal) { candidate in
                             let other = record(candidate)
                             return CallerNumber.suffixKey(ofRaw: other.phone1, count: digits) == key
                                 || CallerNumber.suffixKey(ofRaw: other.phone2, count: digits) == key
                         }
                     }
+                    let first = CallerNumber.suffixKey(ofRaw: view.phone1, count: digits)
+                    let second = view.phone2 == 0 ? nil : CallerNumber.suffixKey(ofRaw: view.phone2, count: digits)
+                    if let first { insert(first) }
+                    if let second, second != first { insert(second) }
+                }
+            }
+        }
+        return suffix
+    }
+
+    private static func emailTable(arena: [UInt8], starts: [UInt32], keyCount: Int) -> RefTable<MixHashing> {
+        var email = RefTable<MixHashing>(capacityFor: keyCount)
+        arena.withUnsafeBytes { bytes in
+            starts.withUnsafeBufferPointer { starts in
+                func record(_ ordinal: UInt32) -> RecordView { RecordView(bytes: bytes, start: Int(starts[Int(ordinal)])) }
+                for ordinal in 0..<UInt32(starts.count) {
+                    let view = record(ordinal)
                     guard view.hasEmail else { continue }
-                    let normalized = EmailKey.normalized(view.field(.email))
-                    email.insert(EmailKey.hash(normalized), ordinal: ordinal) {
-                        EmailKey.normalized(record($0).field(.email)) == normalized
+                    let address = view.field(.email)
+                    email.insert(EmailKey.hash(of: address), ordinal: ordinal) {
+                        EmailKey.normalized(record($0).field(.email)) == EmailKey.normalized(address)
                     }
                 }
             }
         }
-        return (suffix, email)
+        return email
     }
 }
 

@@ -340,6 +340,17 @@ enum EmailKey {
         return Array(String(decoding: bytes, as: UTF8.self).lowercased().utf8)
     }
 
+    /// The hash of `normalized(bytes)` without building it, for ASCII addresses (nearly all).
+    static func hash(of bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes {
+            guard byte < 0x80 else { return self.hash(normalized(bytes)) }
+            hash ^= UInt64((byte >= 65 && byte <= 90) ? byte | 0x20 : byte)
+            hash &*= 0x100_0000_01B3
+        }
+        return hash
+    }
+
     static func hash(_ bytes: [UInt8]) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in bytes {
