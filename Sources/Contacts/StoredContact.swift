@@ -38,3 +38,12 @@ public struct ChangeBatch: Hashable, Sendable {
         self.resync = resync
     }
 }
+
+/// Where an organization's changes come from: the local store on an API node, the HTTP change
+/// feed on a mirror. The follower is the same for both.
+public protocol ChangeSource: Sendable {
+    /// Every contact and the version they reflect.
+    func loadAll() throws -> (contacts: [StoredContact], version: Int64)
+    /// Changes after `version` (whole transactions), or `resync` when the log cannot serve it.
+    func changes(after version: Int64, limit: Int) throws -> ChangeBatch
+}

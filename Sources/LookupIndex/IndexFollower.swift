@@ -1,15 +1,6 @@
 import Contacts
 import Foundation
 
-/// Where an organization's changes come from: the local store on an API node, the HTTP change
-/// feed on a mirror. The follower is the same for both.
-public protocol ChangeSource: Sendable {
-    /// Every contact and the version they reflect.
-    func loadAll() throws -> (contacts: [StoredContact], version: Int64)
-    /// Changes after `version` (whole transactions), or `resync` when the log cannot serve it.
-    func changes(after version: Int64, limit: Int) throws -> ChangeBatch
-}
-
 /// Keeps one organization's `OrganizationIndex` current from a `ChangeSource`: a full build at
 /// start (and on resync), then deltas. The only way the index learns anything.
 ///

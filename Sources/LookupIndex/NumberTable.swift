@@ -55,24 +55,8 @@ public struct NumberTable: Sendable {
                 }
                 if stored == key {
                     let reference = bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
-                    if reference < 0x8000_0000 {
-                        if reference - 1 == ordinal { return }
-                        bytes.storeBytes(of: 0x8000_0000 | UInt32(runs.count), toByteOffset: offset + 8, as: UInt32.self)
-                        runs += [2, reference - 1, ordinal]
-                    } else {
-                        let run = Int(reference & 0x7FFF_FFFF)
-                        let count = Int(runs[run])
-                        if runs[run + count] == ordinal { return }
-                        if run + 1 + count == runs.count {
-                            runs[run] += 1
-                            runs.append(ordinal)
-                        } else {
-                            let moved = Array(runs[(run + 1)...(run + count)])
-                            bytes.storeBytes(of: 0x8000_0000 | UInt32(runs.count), toByteOffset: offset + 8, as: UInt32.self)
-                            runs.append(UInt32(count + 1))
-                            runs += moved
-                            runs.append(ordinal)
-                        }
+                    if let updated = OrdinalRuns.adding(ordinal, to: reference, runs: &runs) {
+                        bytes.storeBytes(of: updated, toByteOffset: offset + 8, as: UInt32.self)
                     }
                     return
                 }

@@ -96,30 +96,12 @@ public struct RefTable<Hashing: KeyHashing>: Sendable {
                 return
             }
             if entry & 0xFFFF_FFFF_0000_0000 == fingerprint {
-                if reference < 0x8000_0000 {
-                    if matches(reference - 1) {
-                        if reference - 1 == ordinal { return }
-                        slots[slot] = fingerprint | UInt64(0x8000_0000 | UInt32(runs.count))
-                        runs += [2, reference - 1, ordinal]
-                        return
+                let first = reference < 0x8000_0000 ? reference - 1 : runs[Int(reference & 0x7FFF_FFFF) + 1]
+                if matches(first) {
+                    if let updated = OrdinalRuns.adding(ordinal, to: reference, runs: &runs) {
+                        slots[slot] = fingerprint | UInt64(updated)
                     }
-                } else {
-                    let run = Int(reference & 0x7FFF_FFFF)
-                    if matches(runs[run + 1]) {
-                        let count = Int(runs[run])
-                        if runs[run + count] == ordinal { return }
-                        if run + 1 + count == runs.count {
-                            runs[run] += 1
-                            runs.append(ordinal)
-                        } else {
-                            let moved = Array(runs[(run + 1)...(run + count)])
-                            slots[slot] = fingerprint | UInt64(0x8000_0000 | UInt32(runs.count))
-                            runs.append(UInt32(count + 1))
-                            runs += moved
-                            runs.append(ordinal)
-                        }
-                        return
-                    }
+                    return
                 }
             }
             slot += 1
@@ -134,5 +116,33 @@ public struct RefTable<Hashing: KeyHashing>: Sendable {
     /// Bytes held by the table's arrays.
     public var byteSize: Int {
         slots.capacity * 8 + runs.capacity * 4
+    }
+}
+
+/// Runs of ordinals shared by both table kinds: a key held by several contacts points at
+/// `runs[r]` = count, followed by that many ordinals, ascending.
+enum OrdinalRuns {
+    /// The reference after adding `ordinal` to the key whose reference is `reference`; `nil` when
+    /// the ordinal is already there. A run that is not at the end of `runs` moves to the end.
+    static func adding(_ ordinal: UInt32, to reference: UInt32, runs: inout [UInt32]) -> UInt32? {
+        if reference < 0x8000_0000 {
+            if reference - 1 == ordinal { return nil }
+            defer { runs += [2, reference - 1, ordinal] }
+            return 0x8000_0000 | UInt32(runs.count)
+        }
+        let run = Int(reference & 0x7FFF_FFFF)
+        let count = Int(runs[run])
+        if runs[run + count] == ordinal { return nil }
+        if run + 1 + count == runs.count {
+            runs[run] += 1
+            runs.append(ordinal)
+            return reference
+        }
+        let moved = Array(runs[(run + 1)...(run + count)])
+        let newReference = 0x8000_0000 | UInt32(runs.count)
+        runs.append(UInt32(count + 1))
+        runs += moved
+        runs.append(ordinal)
+        return newReference
     }
 }

@@ -5,20 +5,6 @@ import TestSupport
 import Testing
 @testable import LookupIndex
 
-/// The local store as a change source.
-struct StoreSource: ChangeSource {
-    let store: ContactStore
-    let organizationID: Int64
-
-    func loadAll() throws -> (contacts: [StoredContact], version: Int64) {
-        try store.allContacts(organizationID: organizationID)
-    }
-
-    func changes(after version: Int64, limit: Int) throws -> ChangeBatch {
-        try store.changes(organizationID: organizationID, after: version, limit: limit)
-    }
-}
-
 @Suite struct IndexFollowerTests {
     let directory = TemporaryDirectory()
     let validator = PhoneNumberValidator()
@@ -30,7 +16,7 @@ struct StoreSource: ChangeSource {
     @Test func followsImportsAndSingleWrites() throws {
         let store = try ContactStore(directory: directory.path)
         let organization = try store.createOrganization(name: "IPEX")
-        let follower = try IndexFollower(source: StoreSource(store: store, organizationID: organization.id))
+        let follower = try IndexFollower(source: StoreChangeSource(store: store, organizationID: organization.id))
         #expect(follower.index.snapshot.count == 0)
 
         _ = try store.importContacts(try ParsedImport.parse(Fixtures.maximalCSV, validator: validator), organizationID: organization.id)
@@ -51,7 +37,7 @@ struct StoreSource: ChangeSource {
     @Test func compactsAfterManyDeltasAndStaysEqualToTheStore() throws {
         let store = try ContactStore(directory: directory.path)
         let organization = try store.createOrganization(name: "IPEX")
-        let follower = try IndexFollower(source: StoreSource(store: store, organizationID: organization.id))
+        let follower = try IndexFollower(source: StoreChangeSource(store: store, organizationID: organization.id))
         for number in 0..<1_100 {
             _ = try store.create(try contact("N\(number)", "+420777\(String(100_000 + number))"), organizationID: organization.id)
             if number % 100 == 0 { try follower.catchUp() }
@@ -66,13 +52,13 @@ struct StoreSource: ChangeSource {
         let organization = try store.createOrganization(name: "IPEX")
         _ = try store.create(try contact("A", "+420777000111"), organizationID: organization.id)
         struct Forgetful: ChangeSource {
-            let inner: StoreSource
+            let inner: StoreChangeSource
             func loadAll() throws -> (contacts: [StoredContact], version: Int64) { try inner.loadAll() }
             func changes(after version: Int64, limit: Int) throws -> ChangeBatch {
                 ChangeBatch(changes: [], version: 0, resync: true)
             }
         }
-        let source = StoreSource(store: store, organizationID: organization.id)
+        let source = StoreChangeSource(store: store, organizationID: organization.id)
         let follower = try IndexFollower(source: Forgetful(inner: source))
         _ = try store.create(try contact("B", "+420777000112"), organizationID: organization.id)
         #expect(try follower.catchUp() == 2)

@@ -1,0 +1,21 @@
+import Contacts
+
+/// One organization of the local store as a `ChangeSource`: what an API node's index follows (a
+/// mirror follows the HTTP change feed instead).
+public struct StoreChangeSource: ChangeSource {
+    public let store: ContactStore
+    public let organizationID: Int64
+
+    public init(store: ContactStore, organizationID: Int64) {
+        self.store = store
+        self.organizationID = organizationID
+    }
+
+    public func loadAll() throws -> (contacts: [StoredContact], version: Int64) {
+        try store.allContacts(organizationID: organizationID)
+    }
+
+    public func changes(after version: Int64, limit: Int) throws -> ChangeBatch {
+        try store.changes(organizationID: organizationID, after: version, limit: limit)
+    }
+}
