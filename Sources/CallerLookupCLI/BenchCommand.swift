@@ -76,6 +76,15 @@ struct BenchCommand: ParsableCommand {
             return buffer.count
         }
 
+        // What pre-rendering every contact's JSON would cost in memory (the alternative design).
+        var renderedBytes = 0
+        for ordinal in stride(from: 0, to: contacts, by: max(1, contacts / 10_000)) {
+            buffer.removeAll(keepingCapacity: true)
+            if let ref = snapshot.ref(ofID: stored[ordinal].id) { snapshot.writeJSON(ref, to: &buffer) }
+            renderedBytes += buffer.count
+        }
+        let renderedJSONBytesPerContact = Double(renderedBytes) / Double((contacts + max(1, contacts / 10_000) - 1) / max(1, contacts / 10_000))
+
         progress("measuring deltas…")
         var deltaMicros: [Double] = []
         for step in 0..<200 {
@@ -118,7 +127,8 @@ struct BenchCommand: ParsableCommand {
             ("indexBytes", bytes), ("bytesPerContact", Double(bytes) / Double(contacts)),
             ("rawBytesPerContact", Double(rawBytes) / Double(contacts)),
             ("exactLookupNs", exactNs), ("rawLookupNs", rawNs), ("rawMissLookupNs", rawMissNs),
-            ("suffixLookupNs", suffixNs), ("renderJSONNs", renderNs), ("deltaApplyMicros", deltaApplyMicros),
+            ("suffixLookupNs", suffixNs), ("renderJSONNs", renderNs),
+            ("renderedJSONBytesPerContact", renderedJSONBytesPerContact), ("deltaApplyMicros", deltaApplyMicros),
             ("baselines", [("sqliteLookupNs", sqliteNs), ("dictionaryLookupNs", dictionaryNs),
                            ("libphonenumberParseNs", libphonenumberNs)] as [(String, Any)]),
         ]
@@ -131,7 +141,7 @@ struct BenchCommand: ParsableCommand {
             print("exact lookup        \(String(format: "%.1f", exactNs)) ns   (SQLite \(String(format: "%.0f", sqliteNs)) ns, Dictionary \(String(format: "%.1f", dictionaryNs)) ns)")
             print("raw lookup          \(String(format: "%.1f", rawNs)) ns   (miss with fallback \(String(format: "%.0f", rawMissNs)) ns; libphonenumber parse \(String(format: "%.0f", libphonenumberNs)) ns)")
             print("suffix lookup       \(String(format: "%.1f", suffixNs)) ns")
-            print("render JSON         \(String(format: "%.1f", renderNs)) ns")
+            print("render JSON         \(String(format: "%.1f", renderNs)) ns (\(String(format: "%.0f", renderedJSONBytesPerContact)) bytes a contact if pre-rendered)")
             print("delta apply         \(String(format: "%.1f", deltaApplyMicros)) µs")
         }
     }

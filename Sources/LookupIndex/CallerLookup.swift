@@ -97,11 +97,11 @@ extension IndexSnapshot {
             withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: ContactRecord.fieldCount) { values in
                 values.initialize(repeating: UnsafeRawBufferPointer(start: nil, count: 0))
                 let version = record.decode { index, value in values[index] = value }
-                output.append(contentsOf: "{\"id\":".utf8)
+                JSONEscaping.appendLiteral("{\"id\":", to: &output)
                 JSONEscaping.appendInteger(id, to: &output)
-                output.append(contentsOf: ",\"version\":".utf8)
+                JSONEscaping.appendLiteral(",\"version\":", to: &output)
                 JSONEscaping.appendInteger(version, to: &output)
-                output.append(contentsOf: ",\"displayName\":\"".utf8)
+                JSONEscaping.appendLiteral(",\"displayName\":\"", to: &output)
                 let first = values[ContactField.firstName.index]
                 let last = values[ContactField.lastName.index]
                 if first.count > 0 || last.count > 0 {
@@ -113,11 +113,11 @@ extension IndexSnapshot {
                 }
                 output.append(UInt8(ascii: "\""))
                 for (index, key) in JSONEscaping.fieldKeys.enumerated() {
-                    output.append(contentsOf: key)
+                    key.withUnsafeBufferPointer { output.append(contentsOf: $0) }
                     let phone = index == ContactField.phone1.index ? record.phone1
                         : index == ContactField.phone2.index ? record.phone2 : 0
                     if phone != 0 {
-                        output.append(contentsOf: "\"+".utf8)
+                        JSONEscaping.appendLiteral("\"+", to: &output)
                         JSONEscaping.appendInteger(Int64(phone), to: &output)
                         output.append(UInt8(ascii: "\""))
                     } else if values[index].count > 0 {
@@ -125,7 +125,7 @@ extension IndexSnapshot {
                         JSONEscaping.append(values[index], to: &output)
                         output.append(UInt8(ascii: "\""))
                     } else {
-                        output.append(contentsOf: "null".utf8)
+                        JSONEscaping.appendLiteral("null", to: &output)
                     }
                 }
                 output.append(UInt8(ascii: "}"))
@@ -142,6 +142,11 @@ enum JSONEscaping {
     /// `,"firstName":` … for every field, rendered once.
     static let fieldKeys: [[UInt8]] = ContactField.allCases.map { Array(",\"\($0.rawValue)\":".utf8) }
 
+    @inline(__always)
+    static func appendLiteral(_ literal: StaticString, to output: inout [UInt8]) {
+        output.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
     static func appendInteger(_ value: Int64, to output: inout [UInt8]) {
         if value < 0 {
             output.append(UInt8(ascii: "-"))
@@ -154,8 +159,14 @@ enum JSONEscaping {
 
     static func append(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
         // Most values need no escaping: copy them whole.
-        if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7F }) {
-            output.append(contentsOf: bytes)
+        let typed = bytes.bindMemory(to: UInt8.self)
+        var clean = true
+        for byte in typed where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F {
+            clean = false
+            break
+        }
+        if clean {
+            output.append(contentsOf: typed)
             return
         }
         for byte in bytes {
