@@ -168,12 +168,17 @@ public struct NormalizedCaller: Hashable, Sendable, Sequence {
         return power + lastDigits % power
     }
 
-    public func makeIterator() -> AnyIterator<PhoneNumber> {
+    public struct Iterator: IteratorProtocol {
+        let candidates: NormalizedCaller
         var position = 0
-        return AnyIterator {
-            guard position < count else { return nil }
+
+        public mutating func next() -> PhoneNumber? {
+            guard position < candidates.count else { return nil }
             defer { position += 1 }
-            return self[position]
+            return candidates[position]
         }
     }
+
+    /// A plain struct iterator: iterating the candidates allocates nothing.
+    public func makeIterator() -> Iterator { Iterator(candidates: self) }
 }
