@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System libraries (Debian packages installed by scripts/install-dependencies.sh).
@@ -37,9 +38,18 @@ let package = Package(
                 .product(name: "HashTreeCollections", package: "swift-collections"),
             ]
         ),
+        .target(
+            name: "CallerService",
+            dependencies: [
+                "ContactStore",
+                "LookupIndex",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "CallerLookupCLI",
             dependencies: [
+                "CallerService",
                 "ContactStore",
                 "LookupIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -53,6 +63,13 @@ let package = Package(
         .testTarget(name: "ContactsTests", dependencies: ["Contacts", "TestSupport"]),
         .testTarget(name: "ContactStoreTests", dependencies: ["ContactStore", "TestSupport"]),
         .testTarget(name: "LookupIndexTests", dependencies: ["LookupIndex", "ContactStore", "TestSupport"]),
+        .testTarget(
+            name: "CallerServiceTests",
+            dependencies: [
+                "CallerService", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -1,0 +1,249 @@
+import ContactStore
+import Contacts
+import Dispatch
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LookupIndex
+import NIOCore
+import PhoneNumbers
+
+/// The request context: Hummingbird's core storage plus the caller's organization once
+/// `BasicAuthentication` has let the request in.
+public struct CallerRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var organization: Organization?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// Shared state of one server: the store, the indexes, authentication.
+final class ServiceState: Sendable {
+    let configuration: ServiceConfiguration
+    let store: ContactStore
+    let indexes: OrganizationIndexes
+    let authenticator: Authenticator
+    let validator = PhoneNumberValidator()
+
+    init(configuration: ServiceConfiguration, store: ContactStore) {
+        self.configuration = configuration
+        self.store = store
+        self.indexes = OrganizationIndexes(store: store)
+        self.authenticator = Authenticator(store: store, configuration: configuration)
+    }
+}
+
+/// Lets a request in only with valid HTTP Basic credentials; answers 401 with
+/// `WWW-Authenticate: Basic` otherwise.
+struct BasicAuthentication: RouterMiddleware {
+    typealias Context = CallerRequestContext
+    let authenticator: Authenticator
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let organization = await authenticator.organization(authorization: request.headers[.authorization]) else {
+            var response = HTTPAnswer.error(.unauthorized, "Missing or wrong credentials: send Authorization: Basic base64(login:password).")
+            response.headers[.wwwAuthenticate] = "Basic realm=\"caller-lookup\", charset=\"UTF-8\""
+            return response
+        }
+        var context = context
+        context.organization = organization
+        return try await next(request, context)
+    }
+}
+
+/// JSON answers built from bytes, without a generic encoder.
+enum HTTPAnswer {
+    static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        json(status, Array(text.utf8))
+    }
+
+    /// `{"error":"…"}`.
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("error", message)
+        writer.endObject()
+        return json(status, writer.bytes)
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Builds the HTTP application; `caller-lookup serve` runs it and the tests drive it in-process.
+public func buildApplication(configuration: ServiceConfiguration, store: ContactStore) -> some ApplicationProtocol {
+    let state = ServiceState(configuration: configuration, store: store)
+    let router = Router(context: CallerRequestContext.self)
+    router.get("/health") { _, _ in HTTPAnswer.json(.ok, #"{"status":"ok"}"#) }
+    let api = router.group("v3").add(middleware: BasicAuthentication(authenticator: state.authenticator))
+    let handlers = Handlers(state: state)
+    api.post("contacts/upload", use: handlers.upload)
+    api.get("contacts/validator/phone-number/{phoneNumber}", use: handlers.validate)
+    api.get("contacts/lookup/{phoneNumber}", use: handlers.lookup)
+    api.get("contacts/lookup", use: handlers.lookupByEmail)
+    api.get("contacts/route/{phoneNumber}", use: handlers.route)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "caller-lookup")
+    )
+}
+
+/// The route handlers: thin, each a call into the layers below.
+struct Handlers: Sendable {
+    let state: ServiceState
+
+    private func organization(_ context: CallerRequestContext) throws -> Organization {
+        guard let organization = context.organization else { throw HTTPError(.unauthorized) }
+        return organization
+    }
+
+    /// A path parameter, percent-decoded.
+    private func parameter(_ name: String, _ context: CallerRequestContext) throws -> String {
+        let raw = try context.parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    // MARK: Upload (SPEC §4)
+
+    @Sendable func upload(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        let limit = state.configuration.uploadLimit
+        func rejected(_ status: HTTPResponse.Status, _ message: String) -> Response {
+            HTTPAnswer.json(status, ImportRejection(message).json)
+        }
+        let contentType = request.headers[.contentType] ?? ""
+        guard contentType.lowercased().hasPrefix("multipart/form-data") else {
+            return rejected(.unsupportedMediaType,
+                            "The upload must be multipart/form-data with the CSV in the field 'file' (curl --form file=@import.csv).")
+        }
+        guard let boundary = Multipart.boundary(contentType: contentType) else {
+            return rejected(.badRequest, "The multipart/form-data Content-Type has no boundary.")
+        }
+        // The form around the file adds a few hundred bytes; anything beyond the limit plus 64 KiB
+        // is refused while streaming, before it is buffered.
+        let slack = 64 * 1024
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit + slack {
+            return rejected(.contentTooLarge, "The file is larger than \(limit / 1_048_576) MB; split it or remove unused columns.")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit + slack)
+        } catch is NIOTooManyBytesError {
+            return rejected(.contentTooLarge, "The file is larger than \(limit / 1_048_576) MB; split it or remove unused columns.")
+        }
+        let file: [UInt8]
+        do {
+            file = try Multipart.field("file", in: Array(buffer: body), boundary: boundary)
+        } catch {
+            return rejected(.badRequest, error.message)
+        }
+        guard file.count <= limit else {
+            return rejected(.contentTooLarge, "The file is larger than \(limit / 1_048_576) MB; split it or remove unused columns.")
+        }
+        let state = self.state
+        // Parsing and validating a large file takes seconds of CPU: off the cooperative pool.
+        let outcome: Result<ImportReport, any Error> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result {
+                    let parsed = try ParsedImport.parse(file, validator: state.validator)
+                    let report = try state.store.importContacts(parsed, organizationID: organization.id)
+                    try state.indexes.refresh(organization)
+                    return report
+                })
+            }
+        }
+        switch outcome {
+        case .success(let report):
+            return HTTPAnswer.json(.ok, report.json)
+        case .failure(let rejection as ImportRejection):
+            return HTTPAnswer.json(.badRequest, rejection.json)
+        case .failure(let error):
+            return rejected(.internalServerError, "The import failed and nothing was changed: \(error)")
+        }
+    }
+
+    // MARK: Validator (SPEC §5)
+
+    @Sendable func validate(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        _ = try organization(context)
+        let number = try parameter("phoneNumber", context)
+        guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
+        let region = request.uri.queryParameters["region"].map(String.init)
+        let verdict = region == nil ? state.validator.validateInternational(number) : state.validator.validate(number, defaultRegion: region)
+        return HTTPAnswer.json(.ok, PhoneNumberReport(verdict: verdict, validator: state.validator).json)
+    }
+
+    // MARK: Lookups (SPEC §6, §7)
+
+    @Sendable func lookup(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        let number = try parameter("phoneNumber", context)
+        guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
+        let entry = try state.indexes.entry(for: organization)
+        let result = entry.lookup.lookUp(number, in: entry.follower.index.snapshot)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1_024)
+        result.writeJSON(to: &bytes)
+        return HTTPAnswer.json(result.matches.isEmpty ? .notFound : .ok, bytes)
+    }
+
+    @Sendable func lookupByEmail(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        guard let email = request.uri.queryParameters["email"].map({ String($0).removingPercentEncoding ?? String($0) }),
+            !email.isEmpty, email.utf8.count <= 254
+        else { return HTTPAnswer.error(.badRequest, "Give the address as ?email=jan@novak.com.") }
+        let snapshot = try state.indexes.entry(for: organization).follower.index.snapshot
+        let matches = snapshot.contacts(withEmail: email)
+        var bytes: [UInt8] = []
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("email", email)
+        writer.field("match", matches.isEmpty ? "none" : "exact")
+        writer.field("version", Int(snapshot.version))
+        writer.key("contacts")
+        bytes += writer.bytes
+        bytes.append(UInt8(ascii: "["))
+        for (offset, ref) in snapshot.refs(matches).enumerated() {
+            if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+            snapshot.writeJSON(ref, to: &bytes)
+        }
+        bytes += Array("]}".utf8)
+        return HTTPAnswer.json(matches.isEmpty ? .notFound : .ok, bytes)
+    }
+
+    /// IVR: the agent tags of the best match, as JSON or (Accept: text/plain) one line `22,100`.
+    @Sendable func route(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        let number = try parameter("phoneNumber", context)
+        guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
+        let entry = try state.indexes.entry(for: organization)
+        let result = entry.lookup.lookUp(number, in: entry.follower.index.snapshot)
+        let plain = (request.headers[.accept] ?? "").lowercased().hasPrefix("text/plain")
+        guard let best = result.snapshot.refs(result.matches).first else {
+            return plain ? HTTPAnswer.text(.notFound, "\n") : HTTPAnswer.error(.notFound, "No contact has the number \(number).")
+        }
+        let contact = result.snapshot.storedContact(best)
+        let agents = [contact.contact[.agent1], contact.contact[.agent2]].filter { !$0.isEmpty }
+        if plain { return HTTPAnswer.text(.ok, agents.joined(separator: ",") + "\n") }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("agents")
+        writer.beginArray()
+        for agent in agents { writer.value(agent) }
+        writer.endArray()
+        writer.field("contactId", Int(contact.id))
+        writer.field("match", result.match.rawValue)
+        writer.field("version", Int(result.snapshot.version))
+        writer.endObject()
+        return HTTPAnswer.json(.ok, writer.bytes)
+    }
+}

@@ -1,0 +1,196 @@
+import CallerService
+import ContactStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import TestSupport
+import Testing
+
+@Suite struct CallerApplicationTests {
+    let directory = TemporaryDirectory()
+    let store: ContactStore
+    var configuration = ServiceConfiguration()
+
+    init() throws {
+        store = try ContactStore(directory: directory.path)
+        let ipex = try store.createOrganization(name: "IPEX", defaultRegion: "CZ")
+        try store.addUser(login: "novak", password: "hesloNovak", organizationID: ipex.id)
+        let other = try store.createOrganization(name: "Jiná", defaultRegion: "CZ")
+        try store.addUser(login: "cizi", password: "hesloCizi", organizationID: other.id)
+        configuration.uploadLimit = 4_096
+    }
+
+    static let novak: HTTPFields = [.authorization: "Basic " + Data("novak:hesloNovak".utf8).base64EncodedString()]
+    static let cizi: HTTPFields = [.authorization: "Basic " + Data("cizi:hesloCizi".utf8).base64EncodedString()]
+
+    /// A multipart body as curl's `--form file=@name` sends it.
+    static func form(_ parts: [(name: String, bytes: [UInt8])], boundary: String = "------------------------d74496d66958873e")
+        -> (HTTPFields, ByteBuffer)
+    {
+        var body: [UInt8] = []
+        for part in parts {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(part.name)\"; filename=\"import.csv\"\r\nContent-Type: text/csv\r\n\r\n".utf8)
+            body += part.bytes
+            body += Array("\r\n".utf8)
+        }
+        body += Array("--\(boundary)--\r\n".utf8)
+        var headers = novak
+        headers[.contentType] = "multipart/form-data; boundary=\(boundary)"
+        return (headers, ByteBuffer(bytes: body))
+    }
+
+    func upload(_ client: some TestClientProtocol, _ bytes: [UInt8]) async throws -> TestResponse {
+        let (headers, body) = Self.form([("file", bytes)])
+        return try await client.execute(uri: "/v3/contacts/upload", method: .post, headers: headers, body: body)
+    }
+
+    @Test func customersSamplesThroughARealMultipartBody() async throws {
+        let app = buildApplication(configuration: configuration, store: store)
+        try await app.test(.router) { client in
+            let minimal = try await upload(client, Fixtures.minimalCSV)
+            #expect(minimal.status == .ok)
+            #expect(String(buffer: minimal.body).hasPrefix(#"{"message":"uploaded","error":"","#))
+            let maximal = try await upload(client, Fixtures.maximalCSV)
+            #expect(maximal.status == .ok)
+            #expect(String(buffer: maximal.body).contains(#""created":2,"updated":0,"deleted":1"#))
+            // Read-your-writes: the lookup answered after the upload sees both contacts.
+            try await client.execute(uri: "/v3/contacts/lookup/00420222333444", method: .get, headers: Self.novak) { response in
+                #expect(response.status == .ok)
+                let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                #expect(json?["match"] as? String == "exact")
+                #expect((json?["contacts"] as? [[String: Any]])?.map { $0["displayName"] as? String } == ["Jan Novák", "Ivan Neúplný"])
+            }
+        }
+    }
+
+    @Test func rowErrorsComeBackInTheContractsWords() async throws {
+        let app = buildApplication(configuration: configuration, store: store)
+        try await app.test(.router) { client in
+            let response = try await upload(client, Array("lastName;phone1\nNovák;+420222333444\nKrál;+42022233\n".utf8))
+            #expect(response.status == .ok)
+            let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+            #expect(json?["error"] as? String == "Error on line number 3 occured. Column phone1: '+42022233' is not a valid phone number.")
+        }
+    }
+
+    @Test func refusedUploadsChangeNothing() async throws {
+        let app = buildApplication(configuration: configuration, store: store)
+        try await app.test(.router) { client in
+            #expect(try await upload(client, Fixtures.maximalCSV).status == .ok)
+            // Rejected whole: unknown column, no valid row.
+            for bad in ["lastName;phone3\nx;+420222333444\n", "lastName;phone1\nx;+42\n"] {
+                let response = try await upload(client, Array(bad.utf8))
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).hasPrefix(#"{"message":"rejected","error":""#))
+            }
+            // Too large: over the (test) limit of 4 KiB.
+            let large = try await upload(client, Array("lastName;phone1\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: 5_000))
+            #expect(large.status == .contentTooLarge)
+            // Not multipart.
+            var plain = Self.novak
+            plain[.contentType] = "text/csv"
+            let notMultipart = try await client.execute(uri: "/v3/contacts/upload", method: .post, headers: plain,
+                                                        body: ByteBuffer(bytes: Fixtures.minimalCSV))
+            #expect(notMultipart.status == .unsupportedMediaType)
+            // Malformed multipart: no boundary, two files, no file part, truncated.
+            var noBoundary = Self.novak
+            noBoundary[.contentType] = "multipart/form-data"
+            #expect(try await client.execute(uri: "/v3/contacts/upload", method: .post, headers: noBoundary,
+                                             body: ByteBuffer(bytes: Fixtures.minimalCSV)).status == .badRequest)
+            let (twoHeaders, twoBody) = Self.form([("file", Fixtures.minimalCSV), ("file", Fixtures.minimalCSV)])
+            #expect(try await client.execute(uri: "/v3/contacts/upload", method: .post, headers: twoHeaders, body: twoBody).status == .badRequest)
+            let (otherHeaders, otherBody) = Self.form([("data", Fixtures.minimalCSV)])
+            #expect(try await client.execute(uri: "/v3/contacts/upload", method: .post, headers: otherHeaders, body: otherBody).status == .badRequest)
+            var truncated = twoBody
+            truncated.moveWriterIndex(to: 60)
+            #expect(try await client.execute(uri: "/v3/contacts/upload", method: .post, headers: twoHeaders, body: truncated).status == .badRequest)
+            // The first upload's contacts are all still there.
+            try await client.execute(uri: "/v3/contacts/lookup/+420222333444", method: .get, headers: Self.novak) { response in
+                #expect(String(buffer: response.body).contains(#""version":1,"contacts":[{"id":1"#))
+            }
+        }
+    }
+
+    @Test func credentialsAreRequiredEverywhere() async throws {
+        let app = buildApplication(configuration: configuration, store: store)
+        let wrong: HTTPFields = [.authorization: "Basic " + Data("novak:spatne".utf8).base64EncodedString()]
+        let garbage: HTTPFields = [.authorization: "Basic !!!"]
+        try await app.test(.router) { client in
+            for uri in ["/v3/contacts/lookup/222333444", "/v3/contacts/lookup?email=a@b.cz", "/v3/contacts/route/222333444",
+                        "/v3/contacts/validator/phone-number/+420222333444"] {
+                for headers in [HTTPFields(), wrong, garbage] {
+                    try await client.execute(uri: uri, method: .get, headers: headers) { response in
+                        #expect(response.status == .unauthorized, "\(uri)")
+                        #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Basic") == true)
+                    }
+                }
+            }
+            #expect(try await client.execute(uri: "/v3/contacts/upload", method: .post).status == .unauthorized)
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+        }
+    }
+
+    @Test func organizationsNeverSeeEachOthersContacts() async throws {
+        let app = buildApplication(configuration: configuration, store: store)
+        try await app.test(.router) { client in
+            #expect(try await upload(client, Fixtures.maximalCSV).status == .ok)
+            for uri in ["/v3/contacts/lookup/+420222333444", "/v3/contacts/lookup?email=jan@novak.com", "/v3/contacts/route/+420222333444"] {
+                try await client.execute(uri: uri, method: .get, headers: Self.cizi) { response in
+                    #expect(response.status == .notFound, "\(uri)")
+                    #expect(!String(buffer: response.body).contains("Novák"))
+                }
+            }
+        }
+    }
+
+    @Test func routeAnswersTheIVR() async throws {
+        let app = buildApplication(configuration: configuration, store: store)
+        try await app.test(.router) { client in
+            #expect(try await upload(client, Fixtures.maximalCSV).status == .ok)
+            var plain = Self.novak
+            plain[.accept] = "text/plain"
+            try await client.execute(uri: "/v3/contacts/route/222333444", method: .get, headers: plain) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "22,100\n")
+            }
+            try await client.execute(uri: "/v3/contacts/route/tel:+420-222-333-444", method: .get, headers: Self.novak) { response in
+                #expect(String(buffer: response.body) == #"{"agents":["22","100"],"contactId":1,"match":"exact","version":1}"#)
+            }
+            #expect(try await client.execute(uri: "/v3/contacts/route/+420999888777", method: .get, headers: Self.novak).status == .notFound)
+        }
+    }
+
+    @Test func lookupsByNumberAndEmail() async throws {
+        let app = buildApplication(configuration: configuration, store: store)
+        try await app.test(.router) { client in
+            #expect(try await upload(client, Fixtures.maximalCSV).status == .ok)
+            try await client.execute(uri: "/v3/contacts/lookup/%2B420%20222%20333%20444", method: .get, headers: Self.novak) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v3/contacts/lookup/+420999888777", method: .get, headers: Self.novak) { response in
+                #expect(response.status == .notFound)
+                #expect(String(buffer: response.body).contains(#""match":"none","version":1,"contacts":[]"#))
+            }
+            try await client.execute(uri: "/v3/contacts/lookup?email=JAN%40Novak.com", method: .get, headers: Self.novak) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains(#""displayName":"Jan Novák""#))
+            }
+            let long = String(repeating: "1", count: 500)
+            #expect(try await client.execute(uri: "/v3/contacts/lookup/\(long)", method: .get, headers: Self.novak).status == .badRequest)
+        }
+    }
+
+    @Test func validator() async throws {
+        let app = buildApplication(configuration: configuration, store: store)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v3/contacts/validator/phone-number/+42022233", method: .get, headers: Self.novak) { response in
+                #expect(String(buffer: response.body).hasPrefix(#"{"valid":false,"reason":"too short""#))
+            }
+            try await client.execute(uri: "/v3/contacts/validator/phone-number/222333444?region=CZ", method: .get, headers: Self.novak) { response in
+                #expect(String(buffer: response.body).contains(#""e164":"+420222333444""#))
+            }
+        }
+    }
+}
