@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs caller-lookup's main job on a fresh machine: installs what is missing, builds, creates the
-# demo organization and user, imports the customer's maximal sample and looks a caller up.
-# Extra arguments are passed to the lookup (e.g. a number: scripts/run.sh 00420222333444).
+# Runs caller-lookup on a fresh machine: installs what is missing, builds (release), creates the
+# demo organization IPEX and user novak (password hesloNovak) when they do not exist, and serves
+# the HTTP API on 127.0.0.1:8080 (override with HOST / PORT; data in ./data or CALLER_LOOKUP_DATA).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,5 +12,10 @@ data=${CALLER_LOOKUP_DATA:-./data}
 
 "$bin" org create IPEX --default-region CZ --data "$data" 2>/dev/null || true
 printf '%s\n' hesloNovak | "$bin" user add novak --org IPEX --data "$data" 2>/dev/null || true
-"$bin" import Tests/TestSupport/Fixtures/maximal.csv --org IPEX --data "$data"
-"$bin" lookup "${1:-+420 222 333 444}" --org IPEX --data "$data"
+cat >&2 <<TXT
+Try, from another shell:
+  curl -X POST -H "Content-Type: multipart/form-data" -H "Authorization: Basic bm92YWs6aGVzbG9Ob3Zhaw==" \\
+       --form file=@Tests/TestSupport/Fixtures/maximal.csv http://${HOST:-127.0.0.1}:${PORT:-8080}/v3/contacts/upload
+  curl -H "Authorization: Basic bm92YWs6aGVzbG9Ob3Zhaw==" http://${HOST:-127.0.0.1}:${PORT:-8080}/v3/contacts/lookup/00420222333444
+TXT
+exec "$bin" serve --host "${HOST:-127.0.0.1}" --port "${PORT:-8080}" --data "$data"
