@@ -44,7 +44,8 @@ let package = Package(
                 "ContactStore",
                 "LookupIndex",
                 .product(name: "Hummingbird", package: "hummingbird"),
-            ]
+            ],
+            resources: [.copy("Resources/openapi.yaml")]
         ),
         .executableTarget(
             name: "CallerLookupCLI",

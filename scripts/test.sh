@@ -17,5 +17,15 @@ swift test 2>&1 | tee "$log" || status=$?
 passed=$(grep -E '^[^ ]+ Test "?.*"? passed after' "$log" | grep -vc "Test run with" || true)
 failed=$(grep -E '^[^ ]+ Test "?.*"? failed after' "$log" | grep -vc "Test run with" || true)
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+
+# The end-to-end run of the real binary with the real curl counts as one more test.
+if [ "$status" -eq 0 ]; then
+    if swift build --product caller-lookup >/dev/null && scripts/e2e.sh .build/debug/caller-lookup; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        status=1
+    fi
+fi
 echo "$passed passed, $failed failed"
 exit "$status"

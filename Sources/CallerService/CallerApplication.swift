@@ -25,6 +25,7 @@ final class ServiceState: Sendable {
     let store: ContactStore
     let indexes: OrganizationIndexes
     let authenticator: Authenticator
+    let notifier = VersionNotifier()
     let validator = PhoneNumberValidator()
 
     init(configuration: ServiceConfiguration, store: ContactStore) {
@@ -84,24 +85,69 @@ public func buildApplication(configuration: ServiceConfiguration, store: Contact
     let state = ServiceState(configuration: configuration, store: store)
     let router = Router(context: CallerRequestContext.self)
     router.get("/health") { _, _ in HTTPAnswer.json(.ok, #"{"status":"ok"}"#) }
+    router.get("/openapi.yaml") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
+    }
     let api = router.group("v3").add(middleware: BasicAuthentication(authenticator: state.authenticator))
     let handlers = Handlers(state: state)
-    api.post("contacts/upload", use: handlers.upload)
-    api.get("contacts/validator/phone-number/{phoneNumber}", use: handlers.validate)
-    api.get("contacts/lookup/{phoneNumber}", use: handlers.lookup)
-    api.get("contacts/lookup", use: handlers.lookupByEmail)
-    api.get("contacts/route/{phoneNumber}", use: handlers.route)
+    for route in APIRoutes.all {
+        api.on(RouterPath(route.path), method: route.method, use: route.handler(handlers))
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "caller-lookup")
     )
 }
 
+/// Every authenticated route, in one table: the server registers it, and a test checks it against
+/// the OpenAPI document in both directions.
+public enum APIRoutes {
+    struct Route {
+        let method: HTTPRequest.Method
+        /// Below `/v3/`, with `{parameter}` segments as in the OpenAPI document.
+        let path: String
+        let handler: @Sendable (Handlers) -> @Sendable (Request, CallerRequestContext) async throws -> Response
+    }
+
+    static let all: [Route] = [
+            Route(method: .post, path: "contacts/upload", handler: { $0.upload }),
+            Route(method: .get, path: "contacts/validator/phone-number/{phoneNumber}", handler: { $0.validate }),
+            Route(method: .get, path: "contacts/lookup/{phoneNumber}", handler: { $0.lookup }),
+            Route(method: .get, path: "contacts/lookup", handler: { $0.lookupByEmail }),
+            Route(method: .get, path: "contacts/route/{phoneNumber}", handler: { $0.route }),
+            Route(method: .get, path: "contacts/changes", handler: { $0.changes }),
+            Route(method: .get, path: "contacts", handler: { $0.listContacts }),
+            Route(method: .post, path: "contacts", handler: { $0.createContact }),
+            Route(method: .put, path: "contacts/external/{externalId}", handler: { $0.upsertExternal }),
+            Route(method: .get, path: "contacts/{id}", handler: { $0.getContact }),
+            Route(method: .put, path: "contacts/{id}", handler: { $0.replaceContact }),
+            Route(method: .patch, path: "contacts/{id}", handler: { $0.patchContact }),
+            Route(method: .delete, path: "contacts/{id}", handler: { $0.deleteContact }),
+        ]
+
+    /// `METHOD /path` of every route the server answers, authenticated or not.
+    public static var described: [String] {
+        ["GET /health", "GET /openapi.yaml"]
+            + all.map { "\($0.method.rawValue) /v3/\($0.path)" }
+    }
+}
+
+/// The OpenAPI 3.1 document of the whole API (`Resources/openapi.yaml`), served at `/openapi.yaml`.
+public enum OpenAPIDocument {
+    public static let bytes: [UInt8] = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
+            let data = try? Data(contentsOf: url)
+        else { return Array("openapi: 3.1.0\n# the document was not installed with the binary\n".utf8) }
+        return Array(data)
+    }()
+}
+
 /// The route handlers: thin, each a call into the layers below.
 struct Handlers: Sendable {
     let state: ServiceState
 
-    private func organization(_ context: CallerRequestContext) throws -> Organization {
+    func organization(_ context: CallerRequestContext) throws -> Organization {
         guard let organization = context.organization else { throw HTTPError(.unauthorized) }
         return organization
     }
@@ -163,6 +209,7 @@ struct Handlers: Sendable {
         }
         switch outcome {
         case .success(let report):
+            state.notifier.publish(organizationID: organization.id, version: report.version)
             return HTTPAnswer.json(.ok, report.json)
         case .failure(let rejection as ImportRejection):
             return HTTPAnswer.json(.badRequest, rejection.json)

@@ -9,6 +9,8 @@ public struct ServiceConfiguration: Sendable {
     public var uploadLimit = 20 * 1024 * 1024
     /// How long verified credentials are remembered before the password is checked again.
     public var credentialLifetimeSeconds = 60
+    /// The longest a change-feed request may wait for a change (`wait=S` is capped to this).
+    public var longPollLimitSeconds = 30
     /// How many credentials are remembered at most.
     public var credentialCacheSize = 10_000
 

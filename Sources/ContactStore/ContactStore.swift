@@ -140,6 +140,7 @@ public final class ContactStore: @unchecked Sendable {
     private static let selectContactsOfOrganization = selectContact + " WHERE organization_id = ? ORDER BY id"
     private static let selectContactsByNumber =
         selectContact + " WHERE organization_id = ?1 AND (phone1 = ?2 OR phone2 = ?2) ORDER BY id"
+    private static let selectContactsPage = selectContact + " WHERE organization_id = ? AND id > ? ORDER BY id LIMIT ?"
     private static let selectContactByExternalId = selectContact + " WHERE organization_id = ? AND \"externalId\" = ?"
 
     private static func storedContact(from statement: SQLiteStatement, offset: Int32 = 0) throws -> StoredContact {
@@ -175,6 +176,18 @@ public final class ContactStore: @unchecked Sendable {
             var result: [StoredContact] = []
             while try statement.step() { result.append(try Self.storedContact(from: statement)) }
             return (result, try version(of: organizationID, in: database))
+        }
+    }
+
+    /// One page of an organization's contacts in id order, after `afterID` (a stable cursor:
+    /// writes between pages neither repeat nor skip the contacts that stay).
+    public func contactsPage(organizationID: Int64, afterID: Int64, limit: Int) throws -> [StoredContact] {
+        try withDatabase { database in
+            let statement = try database.statement(Self.selectContactsPage)
+            statement.binding([.integer(organizationID), .integer(afterID), .integer(Int64(max(1, limit)))])
+            var result: [StoredContact] = []
+            while try statement.step() { result.append(try Self.storedContact(from: statement)) }
+            return result
         }
     }
 

@@ -111,7 +111,21 @@ extension IndexSnapshot {
                 } else {
                     JSONEscaping.append(values[ContactField.organization.index], to: &output)
                 }
-                output.append(UInt8(ascii: "\""))
+                JSONEscaping.appendLiteral("\",\"agents\":[", to: &output)
+                let agent1 = values[ContactField.agent1.index]
+                let agent2 = values[ContactField.agent2.index]
+                if agent1.count > 0 {
+                    output.append(UInt8(ascii: "\""))
+                    JSONEscaping.append(agent1, to: &output)
+                    output.append(UInt8(ascii: "\""))
+                }
+                if agent2.count > 0 {
+                    if agent1.count > 0 { output.append(UInt8(ascii: ",")) }
+                    output.append(UInt8(ascii: "\""))
+                    JSONEscaping.append(agent2, to: &output)
+                    output.append(UInt8(ascii: "\""))
+                }
+                output.append(UInt8(ascii: "]"))
                 for (index, key) in JSONEscaping.fieldKeys.enumerated() {
                     key.withUnsafeBufferPointer { output.append(contentsOf: $0) }
                     let phone = index == ContactField.phone1.index ? record.phone1

@@ -1,0 +1,144 @@
+import Contacts
+import Foundation
+import PhoneNumbers
+
+/// A request body the REST API refuses, with the status that says why.
+struct InputError: Error {
+    let status: Int
+    let message: String
+    let violations: [ContactRuleViolation]
+
+    init(status: Int = 400, _ message: String, violations: [ContactRuleViolation] = []) {
+        self.status = status
+        self.message = message
+        self.violations = violations
+    }
+
+    /// `{"error":"…","errors":[{"field","value","rule","message"}]}`.
+    var json: [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("error", message)
+        writer.key("errors")
+        writer.beginArray()
+        for violation in violations {
+            writer.beginObject()
+            writer.key("field")
+            if let field = violation.field { writer.value(field.rawValue) } else { writer.null() }
+            writer.field("value", violation.value)
+            writer.field("rule", violation.ruleName)
+            writer.field("message", violation.message)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return writer.bytes
+    }
+}
+
+/// Reads a contact from a JSON object whose keys are the CSV column names (SPEC §6).
+///
+/// Values are strings (numbers are taken as their text, so `"externalId": 36936` works); `null`
+/// or `""` means "not set". `id`, `version` and `displayName` are read-only and ignored, so a client
+/// can PUT back what it GOT. Any other key is refused, as is nesting deeper than 16 levels (checked
+/// before parsing, so a nesting bomb costs one pass over the bytes).
+enum ContactInput {
+    static let readOnly: Set<String> = ["id", "version", "displayName"]
+
+    /// The fields the object gives: a value, or `nil` for an explicit `null`.
+    static func fields(from bytes: [UInt8]) throws(InputError) -> [ContactField: String?] {
+        try fields(of: try decode([String: JSONScalar].self, from: bytes,
+                                  expecting: "a JSON object whose keys are contact fields, e.g. {\"lastName\":\"Novák\",\"phone1\":\"+420222333444\"}"))
+    }
+
+    static func fields(of object: [String: JSONScalar]) throws(InputError) -> [ContactField: String?] {
+        var fields: [ContactField: String?] = [:]
+        for (key, value) in object {
+            if readOnly.contains(key) { continue }
+            guard let field = ContactField(caseInsensitiveName: key) else {
+                let allowed = ContactField.allCases.map(\.rawValue).joined(separator: ", ")
+                throw InputError("Unknown field '\(key)'. Fields: \(allowed).")
+            }
+            switch value {
+            case .null: fields[field] = .some(nil)
+            case .text(let text): fields[field] = text
+            case .other: throw InputError("Field '\(field.rawValue)' must be a string or null.")
+            }
+        }
+        return fields
+    }
+
+    /// Decodes JSON after checking its nesting depth.
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], expecting: String) throws(InputError) -> T {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                if depth > 16 { throw InputError("The JSON is nested more than 16 levels deep.") }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            default: break
+            }
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
+        } catch {
+            throw InputError("The body must be \(expecting).")
+        }
+    }
+
+    /// A contact from the given fields alone (POST, PUT: omitted fields are cleared).
+    static func contact(_ fields: [ContactField: String?], validator: PhoneNumberValidator) throws(InputError) -> Contact {
+        var draft: [ContactField: String] = [:]
+        for (field, value) in fields { if let value { draft[field] = value } }
+        return try validated(draft, validator: validator)
+    }
+
+    /// The contact with `fields` laid over `existing` (PATCH: `null` or `""` clears a field).
+    static func patched(_ existing: Contact, with fields: [ContactField: String?], validator: PhoneNumberValidator) throws(InputError) -> Contact {
+        var draft = existing.draft
+        for (field, value) in fields { draft[field] = value.flatMap { $0.isEmpty ? nil : $0 } }
+        return try validated(draft, validator: validator)
+    }
+
+    static func validated(_ draft: [ContactField: String], validator: PhoneNumberValidator) throws(InputError) -> Contact {
+        switch Contact.validate(draft, validator: validator) {
+        case .success(let contact): return contact
+        case .failure(let failure):
+            throw InputError(status: 422, failure.message, violations: failure.violations)
+        }
+    }
+}
+
+
+/// One JSON value of a contact object: text (numbers are taken as their text), null, or anything
+/// else (refused).
+enum JSONScalar: Decodable {
+    case text(String)
+    case null
+    case other
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if (try? container.decode(Bool.self)) != nil {
+            self = .other
+        } else if let text = try? container.decode(String.self) {
+            self = .text(text)
+        } else if let integer = try? container.decode(Int64.self) {
+            self = .text(String(integer))
+        } else if let number = try? container.decode(Double.self) {
+            self = .text(String(number))
+        } else {
+            self = .other
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import ContactStore
+import Contacts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// REST: single contacts, upsert by `externalId`, the list, and the change feed (SPEC §6). Every
+/// write refreshes the organization's index before it is answered (read-your-writes) and wakes
+/// long-polling followers.
+extension Handlers {
+    static let jsonBodyLimit = 1 << 20
+
+    private func body(_ request: Request) async throws -> [UInt8] {
+        do {
+            return Array(buffer: try await request.body.collect(upTo: Self.jsonBodyLimit))
+        } catch is NIOTooManyBytesError {
+            throw InputError(status: 413, "The JSON body is larger than 1 MiB.")
+        }
+    }
+
+    private func contactID(_ context: CallerRequestContext) throws -> Int64 {
+        guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
+            throw InputError(status: 404, "A contact id is a positive integer.")
+        }
+        return id
+    }
+
+    /// Runs a write, refreshes the index and wakes followers; maps errors to statuses.
+    private func answering(_ organization: Organization, _ body: () async throws -> Response) async -> Response {
+        do {
+            let response = try await body()
+            try state.indexes.refresh(organization)
+            if let version = try state.store.organization(id: organization.id)?.version {
+                state.notifier.publish(organizationID: organization.id, version: version)
+            }
+            return response
+        } catch let error as InputError {
+            return HTTPAnswer.json(HTTPResponse.Status(code: error.status), error.json)
+        } catch let error as ContactStoreError {
+            switch error.code {
+            case .notFound: return HTTPAnswer.error(.notFound, error.message)
+            case .duplicateExternalId: return HTTPAnswer.error(.conflict, error.message)
+            case .invalidInput: return HTTPAnswer.error(.badRequest, error.message)
+            default: return HTTPAnswer.error(.internalServerError, error.message)
+            }
+        } catch {
+            return HTTPAnswer.error(.internalServerError, "\(error)")
+        }
+    }
+
+    static func contactJSON(_ stored: StoredContact) -> [UInt8] {
+        var writer = JSONWriter()
+        stored.contact.writeJSON(id: stored.id, version: stored.version, to: &writer)
+        return writer.bytes
+    }
+
+    @Sendable func createContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        return await answering(organization) {
+            let contact = try ContactInput.contact(try ContactInput.fields(from: try await body(request)), validator: state.validator)
+            let stored = try state.store.create(contact, organizationID: organization.id)
+            var response = HTTPAnswer.json(.created, Self.contactJSON(stored))
+            response.headers[.location] = "/v3/contacts/\(stored.id)"
+            return response
+        }
+    }
+
+    @Sendable func getContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        guard let id = context.parameters.get("id", as: Int64.self),
+            let stored = try state.store.contact(id: id, organizationID: organization.id)
+        else { return HTTPAnswer.error(.notFound, "No such contact.") }
+        return HTTPAnswer.json(.ok, Self.contactJSON(stored))
+    }
+
+    /// `GET /v3/contacts?after=ID&limit=N` → `{"contacts":[…],"next":"ID"|null}`, in id order.
+    @Sendable func listContacts(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        let after = request.uri.queryParameters["after"].flatMap { Int64(String($0)) } ?? 0
+        let limit = min(1_000, max(1, request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 100))
+        let page = try state.store.contactsPage(organizationID: organization.id, afterID: after, limit: limit)
+        var bytes = Array(#"{"contacts":["#.utf8)
+        for (offset, stored) in page.enumerated() {
+            if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes += Self.contactJSON(stored)
+        }
+        bytes += Array(#"],"next":"#.utf8)
+        bytes += Array((page.count == limit ? "\"\(page.last!.id)\"" : "null").utf8)
+        bytes.append(UInt8(ascii: "}"))
+        return HTTPAnswer.json(.ok, bytes)
+    }
+
+    @Sendable func replaceContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        return await answering(organization) {
+            let id = try contactID(context)
+            let contact = try ContactInput.contact(try ContactInput.fields(from: try await body(request)), validator: state.validator)
+            return HTTPAnswer.json(.ok, Self.contactJSON(try state.store.replace(id: id, with: contact, organizationID: organization.id)))
+        }
+    }
+
+    @Sendable func patchContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        return await answering(organization) {
+            let id = try contactID(context)
+            let fields = try ContactInput.fields(from: try await body(request))
+            let validator = state.validator
+            let stored = try state.store.update(id: id, organizationID: organization.id) { existing in
+                try ContactInput.patched(existing, with: fields, validator: validator)
+            }
+            return HTTPAnswer.json(.ok, Self.contactJSON(stored))
+        }
+    }
+
+    @Sendable func deleteContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        return await answering(organization) {
+            try state.store.delete(id: try contactID(context), organizationID: organization.id)
+            return Response(status: .noContent)
+        }
+    }
+
+    /// `PUT /v3/contacts/external/{externalId}`: create or replace the contact with that externalId.
+    @Sendable func upsertExternal(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        return await answering(organization) {
+            let raw = try context.parameters.require("externalId")
+            let externalId = raw.removingPercentEncoding ?? raw
+            var fields = try ContactInput.fields(from: try await body(request))
+            if let given = fields[.externalId], let given, !given.isEmpty, given != externalId {
+                throw InputError(status: 400, "The body's externalId '\(given)' differs from the path's '\(externalId)'.")
+            }
+            fields[.externalId] = externalId
+            let contact = try ContactInput.contact(fields, validator: state.validator)
+            let (stored, created) = try state.store.upsert(externalId: contact[.externalId], contact: contact, organizationID: organization.id)
+            return HTTPAnswer.json(created ? .created : .ok, Self.contactJSON(stored))
+        }
+    }
+
+    /// `GET /v3/contacts/changes?since=V[&wait=S][&limit=L]`: the change feed, long-polled.
+    @Sendable func changes(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        guard let since = request.uri.queryParameters["since"].flatMap({ Int64(String($0)) }) else {
+            return HTTPAnswer.error(.badRequest, "Give the version you have as ?since=V (0 for everything).")
+        }
+        let wait = min(Double(state.configuration.longPollLimitSeconds),
+                       max(0, request.uri.queryParameters["wait"].flatMap { Double(String($0)) } ?? 0))
+        let limit = min(10_000, max(1, request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 1_000))
+        var batch = try state.store.changes(organizationID: organization.id, after: since, limit: limit)
+        if batch.changes.isEmpty, !batch.resync, wait > 0, batch.version <= since {
+            await state.notifier.wait(organizationID: organization.id, after: since, timeout: .milliseconds(Int(wait * 1_000)))
+            batch = try state.store.changes(organizationID: organization.id, after: since, limit: limit)
+        }
+        var bytes = Array(#"{"version":"#.utf8) + Array(String(batch.version).utf8) + Array(#","changes":["#.utf8)
+        for (offset, change) in batch.changes.enumerated() {
+            if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+            switch change {
+            case .upsert(let stored):
+                bytes += Array(#"{"op":"upsert","contact":"#.utf8) + Self.contactJSON(stored) + [UInt8(ascii: "}")]
+            case .delete(let id, let version):
+                bytes += Array(#"{"op":"delete","id":\#(id),"version":\#(version)}"#.utf8)
+            }
+        }
+        bytes += Array(#"],"resync":\#(batch.resync)}"#.utf8)
+        return HTTPAnswer.json(.ok, bytes)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Wakes long-polling change-feed requests when an organization's version moves: no busy loop, a
+/// waiter sleeps until a writer publishes or its time is up.
+final class VersionNotifier: @unchecked Sendable {
+    // @unchecked: `versions` and `waiters` are only touched under `lock`.
+    private let lock = NSLock()
+    private var versions: [Int64: Int64] = [:]
+    private var waiters: [Int64: [UUID: CheckedContinuation<Void, Never>]] = [:]
+
+    /// Records that `organizationID` is at `version` and wakes its waiters.
+    func publish(organizationID: Int64, version: Int64) {
+        let woken: [CheckedContinuation<Void, Never>] = lock.withLock {
+            versions[organizationID] = max(versions[organizationID] ?? 0, version)
+            return Array((waiters.removeValue(forKey: organizationID) ?? [:]).values)
+        }
+        for waiter in woken { waiter.resume() }
+    }
+
+    /// Returns when the organization's version passes `version` or after `timeout`.
+    func wait(organizationID: Int64, after version: Int64, timeout: Duration) async {
+        let id = UUID()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let ready = self.lock.withLock {
+                        if (self.versions[organizationID] ?? 0) > version { return true }
+                        self.waiters[organizationID, default: [:]][id] = continuation
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                self.cancel(organizationID: organizationID, id: id)
+            }
+            await group.next()
+            group.cancelAll()
+            self.cancel(organizationID: organizationID, id: id)
+        }
+    }
+
+    private func cancel(organizationID: Int64, id: UUID) {
+        let waiter = lock.withLock { waiters[organizationID]?.removeValue(forKey: id) }
+        waiter?.resume()
+    }
+}
