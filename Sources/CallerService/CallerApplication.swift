@@ -119,6 +119,7 @@ public enum APIRoutes {
             Route(method: .get, path: "contacts/changes", handler: { $0.changes }),
             Route(method: .get, path: "contacts", handler: { $0.listContacts }),
             Route(method: .post, path: "contacts", handler: { $0.createContact }),
+            Route(method: .post, path: "contacts/batch", handler: { $0.batch }),
             Route(method: .put, path: "contacts/external/{externalId}", handler: { $0.upsertExternal }),
             Route(method: .get, path: "contacts/{id}", handler: { $0.getContact }),
             Route(method: .put, path: "contacts/{id}", handler: { $0.replaceContact }),

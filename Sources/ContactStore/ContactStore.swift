@@ -432,6 +432,56 @@ public final class ContactStore: @unchecked Sendable {
         }
     }
 
+    /// Applies many writes in one transaction: all of them, or — when one fails — none.
+    ///
+    /// An upsert of a contact with an `externalId` creates or replaces the contact with that id;
+    /// without one it creates. Throws `BatchFailure` naming the operation that failed.
+    public func applyBatch(_ operations: [BatchOperation], organizationID: Int64) throws -> (results: [BatchResult], version: Int64) {
+        let (results, version) = try write(organizationID: organizationID) { write in
+            var results: [BatchResult] = []
+            results.reserveCapacity(operations.count)
+            for (index, operation) in operations.enumerated() {
+                do {
+                    results.append(try apply(operation, in: &write))
+                } catch let error as ContactStoreError {
+                    throw BatchFailure(index: index, error: error)
+                }
+            }
+            return results
+        }
+        return (results, version)
+    }
+
+    private func apply(_ operation: BatchOperation, in write: inout Write) throws -> BatchResult {
+        switch operation {
+        case .upsert(let contact):
+            let externalId = contact[.externalId]
+            guard !externalId.isEmpty else { return .created(try write.insert(contact)) }
+            let statement = try write.database.statement(Self.selectContactByExternalId)
+            statement.binding([.integer(write.organizationID), .text(externalId)])
+            guard try statement.step() else { return .created(try write.insert(contact)) }
+            let existing = try Self.storedContact(from: statement)
+            statement.reset()
+            return existing.contact == contact ? .unchanged(existing) : .updated(try write.update(existing.id, to: contact))
+        case .delete(let id):
+            guard try contact(id: id, organizationID: write.organizationID, in: write.database) != nil else {
+                throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
+            }
+            try write.delete(id)
+            return .deleted(id)
+        case .deleteExternal(let externalId):
+            let statement = try write.database.statement(Self.selectContactByExternalId)
+            statement.binding([.integer(write.organizationID), .text(externalId)])
+            guard try statement.step() else {
+                throw ContactStoreError(.notFound, "No contact has externalId '\(externalId)'.")
+            }
+            let id = statement.int64(0)
+            statement.reset()
+            try write.delete(id)
+            return .deleted(id)
+        }
+    }
+
     /// Creates or replaces the contact with this `externalId` (the contact's own `externalId` is set
     /// to it). Returns the stored contact and whether it was created.
     public func upsert(externalId: String, contact: Contact, organizationID: Int64) throws -> (StoredContact, created: Bool) {

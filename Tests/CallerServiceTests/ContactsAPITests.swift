@@ -152,3 +152,42 @@ import Testing
         }
     }
 }
+
+extension ContactsAPITests {
+    @Test func batchIsAllOrNothing() async throws {
+        let app = buildApplication(configuration: ServiceConfiguration(), store: store)
+        try await app.test(.router) { client in
+            let first = try await send(client, .post, "/v3/contacts/batch", """
+                {"operations":[
+                  {"op":"upsert","contact":{"lastName":"A","phone1":"+420777000111","externalId":"a"}},
+                  {"op":"upsert","contact":{"lastName":"B","phone1":"+420777000112"}},
+                  {"op":"upsert","contact":{"lastName":"A2","phone1":"+420777000111","externalId":"a"}}
+                ]}
+                """)
+            #expect(first.status == .ok)
+            let results = json(first)["results"] as? [[String: Any]]
+            #expect(results?.map { $0["status"] as? Int } == [201, 201, 200])
+            #expect(try await send(client, .get, "/v3/contacts/lookup/777000111").status == .ok)
+
+            // One invalid item: 422, each problem listed, nothing written.
+            let invalid = try await send(client, .post, "/v3/contacts/batch", """
+                {"operations":[{"op":"delete","externalId":"a"},{"op":"upsert","contact":{"lastName":"C","phone1":"+42"}},{"op":"jump"}]}
+                """)
+            #expect(invalid.status == .unprocessableContent)
+            #expect((json(invalid)["results"] as? [[String: Any]])?.map { $0["index"] as? Int } == [1, 2])
+            #expect(try await send(client, .get, "/v3/contacts/lookup/777000111").status == .ok, "the delete was not applied")
+
+            // A store failure in the middle rolls back the items before it.
+            let missing = try await send(client, .post, "/v3/contacts/batch", """
+                {"operations":[{"op":"delete","externalId":"a"},{"op":"delete","id":999}]}
+                """)
+            #expect(missing.status == .notFound)
+            #expect(try await send(client, .get, "/v3/contacts/lookup/777000111").status == .ok, "rolled back")
+
+            let deleted = try await send(client, .post, "/v3/contacts/batch", #"{"operations":[{"op":"delete","externalId":"a"}]}"#)
+            #expect((json(deleted)["results"] as? [[String: Any]])?.first?["status"] as? Int == 204)
+            #expect(try await send(client, .get, "/v3/contacts/lookup/777000111").status == .notFound)
+            #expect(try await send(client, .post, "/v3/contacts/batch", #"{"ops":[]}"#).status == .badRequest)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import ContactStore
+import Contacts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `POST /v3/contacts/batch`: many upserts and deletes in one transaction, a result per item.
+///
+/// Body: `{"operations":[{"op":"upsert","contact":{…}}, {"op":"delete","id":5},
+/// {"op":"delete","externalId":"crm-7"}]}` (at most 10,000 operations, 10 MiB). Every item is
+/// checked first; if any is invalid the answer is 422 with every item's result and nothing is
+/// written. A store failure (unknown id, duplicate externalId) rolls the whole batch back.
+extension Handlers {
+    static let batchBodyLimit = 10 << 20
+    static let batchOperationLimit = 10_000
+
+    struct BatchItem: Decodable {
+        let op: String
+        let contact: [String: JSONScalar]?
+        let id: Int64?
+        let externalId: String?
+    }
+
+    struct BatchBody: Decodable {
+        let operations: [BatchItem]
+    }
+
+    @Sendable func batch(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        let bytes: [UInt8]
+        do {
+            bytes = Array(buffer: try await request.body.collect(upTo: Self.batchBodyLimit))
+        } catch is NIOTooManyBytesError {
+            return HTTPAnswer.error(.contentTooLarge, "A batch body has at most 10 MiB; split the batch.")
+        }
+        let body: BatchBody
+        do {
+            body = try ContactInput.decode(BatchBody.self, from: bytes, expecting: #"{"operations":[{"op":"upsert","contact":{…}} or {"op":"delete","id":N}]}"#)
+        } catch {
+            return HTTPAnswer.json(.badRequest, error.json)
+        }
+        guard body.operations.count <= Self.batchOperationLimit else {
+            return HTTPAnswer.error(.contentTooLarge, "A batch has at most \(Self.batchOperationLimit) operations.")
+        }
+        // Check every item before writing anything.
+        var operations: [BatchOperation] = []
+        var problems: [(Int, InputError)] = []
+        for (index, item) in body.operations.enumerated() {
+            do {
+                operations.append(try operation(item))
+            } catch {
+                problems.append((index, error))
+            }
+        }
+        if !problems.isEmpty {
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.field("error", "\(problems.count) of \(body.operations.count) operations are invalid; nothing was written.")
+            writer.key("results")
+            writer.beginArray()
+            for (index, problem) in problems {
+                writer.beginObject()
+                writer.field("index", index)
+                writer.field("status", problem.status)
+                writer.field("error", problem.message)
+                writer.endObject()
+            }
+            writer.endArray()
+            writer.endObject()
+            return HTTPAnswer.json(.unprocessableContent, writer.bytes)
+        }
+        do {
+            let (results, version) = try state.store.applyBatch(operations, organizationID: organization.id)
+            try state.indexes.refresh(organization)
+            state.notifier.publish(organizationID: organization.id, version: version)
+            var bytes = Array(#"{"version":\#(version),"results":["#.utf8)
+            for (index, result) in results.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                let (status, id, contact): (Int, Int64, StoredContact?) =
+                    switch result {
+                    case .created(let stored): (201, stored.id, stored)
+                    case .updated(let stored): (200, stored.id, stored)
+                    case .unchanged(let stored): (200, stored.id, stored)
+                    case .deleted(let id): (204, id, nil)
+                    }
+                bytes += Array(#"{"index":\#(index),"status":\#(status),"id":\#(id)"#.utf8)
+                if let contact { bytes += Array(#","contact":"#.utf8) + Self.contactJSON(contact) }
+                bytes.append(UInt8(ascii: "}"))
+            }
+            bytes += Array("]}".utf8)
+            return HTTPAnswer.json(.ok, bytes)
+        } catch let failure as BatchFailure {
+            let status: HTTPResponse.Status = failure.error.code == .notFound ? .notFound
+                : failure.error.code == .duplicateExternalId ? .conflict : .badRequest
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.field("error", "Operation \(failure.index) failed, so nothing of the batch was written: \(failure.error.message)")
+            writer.key("results")
+            writer.beginArray()
+            writer.beginObject()
+            writer.field("index", failure.index)
+            writer.field("status", Int(status.code))
+            writer.field("error", failure.error.message)
+            writer.endObject()
+            writer.endArray()
+            writer.endObject()
+            return HTTPAnswer.json(status, writer.bytes)
+        }
+    }
+
+    private func operation(_ item: BatchItem) throws(InputError) -> BatchOperation {
+        switch item.op {
+        case "upsert":
+            guard let object = item.contact else { throw InputError("An upsert needs a \"contact\" object.") }
+            return .upsert(try ContactInput.contact(try ContactInput.fields(of: object), validator: state.validator))
+        case "delete":
+            if let id = item.id { return .delete(id: id) }
+            if let externalId = item.externalId, !externalId.isEmpty { return .deleteExternal(externalId) }
+            throw InputError("A delete needs an \"id\" or an \"externalId\".")
+        default:
+            throw InputError("Unknown op '\(item.op)'; use \"upsert\" or \"delete\".")
+        }
+    }
+}
