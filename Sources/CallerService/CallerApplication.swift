@@ -26,12 +26,13 @@ final class ServiceState: Sendable {
     let indexes: OrganizationIndexes
     let authenticator: Authenticator
     let notifier = VersionNotifier()
+    let metrics = ServiceMetrics()
     let validator = PhoneNumberValidator()
 
     init(configuration: ServiceConfiguration, store: ContactStore) {
         self.configuration = configuration
         self.store = store
-        self.indexes = OrganizationIndexes(store: store)
+        self.indexes = OrganizationIndexes(store: store, metrics: metrics)
         self.authenticator = Authenticator(store: store, configuration: configuration)
     }
 }
@@ -85,6 +86,10 @@ public func buildApplication(configuration: ServiceConfiguration, store: Contact
     let state = ServiceState(configuration: configuration, store: store)
     let router = Router(context: CallerRequestContext.self)
     router.get("/health") { _, _ in HTTPAnswer.json(.ok, #"{"status":"ok"}"#) }
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: state.metrics.exposition())))
+    }
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
@@ -129,7 +134,7 @@ public enum APIRoutes {
 
     /// `METHOD /path` of every route the server answers, authenticated or not.
     public static var described: [String] {
-        ["GET /health", "GET /openapi.yaml"]
+        ["GET /health", "GET /metrics", "GET /openapi.yaml"]
             + all.map { "\($0.method.rawValue) /v3/\($0.path)" }
     }
 }
@@ -164,8 +169,10 @@ struct Handlers: Sendable {
     @Sendable func upload(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         let limit = state.configuration.uploadLimit
+        let metrics = state.metrics
         func rejected(_ status: HTTPResponse.Status, _ message: String) -> Response {
-            HTTPAnswer.json(status, ImportRejection(message).json)
+            metrics.upload(status == .contentTooLarge ? "too_large" : status == .unsupportedMediaType ? "not_multipart" : "rejected")
+            return HTTPAnswer.json(status, ImportRejection(message).json)
         }
         let contentType = request.headers[.contentType] ?? ""
         guard contentType.lowercased().hasPrefix("multipart/form-data") else {
@@ -211,8 +218,10 @@ struct Handlers: Sendable {
         switch outcome {
         case .success(let report):
             state.notifier.publish(organizationID: organization.id, version: report.version)
+            metrics.upload("uploaded", imported: report.imported, rejectedRows: report.rejectedRows.count)
             return HTTPAnswer.json(.ok, report.json)
         case .failure(let rejection as ImportRejection):
+            metrics.upload("rejected", rejectedRows: rejection.rejectedRows.count)
             return HTTPAnswer.json(.badRequest, rejection.json)
         case .failure(let error):
             return rejected(.internalServerError, "The import failed and nothing was changed: \(error)")
@@ -237,7 +246,9 @@ struct Handlers: Sendable {
         let number = try parameter("phoneNumber", context)
         guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
         let entry = try state.indexes.entry(for: organization)
+        let started = ContinuousClock.now
         let result = entry.lookup.lookUp(number, in: entry.follower.index.snapshot)
+        state.metrics.lookup(result.match, nanoseconds: (ContinuousClock.now - started).nanoseconds)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1_024)
         result.writeJSON(to: &bytes)
@@ -250,7 +261,9 @@ struct Handlers: Sendable {
             !email.isEmpty, email.utf8.count <= 254
         else { return HTTPAnswer.error(.badRequest, "Give the address as ?email=jan@novak.com.") }
         let snapshot = try state.indexes.entry(for: organization).follower.index.snapshot
+        let started = ContinuousClock.now
         let matches = snapshot.contacts(withEmail: email)
+        state.metrics.lookup(matches.isEmpty ? .none : .exact, nanoseconds: (ContinuousClock.now - started).nanoseconds)
         var bytes: [UInt8] = []
         var writer = JSONWriter()
         writer.beginObject()
@@ -293,5 +306,13 @@ struct Handlers: Sendable {
         writer.field("version", Int(result.snapshot.version))
         writer.endObject()
         return HTTPAnswer.json(.ok, writer.bytes)
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -14,11 +14,13 @@ final class OrganizationIndexes: @unchecked Sendable {
     }
 
     private let store: ContactStore
+    private let metrics: ServiceMetrics
     private let lock = NSLock()
     private var entries: [Int64: Entry] = [:]
 
-    init(store: ContactStore) {
+    init(store: ContactStore, metrics: ServiceMetrics) {
         self.store = store
+        self.metrics = metrics
     }
 
     /// The organization's index and lookup, building the index on first use.
@@ -31,6 +33,7 @@ final class OrganizationIndexes: @unchecked Sendable {
             throw ContactStoreError(.unknownRegion, "The organization's region \(organization.defaultRegion) is unknown.")
         }
         let entry = Entry(follower: follower, lookup: lookup)
+        metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
         return lock.withLock {
             if let existing = entries[organization.id] { return existing }
             entries[organization.id] = entry
@@ -40,6 +43,8 @@ final class OrganizationIndexes: @unchecked Sendable {
 
     /// Brings the organization's index up to the store's version (after a write).
     func refresh(_ organization: Organization) throws {
-        try entry(for: organization).follower.catchUp()
+        let follower = try entry(for: organization).follower
+        try follower.catchUp()
+        metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
     }
 }

@@ -194,3 +194,25 @@ import Testing
         }
     }
 }
+
+extension CallerApplicationTests {
+    @Test func metricsCountLookupsUploadsAndTheIndex() async throws {
+        let app = buildApplication(configuration: configuration, store: store)
+        try await app.test(.router) { client in
+            #expect(try await upload(client, Fixtures.maximalCSV).status == .ok)
+            _ = try await client.execute(uri: "/v3/contacts/lookup/222333444", method: .get, headers: Self.novak)
+            _ = try await client.execute(uri: "/v3/contacts/lookup/+420999888777", method: .get, headers: Self.novak)
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"caller_lookup_lookups_total{match="exact"} 1"#))
+                #expect(text.contains(#"caller_lookup_lookups_total{match="none"} 1"#))
+                #expect(text.contains(#"caller_lookup_uploads_total{outcome="uploaded"} 1"#))
+                #expect(text.contains(#"caller_lookup_upload_rows_total{outcome="imported"} 2"#))
+                #expect(text.contains(#"caller_lookup_index_version{organization="IPEX"} 1"#))
+                #expect(text.contains("caller_lookup_lookup_duration_seconds_bucket"))
+                #expect(!text.contains("222333444"), "no phone numbers in metrics")
+            }
+        }
+    }
+}
