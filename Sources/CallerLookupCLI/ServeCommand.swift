@@ -1,30 +1,51 @@
 import ArgumentParser
 import CallerService
+import Configuration
 import ContactStore
+import Foundation
 import Hummingbird
+import SystemPackage
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the contacts API and lookup service (HTTP).")
+        commandName: "serve", abstract: "Run the contacts API and lookup service (HTTP).",
+        discussion: "Settings come from --config (default config/caller-lookup.json when present), then CALLER_LOOKUP_* environment variables, then these flags; see config/README.md.")
 
-    @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port = 8080
-    @OptionGroup var options: DataOptions
+    @Option(help: "Address to listen on (http.host).") var host: String?
+    @Option(help: "Port to listen on (http.port).") var port: Int?
+    @Option(help: "Directory of the SQLite store (data.directory).") var data: String?
+    @Option(help: "A JSON configuration file.") var config: String?
 
     func run() async throws {
-        let store: ContactStore
+        var configuration: ServiceConfiguration
         do {
-            store = try options.openStore()
+            configuration = try await Self.load(file: config)
         } catch {
-            printError("error: \(error)")
+            printError("error: cannot read the configuration: \(error)")
             throw ExitCode.failure
         }
-        var configuration = ServiceConfiguration()
-        configuration.host = host
-        configuration.port = port
-        configuration.dataDirectory = options.data
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        if let data { configuration.dataDirectory = data }
+        let store: ContactStore
+        do {
+            store = try ContactStore(directory: configuration.dataDirectory)
+        } catch {
+            printError("error: cannot open the store in '\(configuration.dataDirectory)': \(error)")
+            throw ExitCode.failure
+        }
         let app = buildApplication(configuration: configuration, store: store)
         try await app.runService()
     }
-}
 
+    /// Environment variables over the JSON file over the defaults.
+    static func load(file: String?) async throws -> ServiceConfiguration {
+        let path = file ?? "config/caller-lookup.json"
+        let fileProvider = try await FileProvider<JSONSnapshot>(filePath: FilePath(path), allowMissing: file == nil)
+        let reader = ConfigReader(providers: [
+            EnvironmentVariablesProvider().prefixKeys(with: ["caller", "lookup"]),
+            fileProvider,
+        ])
+        return ServiceConfiguration(config: reader)
+    }
+}

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import LookupIndex
 import NIOCore
 import PhoneNumbers
@@ -99,9 +100,12 @@ public func buildApplication(configuration: ServiceConfiguration, store: Contact
     for route in APIRoutes.all {
         api.on(RouterPath(route.path), method: route.method, use: route.handler(handlers))
     }
+    var logger = Logger(label: "caller-lookup")
+    logger.logLevel = configuration.logLevel
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "caller-lookup")
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "caller-lookup"),
+        logger: logger
     )
 }
 

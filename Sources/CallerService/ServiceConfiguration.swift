@@ -1,18 +1,38 @@
-/// Everything `caller-lookup serve` can be told, with the defaults of SPEC §4 and §8.
+import Configuration
+import Logging
+
+/// Everything `caller-lookup serve` can be told, with the defaults of SPEC §4 and §8. The keys are
+/// documented in `config/README.md`.
 public struct ServiceConfiguration: Sendable {
-    /// Address to listen on.
+    /// `http.host`: address to listen on.
     public var host = "127.0.0.1"
+    /// `http.port`.
     public var port = 8080
-    /// Directory of the SQLite store.
+    /// `data.directory`: directory of the SQLite store.
     public var dataDirectory = "./data"
-    /// The largest CSV file an upload accepts (SPEC §4: 20 MiB); larger answers 413.
+    /// `upload.limit`: the largest CSV file an upload accepts (SPEC §4: 20 MiB); larger answers 413.
     public var uploadLimit = 20 * 1024 * 1024
-    /// How long verified credentials are remembered before the password is checked again.
-    public var credentialLifetimeSeconds = 60
-    /// The longest a change-feed request may wait for a change (`wait=S` is capped to this).
+    /// `changes.waitlimit`: the longest a change-feed request may wait for a change.
     public var longPollLimitSeconds = 30
-    /// How many credentials are remembered at most.
+    /// `auth.cacheseconds`: how long verified credentials are remembered.
+    public var credentialLifetimeSeconds = 60
+    /// `auth.cachesize`: how many credentials are remembered at most.
     public var credentialCacheSize = 10_000
+    /// `log.level`.
+    public var logLevel = Logger.Level.info
 
     public init() {}
+
+    /// The defaults overridden by whatever `config` has.
+    public init(config: ConfigReader) {
+        let defaults = ServiceConfiguration()
+        host = config.string(forKey: "http.host", default: defaults.host)
+        port = config.int(forKey: "http.port", default: defaults.port)
+        dataDirectory = config.string(forKey: "data.directory", default: defaults.dataDirectory)
+        uploadLimit = config.int(forKey: "upload.limit", default: defaults.uploadLimit)
+        longPollLimitSeconds = config.int(forKey: "changes.waitlimit", default: defaults.longPollLimitSeconds)
+        credentialLifetimeSeconds = config.int(forKey: "auth.cacheseconds", default: defaults.credentialLifetimeSeconds)
+        credentialCacheSize = config.int(forKey: "auth.cachesize", default: defaults.credentialCacheSize)
+        logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info").lowercased()) ?? .info
+    }
 }
