@@ -14,11 +14,12 @@ final class Authenticator: @unchecked Sendable {
     private let lifetime: Double
     private let capacity: Int
     private let lock = NSLock()
-    private var remembered: [String: (digest: Digest, organization: Organization, expires: Double)] = [:]
+    /// Keyed digest of the whole `Authorization` value → who it was and until when it is trusted.
+    private var remembered: [Digest: (login: String, organization: Organization, expires: Double)] = [:]
     private var failures: [String: (count: Int, last: Double)] = [:]
     private let salts = (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max))
 
-    private struct Digest: Equatable {
+    private struct Digest: Hashable {
         let first: Int
         let second: Int
     }
@@ -30,13 +31,17 @@ final class Authenticator: @unchecked Sendable {
     }
 
     /// The organization of valid `Authorization: Basic …` credentials, or `nil`.
+    ///
+    /// The remembered case costs one keyed hash of the header and a dictionary probe: no base64,
+    /// no string splitting.
     func organization(authorization: String?) async -> Organization? {
-        guard let (login, password) = Self.credentials(authorization) else { return nil }
-        let digest = digest(login: login, password: password)
+        guard let authorization else { return nil }
+        let digest = digest(authorization)
         let now = Date().timeIntervalSinceReferenceDate
-        if let entry = lock.withLock({ remembered[login] }), entry.expires > now, entry.digest == digest {
+        if let entry = lock.withLock({ remembered[digest] }), entry.expires > now {
             return entry.organization
         }
+        guard let (login, password) = Self.credentials(authorization) else { return nil }
         let store = self.store
         // The slow hash runs on a dispatch thread, not on the cooperative pool.
         let organization: Organization? = await withCheckedContinuation { continuation in
@@ -47,7 +52,7 @@ final class Authenticator: @unchecked Sendable {
         if let organization {
             lock.withLock {
                 if remembered.count >= capacity { remembered.removeAll(keepingCapacity: true) }
-                remembered[login] = (digest, organization, now + lifetime)
+                remembered[digest] = (login, organization, now + lifetime)
                 failures[login] = nil
             }
             return organization
@@ -56,7 +61,7 @@ final class Authenticator: @unchecked Sendable {
             let previous = failures[login].map { now - $0.last < 300 ? $0.count : 0 } ?? 0
             if failures.count >= capacity { failures.removeAll(keepingCapacity: true) }
             failures[login] = (previous + 1, now)
-            remembered[login] = nil
+            remembered = remembered.filter { $0.value.login != login }
             return previous + 1
         }
         // The third failure in five minutes and later ones wait before they are answered.
@@ -69,15 +74,13 @@ final class Authenticator: @unchecked Sendable {
         lock.withLock { remembered.removeAll() }
     }
 
-    private func digest(login: String, password: String) -> Digest {
+    private func digest(_ authorization: String) -> Digest {
         var first = Hasher()
         first.combine(salts.0)
-        first.combine(login)
-        first.combine(password)
+        first.combine(authorization)
         var second = Hasher()
         second.combine(salts.1)
-        second.combine(password)
-        second.combine(login)
+        second.combine(authorization)
         return Digest(first: first.finalize(), second: second.finalize())
     }
 

@@ -165,6 +165,7 @@ struct Handlers: Sendable {
     /// A path parameter, percent-decoded.
     private func parameter(_ name: String, _ context: CallerRequestContext) throws -> String {
         let raw = try context.parameters.require(name)
+        guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
         return raw.removingPercentEncoding ?? raw
     }
 
