@@ -277,12 +277,8 @@ struct Handlers: Sendable {
         writer.field("version", Int(snapshot.version))
         writer.key("contacts")
         bytes += writer.bytes
-        bytes.append(UInt8(ascii: "["))
-        for (offset, ref) in snapshot.refs(matches).enumerated() {
-            if offset > 0 { bytes.append(UInt8(ascii: ",")) }
-            snapshot.writeJSON(ref, to: &bytes)
-        }
-        bytes += Array("]}".utf8)
+        snapshot.writeJSONArray(matches, to: &bytes)
+        bytes.append(UInt8(ascii: "}"))
         return HTTPAnswer.json(matches.isEmpty ? .notFound : .ok, bytes)
     }
 

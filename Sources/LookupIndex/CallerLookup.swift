@@ -73,12 +73,8 @@ extension LookupResult {
         writer.field("version", Int(snapshot.version))
         writer.key("contacts")
         output += writer.bytes
-        output.append(UInt8(ascii: "["))
-        for (offset, ref) in snapshot.refs(matches).enumerated() {
-            if offset > 0 { output.append(UInt8(ascii: ",")) }
-            snapshot.writeJSON(ref, to: &output)
-        }
-        output += Array("]}".utf8)
+        snapshot.writeJSONArray(matches, to: &output)
+        output.append(UInt8(ascii: "}"))
     }
 
     public var json: String {
@@ -89,6 +85,16 @@ extension LookupResult {
 }
 
 extension IndexSnapshot {
+    /// Writes `[contact, …]` of the matches, in order.
+    public func writeJSONArray(_ matches: Matches, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "["))
+        for (offset, ref) in refs(matches).enumerated() {
+            if offset > 0 { output.append(UInt8(ascii: ",")) }
+            writeJSON(ref, to: &output)
+        }
+        output.append(UInt8(ascii: "]"))
+    }
+
     /// Writes one contact's JSON (the same bytes as `Contact.writeJSON`) from its record: no
     /// decoding into Swift strings, no encoder.
     public func writeJSON(_ ref: ContactRef, to output: inout [UInt8]) {

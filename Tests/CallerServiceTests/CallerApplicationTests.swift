@@ -9,21 +9,17 @@ import TestSupport
 import Testing
 
 @Suite struct CallerApplicationTests {
-    let directory = TemporaryDirectory()
-    let store: ContactStore
+    let fixture: ServiceFixture
+    var store: ContactStore { fixture.store }
     var configuration = ServiceConfiguration()
 
     init() throws {
-        store = try ContactStore(directory: directory.path)
-        let ipex = try store.createOrganization(name: "IPEX", defaultRegion: "CZ")
-        try store.addUser(login: "novak", password: "hesloNovak", organizationID: ipex.id)
-        let other = try store.createOrganization(name: "Jiná", defaultRegion: "CZ")
-        try store.addUser(login: "cizi", password: "hesloCizi", organizationID: other.id)
+        fixture = try ServiceFixture()
         configuration.uploadLimit = 4_096
     }
 
-    static let novak: HTTPFields = [.authorization: "Basic " + Data("novak:hesloNovak".utf8).base64EncodedString()]
-    static let cizi: HTTPFields = [.authorization: "Basic " + Data("cizi:hesloCizi".utf8).base64EncodedString()]
+    static let novak: HTTPFields = [.authorization: ServiceFixture.basic("novak", "hesloNovak")]
+    static let cizi: HTTPFields = [.authorization: ServiceFixture.basic("cizi", "hesloCizi")]
 
     /// A multipart body as curl's `--form file=@name` sends it.
     static func form(_ parts: [(name: String, bytes: [UInt8])], boundary: String = "------------------------d74496d66958873e")

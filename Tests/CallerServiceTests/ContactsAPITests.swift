@@ -9,20 +9,16 @@ import TestSupport
 import Testing
 
 @Suite struct ContactsAPITests {
-    let directory = TemporaryDirectory()
-    let store: ContactStore
+    let fixture: ServiceFixture
+    var store: ContactStore { fixture.store }
 
     init() throws {
-        store = try ContactStore(directory: directory.path)
-        let ipex = try store.createOrganization(name: "IPEX", defaultRegion: "CZ")
-        try store.addUser(login: "novak", password: "hesloNovak", organizationID: ipex.id)
-        let other = try store.createOrganization(name: "Jiná", defaultRegion: "CZ")
-        try store.addUser(login: "cizi", password: "hesloCizi", organizationID: other.id)
+        fixture = try ServiceFixture()
     }
 
-    static let novak: HTTPFields = [.authorization: "Basic " + Data("novak:hesloNovak".utf8).base64EncodedString(),
+    static let novak: HTTPFields = [.authorization: ServiceFixture.basic("novak", "hesloNovak"),
                                     .contentType: "application/json"]
-    static let cizi: HTTPFields = [.authorization: "Basic " + Data("cizi:hesloCizi".utf8).base64EncodedString(),
+    static let cizi: HTTPFields = [.authorization: ServiceFixture.basic("cizi", "hesloCizi"),
                                    .contentType: "application/json"]
 
     func json(_ response: TestResponse) -> [String: Any] {
