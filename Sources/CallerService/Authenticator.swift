@@ -69,11 +69,6 @@ final class Authenticator: @unchecked Sendable {
         return nil
     }
 
-    /// Forgets remembered credentials (after a user changes).
-    func forgetAll() {
-        lock.withLock { remembered.removeAll() }
-    }
-
     private func digest(_ authorization: String) -> Digest {
         var first = Hasher()
         first.combine(salts.0)
