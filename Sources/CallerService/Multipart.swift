@@ -9,12 +9,18 @@ struct MultipartError: Error, Equatable {
 enum Multipart {
     /// The `boundary` parameter of a `multipart/form-data` content type, or `nil`.
     static func boundary(contentType: String) -> String? {
-        for parameter in contentType.split(separator: ";").dropFirst() {
+        guard let value = parameter("boundary", in: contentType[...]) else { return nil }
+        return value.isEmpty || value.utf8.count > 70 ? nil : value
+    }
+
+    /// The value of `name` among a header value's `; key=value` parameters, unquoted.
+    static func parameter(_ name: String, in header: Substring) -> String? {
+        for parameter in header.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingCharacters(in: " \t").lowercased() == "boundary" else { continue }
+            guard pair.count == 2, pair[0].trimmingCharacters(in: " \t").lowercased() == name else { continue }
             var value = pair[1].trimmingCharacters(in: " \t")
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            return value.isEmpty || value.utf8.count > 70 ? nil : value
+            return value
         }
         return nil
     }
@@ -55,13 +61,7 @@ enum Multipart {
     static func name(inHeaders headers: String) -> String? {
         for line in headers.split(separator: "\r\n") {
             guard line.lowercased().hasPrefix("content-disposition:") else { continue }
-            for parameter in line.split(separator: ";").dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1)
-                guard pair.count == 2, pair[0].trimmingCharacters(in: " \t").lowercased() == "name" else { continue }
-                var value = pair[1].trimmingCharacters(in: " \t")
-                if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-                return value
-            }
+            return parameter("name", in: line)
         }
         return nil
     }

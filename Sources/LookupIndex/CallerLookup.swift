@@ -155,10 +155,8 @@ extension IndexSnapshot {
     }
 }
 
-/// JSON string escaping of raw UTF-8 bytes, matching `JSONWriter`.
+/// The pieces of the contact renderer: literals, integers, and `JSONWriter`'s escaping.
 enum JSONEscaping {
-    private static let hex = Array("0123456789abcdef".utf8)
-
     /// `,"firstName":` … for every field, rendered once.
     static let fieldKeys: [[UInt8]] = ContactField.allCases.map { Array(",\"\($0.rawValue)\":".utf8) }
 
@@ -177,30 +175,8 @@ enum JSONEscaping {
         output.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
+    @inline(__always)
     static func append(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
-        // Most values need no escaping: copy them whole.
-        let typed = bytes.bindMemory(to: UInt8.self)
-        var clean = true
-        for byte in typed where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F {
-            clean = false
-            break
-        }
-        if clean {
-            output.append(contentsOf: typed)
-            return
-        }
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\""): output += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): output += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case UInt8(ascii: "\n"): output += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case UInt8(ascii: "\r"): output += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case UInt8(ascii: "\t"): output += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20, 0x7F:
-                output += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                           hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: output.append(byte)
-            }
-        }
+        JSONWriter.appendEscaped(bytes, to: &output)
     }
 }

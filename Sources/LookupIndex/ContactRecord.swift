@@ -36,14 +36,7 @@ enum ContactRecord {
         position.storeBytes(of: contact.phone1.rawValue.littleEndian, as: UInt64.self)
         (position + 8).storeBytes(of: (contact.phone2?.rawValue ?? 0).littleEndian, as: UInt64.self)
         position += 16
-        var version = UInt64(max(0, version))
-        while version >= 0x80 {
-            position.storeBytes(of: UInt8(truncatingIfNeeded: version) | 0x80, as: UInt8.self)
-            position += 1
-            version >>= 7
-        }
-        position.storeBytes(of: UInt8(version), as: UInt8.self)
-        position += 1
+        storeVarint(UInt64(max(0, version)), at: &position)
         var present: UInt32 = 0
         for index in 0..<fieldCount where !phoneFields.contains(index) && !contact.values[index].isEmpty {
             present |= 1 << UInt32(index)
@@ -58,19 +51,25 @@ enum ContactRecord {
             remaining &= remaining - 1
             var value = contact.values[index]
             value.withUTF8 { utf8 in
-                var length = utf8.count
-                while length >= 0x80 {
-                    position.storeBytes(of: UInt8(truncatingIfNeeded: length) | 0x80, as: UInt8.self)
-                    position += 1
-                    length >>= 7
-                }
-                position.storeBytes(of: UInt8(length), as: UInt8.self)
-                position += 1
+                storeVarint(UInt64(utf8.count), at: &position)
                 position.copyMemory(from: utf8.baseAddress!, byteCount: utf8.count)
                 position += utf8.count
             }
         }
         return position - destination
+    }
+
+    /// Writes `value` as LEB128 at `position` and moves past it.
+    @inline(__always)
+    static func storeVarint(_ value: UInt64, at position: inout UnsafeMutableRawPointer) {
+        var value = value
+        while value >= 0x80 {
+            position.storeBytes(of: UInt8(truncatingIfNeeded: value) | 0x80, as: UInt8.self)
+            position += 1
+            value >>= 7
+        }
+        position.storeBytes(of: UInt8(value), as: UInt8.self)
+        position += 1
     }
 
     /// The bytes `encode` appends for `contact`.
