@@ -118,24 +118,52 @@ extern "C" int32_t cpn_country_code_for_region(const char *region) {
     }
 }
 
-extern "C" const void *cpn_metadata(size_t *size) {
-    *size = static_cast<size_t>(i18n::phonenumbers::metadata_size());
-    return i18n::phonenumbers::metadata_get();
+namespace {
+
+void write_lengths(std::ostringstream &out, const google::protobuf::RepeatedField<int32_t> &lengths) {
+    bool first = true;
+    for (int32_t length : lengths) {
+        if (!first) out << ',';
+        out << length;
+        first = false;
+    }
 }
 
-extern "C" char *cpn_dialing_facts(void) {
+void write_description(std::ostringstream &out, bool present, const i18n::phonenumbers::PhoneNumberDesc &desc) {
+    out << '\t' << (present ? desc.national_number_pattern() : std::string()) << '\t';
+    if (present) write_lengths(out, desc.possible_length());
+    out << '\t';
+    if (present) write_lengths(out, desc.possible_length_local_only());
+    out << '\t' << (present ? desc.example_number() : std::string());
+}
+
+}  // namespace
+
+extern "C" char *cpn_plan_metadata(void) {
     try {
         i18n::phonenumbers::PhoneMetadataCollection collection;
         if (!collection.ParseFromArray(i18n::phonenumbers::metadata_get(), i18n::phonenumbers::metadata_size())) {
             return nullptr;
         }
         std::ostringstream out;
-        for (const auto &metadata : collection.metadata()) {
-            out << metadata.id() << '\t' << metadata.country_code() << '\t' << metadata.international_prefix() << '\t'
-                << metadata.preferred_international_prefix() << '\t' << metadata.national_prefix() << '\t'
-                << metadata.national_prefix_for_parsing() << '\t'
-                << (metadata.has_national_prefix_transform_rule() ? 1 : 0) << '\t'
-                << (metadata.main_country_for_code() ? 1 : 0) << '\n';
+        for (const auto &m : collection.metadata()) {
+            out << m.id() << '\t' << m.country_code() << '\t' << (m.main_country_for_code() ? 1 : 0) << '\t'
+                << (m.has_leading_digits() ? 1 : 0) << '\t' << m.leading_digits() << '\t' << m.international_prefix()
+                << '\t' << m.preferred_international_prefix() << '\t' << m.national_prefix() << '\t'
+                << m.national_prefix_for_parsing() << '\t' << m.national_prefix_transform_rule() << '\t'
+                << (m.same_mobile_and_fixed_line_pattern() ? 1 : 0);
+            write_description(out, m.has_general_desc(), m.general_desc());
+            write_description(out, m.has_fixed_line(), m.fixed_line());
+            write_description(out, m.has_mobile(), m.mobile());
+            write_description(out, m.has_toll_free(), m.toll_free());
+            write_description(out, m.has_premium_rate(), m.premium_rate());
+            write_description(out, m.has_shared_cost(), m.shared_cost());
+            write_description(out, m.has_personal_number(), m.personal_number());
+            write_description(out, m.has_voip(), m.voip());
+            write_description(out, m.has_pager(), m.pager());
+            write_description(out, m.has_uan(), m.uan());
+            write_description(out, m.has_voicemail(), m.voicemail());
+            out << '\n';
         }
         std::string text = out.str();
         char *result = static_cast<char *>(std::malloc(text.size() + 1));

@@ -1,9 +1,3 @@
-import CPhoneNumbers
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// How numbers are dialled in one region, read from libphonenumber's compiled metadata: what a
 /// caller's number looks like before it is E.164.
 public struct DialingFacts: Hashable, Sendable {
@@ -30,34 +24,25 @@ public struct DialingPlan: Sendable {
     public static let installed = DialingPlan()
 
     private init() {
-        cpn_initialize()
         var regions: [String: DialingFacts] = [:]
-        guard let raw = cpn_dialing_facts() else {
-            self.regions = [:]
-            return
-        }
-        let text = String(cString: raw)
-        free(raw)
-        for line in text.split(separator: "\n") {
-            let columns = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard columns.count == 8, let countryCode = Int(columns[1]) else { continue }
-            let region = columns[0]
-            let international = DigitPattern.expand(columns[2]) ?? []
-            let preferred = DigitPattern.expand(columns[3]) ?? []
+        let byLength = { (a: [UInt8], b: [UInt8]) in a.count != b.count ? a.count > b.count : a.lexicographicallyPrecedes(b) }
+        for metadata in RegionMetadata.installed {
+            let international = DigitPattern.expand(metadata.internationalPrefix) ?? []
+            let preferred = DigitPattern.expand(metadata.preferredInternationalPrefix) ?? []
             var trunk: [[UInt8]] = []
-            if columns[6] == "0" {
-                trunk = (columns[5].isEmpty ? DigitPattern.expand(columns[4]) : DigitPattern.expand(columns[5])) ?? []
+            if metadata.nationalPrefixTransformRule.isEmpty {
+                let parsing = metadata.nationalPrefixForParsing
+                trunk = (parsing.isEmpty ? DigitPattern.expand(metadata.nationalPrefix) : DigitPattern.expand(parsing)) ?? []
             }
-            let byLength = { (a: [UInt8], b: [UInt8]) in a.count != b.count ? a.count > b.count : a.lexicographicallyPrecedes(b) }
             let facts = DialingFacts(
-                region: region,
-                countryCode: countryCode,
+                region: metadata.id,
+                countryCode: metadata.countryCode,
                 internationalPrefixes: Array(Set(international + preferred)).filter { !$0.isEmpty }.sorted(by: byLength),
                 trunkPrefixes: Array(Set(trunk)).filter { !$0.isEmpty }.sorted(by: byLength),
-                countryCodeDigits: String(countryCode).utf8.map { $0 - UInt8(ascii: "0") }
+                countryCodeDigits: String(metadata.countryCode).utf8.map { $0 - UInt8(ascii: "0") }
             )
             // Non-geographic entities share the id "001"; keep the first.
-            if regions[region] == nil { regions[region] = facts }
+            if regions[metadata.id] == nil { regions[metadata.id] = facts }
         }
         self.regions = regions
     }

@@ -49,14 +49,16 @@ int32_t cpn_format(uint64_t e164, int32_t format, char *buffer, size_t capacity)
 /// The country calling code of a region ("CZ" → 420), 0 when unknown.
 int32_t cpn_country_code_for_region(const char *region);
 
-/// libphonenumber's compiled metadata: a serialized `PhoneMetadataCollection` protocol buffer.
-const void *cpn_metadata(size_t *size);
-
-/// Every region's dialling facts from libphonenumber's compiled metadata, one line per region:
-/// `REGION\tCOUNTRY_CODE\tINTERNATIONAL_PREFIX\tPREFERRED_INTERNATIONAL_PREFIX\tNATIONAL_PREFIX\t`
-/// `NATIONAL_PREFIX_FOR_PARSING\tHAS_TRANSFORM_RULE\tMAIN_COUNTRY_FOR_CODE\n` (prefixes are the
-/// library's regular expressions). Returns a malloc'd NUL-terminated text the caller frees, or NULL.
-char *cpn_dialing_facts(void);
+/// Every region's numbering rules from libphonenumber's compiled metadata (a `PhoneMetadataCollection`),
+/// one line per metadata entry in the collection's order, fields separated by tabs:
+/// `ID COUNTRY_CODE MAIN_COUNTRY_FOR_CODE HAS_LEADING_DIGITS LEADING_DIGITS INTERNATIONAL_PREFIX`
+/// `PREFERRED_INTERNATIONAL_PREFIX NATIONAL_PREFIX NATIONAL_PREFIX_FOR_PARSING TRANSFORM_RULE`
+/// `SAME_MOBILE_AND_FIXED_LINE_PATTERN`, then for each of general, fixed line, mobile, toll free,
+/// premium rate, shared cost, personal number, VoIP, pager, UAN and voicemail four fields:
+/// `NATIONAL_NUMBER_PATTERN POSSIBLE_LENGTHS LOCAL_ONLY_LENGTHS EXAMPLE_NUMBER` (lengths
+/// comma-separated; all four empty when the description is absent). Patterns are the library's regular expressions.
+/// Returns a malloc'd NUL-terminated text the caller frees, or NULL.
+char *cpn_plan_metadata(void);
 
 /// libphonenumber's example number for a region and type (see `cpn_analysis.type`) as E.164 digits,
 /// 0 when it has none.

@@ -1,0 +1,350 @@
+/// libphonenumber's numbering plan compiled into digit automata: validation of a number in about a
+/// hundred nanoseconds with exactly libphonenumber's verdict.
+///
+/// At start-up every region's metadata is read from the installed library (`RegionMetadata`) and
+/// its eleven number descriptions are compiled into one `DigitAutomaton`, so a single pass over the
+/// national number says which descriptions match; leading digits, international prefix and
+/// national prefix for parsing get automata of their own. `verdict(for:defaultRegion:)` then
+/// follows the steps of libphonenumber's `Parse`, `IsValidNumber`, `GetNumberType`,
+/// `GetRegionCodeForNumber` and `IsPossibleNumberWithReason` for the inputs it covers, and answers
+/// `nil` — "ask libphonenumber" — for every other input: characters other than digits, one leading
+/// `+` and the separators both accept, an unknown country code, a national prefix it cannot strip
+/// unambiguously, a pattern it could not compile. Nothing is guessed; the differential tests check
+/// the two against each other.
+public struct NumberPlan: Sendable {
+    /// The plan of the installed libphonenumber, compiled on first use.
+    public static let installed = NumberPlan(metadata: RegionMetadata.installed)
+
+    private let regions: [CompiledRegion]
+    /// Indexed by country calling code (1–999): the regions sharing it, the main one first.
+    private let regionsByCode: [[Int32]]
+    /// Two-letter region ids (not `001`).
+    private let regionsByID: [String: Int32]
+
+    /// How many metadata entries were read, and how many of their parts could not be compiled
+    /// (numbers that need such a part are left to libphonenumber).
+    public let regionCount: Int
+    public let uncompiledParts: [String]
+
+    init(metadata: [RegionMetadata]) {
+        var regions: [CompiledRegion] = []
+        var byCode = [[Int32]](repeating: [], count: 1000)
+        var byID: [String: Int32] = [:]
+        var uncompiled: [String] = []
+        for entry in metadata where entry.id != "ZZ" && (1...999).contains(entry.countryCode) {
+            let index = Int32(regions.count)
+            let region = CompiledRegion(entry)
+            uncompiled += region.uncompiledParts.map { "\(entry.id) +\(entry.countryCode) \($0)" }
+            regions.append(region)
+            if entry.isMainCountryForCode {
+                byCode[entry.countryCode].insert(index, at: 0)
+            } else {
+                byCode[entry.countryCode].append(index)
+            }
+            if entry.id != "001", byID[entry.id] == nil { byID[entry.id] = index }
+        }
+        self.regions = regions
+        self.regionsByCode = byCode
+        self.regionsByID = byID
+        self.regionCount = regions.count
+        self.uncompiledParts = uncompiled
+    }
+
+    /// libphonenumber's verdict on `text` read with `defaultRegion` (numbers written without `+`),
+    /// or `nil` when the plan does not cover the input and libphonenumber has to answer.
+    public func verdict(for text: some StringProtocol, defaultRegion: String?) -> PhoneNumberVerdict? {
+        if let result = text.utf8.withContiguousStorageIfAvailable({ verdict(utf8: $0, defaultRegion: defaultRegion) }) {
+            return result
+        }
+        return Array(text.utf8).withUnsafeBufferPointer { verdict(utf8: $0, defaultRegion: defaultRegion) }
+    }
+
+    /// The longest input libphonenumber parses (`kMaxInputStringLength`).
+    private static let maximumInputLength = 250
+
+    private func verdict(utf8: UnsafeBufferPointer<UInt8>, defaultRegion: String?) -> PhoneNumberVerdict? {
+        guard utf8.count <= Self.maximumInputLength else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maximumInputLength) { buffer in
+            guard let (count, hasPlus) = Self.digits(of: utf8, into: buffer), count >= 3 else { return nil }
+            let digits = UnsafeBufferPointer(rebasing: buffer[..<count])
+            if hasPlus { return internationalVerdict(digits) }
+            guard let defaultRegion, let index = regionIndex(defaultRegion) else { return nil }
+            return nationalVerdict(digits, region: index)
+        }
+    }
+
+    private func regionIndex(_ region: String) -> Int32? {
+        if let index = regionsByID[region] { return index }
+        return regionsByID[region.uppercased()]
+    }
+
+    /// Collects the digits (as 0–9) of a text made only of digits, separators libphonenumber treats
+    /// as punctuation, and at most one `+` before the first digit; `nil` for any other text.
+    private static func digits(
+        of utf8: UnsafeBufferPointer<UInt8>, into buffer: UnsafeMutableBufferPointer<UInt8>
+    ) -> (count: Int, hasPlus: Bool)? {
+        var count = 0
+        var hasPlus = false
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                buffer[count] = byte &- UInt8(ascii: "0")
+                count += 1
+            case UInt8(ascii: "+"):
+                guard !hasPlus, count == 0 else { return nil }
+                hasPlus = true
+            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"),
+                UInt8(ascii: "/"):
+                continue
+            case 0xC2:
+                // U+00A0 no-break space.
+                guard index < utf8.count, utf8[index] == 0xA0 else { return nil }
+                index += 1
+            case 0xE2:
+                // U+2010 to U+2013: hyphen, non-breaking hyphen, figure dash, en dash.
+                guard index + 1 < utf8.count, utf8[index] == 0x80, (0x90...0x93).contains(utf8[index + 1]) else {
+                    return nil
+                }
+                index += 2
+            default:
+                return nil
+            }
+        }
+        return (count, hasPlus)
+    }
+
+    /// `+` and digits: the country code is read from the digits (`ExtractCountryCode`).
+    private func internationalVerdict(_ digits: UnsafeBufferPointer<UInt8>) -> PhoneNumberVerdict? {
+        guard digits[0] != 0 else { return nil }
+        var code = 0
+        for length in 1...3 {
+            code = code * 10 + Int(digits[length - 1])
+            let candidates = regionsByCode[code]
+            if let main = candidates.first {
+                return verdict(
+                    nationalNumber: UnsafeBufferPointer(rebasing: digits[length...]), countryCode: code,
+                    parsingRegion: main)
+            }
+        }
+        return nil
+    }
+
+    /// Digits without `+`, read in `region`: covered only when they start with neither the
+    /// region's international prefix nor its country code (cases libphonenumber re-reads).
+    private func nationalVerdict(_ digits: UnsafeBufferPointer<UInt8>, region index: Int32) -> PhoneNumberVerdict? {
+        let region = regions[Int(index)]
+        guard case .automaton(let international) = region.internationalPrefix,
+            !international.prefixMatches(digits).any
+        else { return nil }
+        let codeDigits = region.countryCodeDigits
+        if digits.count >= codeDigits.count, zip(digits, codeDigits).allSatisfy({ $0 == $1 }) { return nil }
+        return verdict(nationalNumber: digits, countryCode: region.countryCode, parsingRegion: index)
+    }
+
+    /// The rest of `Parse` (national prefix, lengths) and the validity, type and region of the number.
+    private func verdict(
+        nationalNumber digits: UnsafeBufferPointer<UInt8>, countryCode: Int, parsingRegion: Int32
+    ) -> PhoneNumberVerdict? {
+        let parsing = regions[Int(parsingRegion)]
+        guard let national = stripNationalPrefix(digits, region: parsing) else { return nil }
+        guard national.count >= 2, national.count <= 17 else { return nil }
+        let candidates = regionsByCode[countryCode]
+        let main = regions[Int(candidates[0])]
+
+        let codeDigits = main.countryCodeDigits.count
+        var raw: UInt64 = 0
+        if codeDigits + national.count <= 19 {
+            raw = UInt64(countryCode)
+            for digit in national { raw = raw &* 10 &+ UInt64(digit) }
+        }
+        let parsed = PhoneNumber(rawValue: raw)
+
+        // GetRegionCodeForNumber, then IsValidNumberForRegion and GetNumberType.
+        var numberRegion: CompiledRegion?
+        if candidates.count == 1 {
+            numberRegion = main
+        } else {
+            for candidate in candidates {
+                let region = regions[Int(candidate)]
+                switch region.leadingDigits {
+                case .automaton(let leading):
+                    if leading.prefixMatches(national).any { numberRegion = region }
+                case .unsupported:
+                    return nil
+                case .absent:
+                    guard let type = region.numberType(national) else { return nil }
+                    if type != .unknown { numberRegion = region }
+                }
+                if numberRegion != nil { break }
+            }
+        }
+        if let region = numberRegion, let number = parsed {
+            guard let type = region.numberType(national) else { return nil }
+            if type != .unknown {
+                return .valid(ValidPhoneNumber(number: number, countryCode: countryCode, type: type, region: region.id))
+            }
+        }
+        guard let possibility = main.lengthVerdict(national.count) else { return nil }
+        let reason: InvalidPhoneNumberReason =
+            switch possibility {
+            case .tooShort: .tooShort
+            case .invalidLength: .invalidLength
+            case .tooLong: .tooLong
+            case .possible, .localOnly: .invalidForRegion
+            }
+        return .invalid(reason, parsed: parsed)
+    }
+
+    /// `MaybeStripNationalPrefixAndCarrierCode` as `Parse` applies it: the national number after
+    /// a national prefix is removed, unchanged when none applies, `nil` when only libphonenumber
+    /// can tell (a prefix with capturing groups or anchors, or more than one way to match).
+    private func stripNationalPrefix(
+        _ digits: UnsafeBufferPointer<UInt8>, region: CompiledRegion
+    ) -> UnsafeBufferPointer<UInt8>? {
+        switch region.nationalPrefixForParsing {
+        case .absent:
+            return digits
+        case .unsupported:
+            return nil
+        case .automaton(let prefix):
+            let matches = prefix.prefixMatches(digits)
+            guard matches.nonEmptyCount > 0 else { return digits }
+            guard matches.nonEmptyCount == 1, !matches.empty, prefix.capturingGroups[0] == 0 else { return nil }
+            let stripped = UnsafeBufferPointer(rebasing: digits[matches.shortestNonEmpty...])
+            // A number the general pattern accepts keeps its digits if stripping would break it.
+            guard let original = region.matchesGeneralPattern(digits),
+                let after = region.matchesGeneralPattern(stripped)
+            else { return nil }
+            if original && !after { return digits }
+            // The remainder must still be long enough for the region, or the digits stay.
+            guard let length = region.lengthVerdict(stripped.count) else { return nil }
+            switch length {
+            case .tooShort, .localOnly, .invalidLength: return digits
+            case .possible, .tooLong: return stripped
+            }
+        }
+    }
+}
+
+/// `IsPossibleNumberWithReason`'s answers, as `TestNumberLength` computes them.
+enum LengthVerdict {
+    case possible, localOnly, tooShort, invalidLength, tooLong
+}
+
+/// A part of a region's metadata: absent, compiled, or left to libphonenumber.
+enum CompiledPattern: Sendable {
+    case absent
+    case automaton(DigitAutomaton)
+    case unsupported
+
+    init(_ pattern: String?, treatEmptyAsAbsent: Bool = true) {
+        guard let pattern else {
+            self = .absent
+            return
+        }
+        if pattern.isEmpty {
+            self = treatEmptyAsAbsent ? .absent : .unsupported
+            return
+        }
+        self = DigitAutomaton(patterns: [pattern]).map { .automaton($0) } ?? .unsupported
+    }
+
+    var isUnsupported: Bool {
+        if case .unsupported = self { return true }
+        return false
+    }
+}
+
+/// One metadata entry, compiled.
+struct CompiledRegion: Sendable {
+    let id: String
+    let countryCode: Int
+    let countryCodeDigits: [UInt8]
+    /// The eleven descriptions in `NumberDescriptionKind` order; `nil` when one did not compile.
+    let descriptions: DigitAutomaton?
+    /// `descriptionsByLength[n]`: the descriptions whose possible lengths allow `n` digits.
+    let descriptionsByLength: [UInt16]
+    let sameMobileAndFixedLinePattern: Bool
+    let leadingDigits: CompiledPattern
+    /// Compiled only for parsing national input; an empty prefix (which matches anything) is
+    /// left to libphonenumber.
+    let internationalPrefix: CompiledPattern
+    let nationalPrefixForParsing: CompiledPattern
+    let possibleLengths: [Int]
+    let localOnlyLengths: [Int]
+
+    init(_ metadata: RegionMetadata) {
+        id = metadata.id
+        countryCode = metadata.countryCode
+        countryCodeDigits = String(metadata.countryCode).utf8.map { $0 - UInt8(ascii: "0") }
+        let kinds = NumberDescriptionKind.allCases
+        descriptions = DigitAutomaton(patterns: kinds.map { metadata[$0].pattern })
+        descriptionsByLength = (0...17).map { length in
+            var mask: UInt16 = 0
+            for kind in kinds {
+                let lengths = metadata[kind].possibleLengths
+                if lengths.isEmpty || lengths.contains(length) { mask |= 1 << UInt16(kind.rawValue) }
+            }
+            return mask
+        }
+        sameMobileAndFixedLinePattern = metadata.sameMobileAndFixedLinePattern
+        leadingDigits = CompiledPattern(metadata.leadingDigits, treatEmptyAsAbsent: false)
+        // Non-geographic entities are never a default region, so their (empty) prefix is not needed.
+        internationalPrefix =
+            metadata.id == "001" ? .absent : CompiledPattern(metadata.internationalPrefix, treatEmptyAsAbsent: false)
+        nationalPrefixForParsing = CompiledPattern(metadata.nationalPrefixForParsing)
+        possibleLengths = metadata[.general].possibleLengths
+        localOnlyLengths = metadata[.general].localOnlyLengths
+    }
+
+    var uncompiledParts: [String] {
+        var parts: [String] = []
+        if descriptions == nil { parts.append("number descriptions") }
+        if leadingDigits.isUnsupported { parts.append("leading digits") }
+        if internationalPrefix.isUnsupported { parts.append("international prefix") }
+        if nationalPrefixForParsing.isUnsupported { parts.append("national prefix for parsing") }
+        return parts
+    }
+
+    /// Whether the general description's pattern alone matches (`nil`: not compiled).
+    func matchesGeneralPattern(_ national: UnsafeBufferPointer<UInt8>) -> Bool? {
+        guard let descriptions else { return nil }
+        return descriptions.fullMatches(national) & 1 != 0
+    }
+
+    /// `GetNumberTypeHelper`: `.unknown` when the number is not valid here; `nil`: not compiled.
+    func numberType(_ national: UnsafeBufferPointer<UInt8>) -> PhoneNumberType? {
+        guard let descriptions else { return nil }
+        let lengths = national.count < descriptionsByLength.count ? descriptionsByLength[national.count] : 0
+        let matches = descriptions.fullMatches(national) & lengths
+        func has(_ kind: NumberDescriptionKind) -> Bool { matches & (1 << UInt16(kind.rawValue)) != 0 }
+        guard has(.general) else { return .unknown }
+        if has(.premiumRate) { return .premiumRate }
+        if has(.tollFree) { return .tollFree }
+        if has(.sharedCost) { return .sharedCost }
+        if has(.voip) { return .voip }
+        if has(.personalNumber) { return .personalNumber }
+        if has(.pager) { return .pager }
+        if has(.uan) { return .uan }
+        if has(.voicemail) { return .voicemail }
+        if has(.fixedLine) {
+            return sameMobileAndFixedLinePattern || has(.mobile) ? .fixedLineOrMobile : .fixedLine
+        }
+        if !sameMobileAndFixedLinePattern, has(.mobile) { return .mobile }
+        return .unknown
+    }
+
+    /// `TestNumberLength` against the general description; `nil` when the metadata has no lengths.
+    func lengthVerdict(_ length: Int) -> LengthVerdict? {
+        guard let minimum = possibleLengths.first, let maximum = possibleLengths.last else { return nil }
+        if minimum == -1 { return .invalidLength }
+        if localOnlyLengths.contains(length) { return .localOnly }
+        if minimum == length { return .possible }
+        if minimum > length { return .tooShort }
+        if maximum < length { return .tooLong }
+        return possibleLengths.dropFirst().contains(length) ? .possible : .invalidLength
+    }
+}

@@ -1,0 +1,78 @@
+import CPhoneNumbers
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The number descriptions of one region, in the order `NumberPlan` compiles them.
+enum NumberDescriptionKind: Int, CaseIterable {
+    case general = 0
+    case fixedLine, mobile, tollFree, premiumRate, sharedCost, personalNumber, voip, pager, uan, voicemail
+}
+
+/// One of libphonenumber's number descriptions: a pattern over the national significant number
+/// and the lengths it allows.
+struct NumberDescription: Sendable {
+    /// A regular expression; empty when the description is absent (it then matches nothing).
+    let pattern: String
+    /// Possible national-number lengths; empty means "as the general description"; `[-1]` none.
+    let possibleLengths: [Int]
+    /// Lengths only diallable within the area.
+    let localOnlyLengths: [Int]
+    /// libphonenumber's example national number for this description, if it has one.
+    let exampleNumber: String
+}
+
+/// One entry of libphonenumber's compiled metadata (`PhoneMetadata`), as the library states it.
+struct RegionMetadata: Sendable {
+    /// `CZ`, or `001` for a non-geographic entity (several entries share it, one per country code).
+    let id: String
+    let countryCode: Int
+    let isMainCountryForCode: Bool
+    /// Present only when the metadata has `leading_digits`.
+    let leadingDigits: String?
+    let internationalPrefix: String
+    let preferredInternationalPrefix: String
+    let nationalPrefix: String
+    let nationalPrefixForParsing: String
+    let nationalPrefixTransformRule: String
+    let sameMobileAndFixedLinePattern: Bool
+    /// Indexed by `NumberDescriptionKind.rawValue`.
+    let descriptions: [NumberDescription]
+
+    subscript(kind: NumberDescriptionKind) -> NumberDescription { descriptions[kind.rawValue] }
+
+    /// Every entry of the installed library's metadata, in the collection's order (the order
+    /// libphonenumber itself lists the regions sharing a country code in, after the main one).
+    static let installed: [RegionMetadata] = {
+        cpn_initialize()
+        guard let raw = cpn_plan_metadata() else { return [] }
+        let text = String(cString: raw)
+        free(raw)
+        return text.split(separator: "\n").compactMap(RegionMetadata.init(line:))
+    }()
+
+    /// Reads one line of `cpn_plan_metadata`; `nil` for a line of an unexpected shape.
+    init?(line: Substring) {
+        let columns = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        let descriptionCount = NumberDescriptionKind.allCases.count
+        guard columns.count == 11 + 4 * descriptionCount, let countryCode = Int(columns[1]) else { return nil }
+        func lengths(_ text: String) -> [Int] { text.split(separator: ",").compactMap { Int($0) } }
+        id = columns[0]
+        self.countryCode = countryCode
+        isMainCountryForCode = columns[2] == "1"
+        leadingDigits = columns[3] == "1" ? columns[4] : nil
+        internationalPrefix = columns[5]
+        preferredInternationalPrefix = columns[6]
+        nationalPrefix = columns[7]
+        nationalPrefixForParsing = columns[8]
+        nationalPrefixTransformRule = columns[9]
+        sameMobileAndFixedLinePattern = columns[10] == "1"
+        descriptions = (0..<descriptionCount).map { index in
+            let base = 11 + 4 * index
+            return NumberDescription(
+                pattern: columns[base], possibleLengths: lengths(columns[base + 1]),
+                localOnlyLengths: lengths(columns[base + 2]), exampleNumber: columns[base + 3])
+        }
+    }
+}
