@@ -44,4 +44,12 @@ if [ "$status" != 401 ]; then
     echo "e2e: wrong password answered $status" >&2
     exit 1
 fi
-echo "e2e: upload with the customer's curl command, lookup and 401 all as expected"
+batch=$(printf '+420 222 333 444\t\n0222 333 444\tCZ\n+42022233\t\r\n' | "$bin" validate --batch)
+expected_batch='{"valid":true,"e164":"+420222333444","type":"FIXED_LINE","region":"CZ","reason":null}
+{"valid":true,"e164":"+420222333444","type":"FIXED_LINE","region":"CZ","reason":null}
+{"valid":false,"e164":null,"type":null,"region":null,"reason":"too short"}'
+if [ "$batch" != "$expected_batch" ]; then
+    echo "e2e: validate --batch printed: $batch" >&2
+    exit 1
+fi
+echo "e2e: upload with the customer's curl command, lookup, 401 and validate --batch all as expected"

@@ -115,11 +115,25 @@ struct BenchCommand: ParsableCommand {
         let mixedText = mixed.map(\.e164)
         let sqliteNs = Self.measure(min(lookups, 200_000), mixedText) { (try? baseline.contactIDs(e164: $0)) ?? 0 }
         let dictionaryNs = Self.measure(lookups, mixedText) { dictionary[$0]?.count ?? 0 }
-        let validator = PhoneNumberValidator()
+        let oracle = PhoneNumberValidator(usingNumberPlan: false)
         let messyMixed = mixed.prefix(5_000).enumerated().map { Self.messy($1, style: $0 % 4) }
         let libphonenumberNs = Self.measure(10_000, messyMixed) { text in
-            validator.validate(text, defaultRegion: "CZ").validNumber?.number.e164.utf8.count ?? 0
+            oracle.validate(text, defaultRegion: "CZ").validNumber?.number.e164.utf8.count ?? 0
         }
+
+        progress("measuring validation…")
+        let compileStart = DispatchTime.now().uptimeNanoseconds
+        let plan = NumberPlan()
+        let planCompileMillis = Double(DispatchTime.now().uptimeNanoseconds - compileStart) / 1e6
+        // What an import validates: generated numbers as `generate` writes them, and every example
+        // number of every region written with spaces.
+        let examples = PhoneNumberValidator.exampleNumbers.map(\.text)
+        var numberGenerator = ContactGenerator(seed: seed &+ 7, validatingNumbers: false)
+        let importNumbers = (0..<10_000).map { $0 % 2 == 0 ? numberGenerator.phoneNumber() : examples[($0 / 2) % examples.count] }
+        let validator = PhoneNumberValidator()
+        let validateNs = Self.measure(lookups, importNumbers) { validator.validateInternational($0).validNumber == nil ? 0 : 1 }
+        let libphonenumberValidateNs = Self.measure(20_000, importNumbers) { oracle.validateInternational($0).validNumber == nil ? 0 : 1 }
+        let planCoverage = Double(importNumbers.filter { plan.verdict(for: $0, defaultRegion: nil) != nil }.count) / Double(importNumbers.count)
 
         let bytes = index.snapshot.byteSize
         let result: [(String, Any)] = [
@@ -129,8 +143,10 @@ struct BenchCommand: ParsableCommand {
             ("exactLookupNs", exactNs), ("rawLookupNs", rawNs), ("rawMissLookupNs", rawMissNs),
             ("suffixLookupNs", suffixNs), ("renderJSONNs", renderNs),
             ("renderedJSONBytesPerContact", renderedJSONBytesPerContact), ("deltaApplyMicros", deltaApplyMicros),
+            ("validateNs", validateNs), ("validatePlanCoverage", planCoverage), ("planCompileMillis", planCompileMillis),
             ("baselines", [("sqliteLookupNs", sqliteNs), ("dictionaryLookupNs", dictionaryNs),
-                           ("libphonenumberParseNs", libphonenumberNs)] as [(String, Any)]),
+                           ("libphonenumberParseNs", libphonenumberNs),
+                           ("libphonenumberValidateNs", libphonenumberValidateNs)] as [(String, Any)]),
         ]
         if json {
             print(Self.json(result))
@@ -143,6 +159,7 @@ struct BenchCommand: ParsableCommand {
             print("suffix lookup       \(String(format: "%.1f", suffixNs)) ns")
             print("render JSON         \(String(format: "%.1f", renderNs)) ns (\(String(format: "%.0f", renderedJSONBytesPerContact)) bytes a contact if pre-rendered)")
             print("delta apply         \(String(format: "%.1f", deltaApplyMicros)) µs")
+            print("validate            \(String(format: "%.1f", validateNs)) ns   (libphonenumber \(String(format: "%.0f", libphonenumberValidateNs)) ns, \(String(format: "%.0f", libphonenumberValidateNs / validateNs))×; plan answered \(String(format: "%.1f", planCoverage * 100)) %, compiled in \(String(format: "%.0f", planCompileMillis)) ms)")
         }
     }
 

@@ -1,4 +1,9 @@
+import Dispatch
 import PhoneNumbers
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A row of an import file that passed every rule.
 public struct ImportedRow: Hashable, Sendable {
@@ -48,38 +53,39 @@ public struct ParsedImport: Sendable {
             var rows: [ImportedRow] = []
             var rejected: [RejectedRow] = []
             var externalIdLines: [String: Int] = [:]
-            while let record = try reader.next() {
-                if let problem = record.problem {
-                    rejected.append(RejectedRow(line: record.line, violations: [
-                        ContactRuleViolation(field: nil, value: "", rule: .malformedQuotes(problem))
-                    ]))
-                    continue
-                }
-                guard record.values.count == columns.count else {
-                    rejected.append(RejectedRow(line: record.line, violations: [
-                        ContactRuleViolation(field: nil, value: "",
-                                             rule: .wrongValueCount(expected: columns.count, found: record.values.count))
-                    ]))
-                    continue
-                }
-                var draft: [ContactField: String] = [:]
-                for (field, value) in zip(columns, record.values) { draft[field] = value }
-                switch Contact.validate(draft, validator: validator) {
-                case .failure(let violations):
-                    rejected.append(RejectedRow(line: record.line, violations: violations.violations))
-                case .success(let contact):
-                    let externalId = contact[.externalId]
-                    if !externalId.isEmpty {
-                        if let firstLine = externalIdLines[externalId] {
-                            rejected.append(RejectedRow(line: record.line, violations: [
-                                ContactRuleViolation(field: .externalId, value: externalId,
-                                                     rule: .duplicateExternalId(firstLine: firstLine))
-                            ]))
-                            continue
-                        }
-                        externalIdLines[externalId] = record.line
+            // Rows are read in windows; each window's rules are checked on every core, then its
+            // outcomes are taken in file order, so the report is the same as a sequential run's.
+            var window: [CSVRecord] = []
+            window.reserveCapacity(Self.windowSize)
+            var endOfFile = false
+            while !endOfFile {
+                window.removeAll(keepingCapacity: true)
+                while window.count < Self.windowSize {
+                    guard let record = try reader.next() else {
+                        endOfFile = true
+                        break
                     }
-                    rows.append(ImportedRow(line: record.line, contact: contact))
+                    window.append(record)
+                }
+                let outcomes = Self.check(window, columns: columns, validator: validator)
+                for (record, outcome) in zip(window, outcomes) {
+                    switch outcome {
+                    case .rejected(let violations):
+                        rejected.append(RejectedRow(line: record.line, violations: violations))
+                    case .accepted(let contact):
+                        let externalId = contact[.externalId]
+                        if !externalId.isEmpty {
+                            if let firstLine = externalIdLines[externalId] {
+                                rejected.append(RejectedRow(line: record.line, violations: [
+                                    ContactRuleViolation(field: .externalId, value: externalId,
+                                                         rule: .duplicateExternalId(firstLine: firstLine))
+                                ]))
+                                continue
+                            }
+                            externalIdLines[externalId] = record.line
+                        }
+                        rows.append(ImportedRow(line: record.line, contact: contact))
+                    }
                 }
             }
             guard !rows.isEmpty else {
@@ -96,6 +102,49 @@ public struct ParsedImport: Sendable {
             throw error
         } catch {
             throw ImportRejection("The file could not be read: \(error)")
+        }
+    }
+
+    /// Rows checked per window: large enough to keep both cores busy, small enough to bound memory.
+    public static let windowSize = 16_384
+
+    private enum RowOutcome: Sendable {
+        case accepted(Contact)
+        case rejected([ContactRuleViolation])
+    }
+
+    /// Checks every record of a window against the rules, in parallel when it is large.
+    private static func check(
+        _ records: [CSVRecord], columns: [ContactField], validator: PhoneNumberValidator
+    ) -> [RowOutcome] {
+        @Sendable func outcome(_ record: CSVRecord) -> RowOutcome {
+            if let problem = record.problem {
+                return .rejected([ContactRuleViolation(field: nil, value: "", rule: .malformedQuotes(problem))])
+            }
+            guard record.values.count == columns.count else {
+                return .rejected([
+                    ContactRuleViolation(
+                        field: nil, value: "",
+                        rule: .wrongValueCount(expected: columns.count, found: record.values.count))
+                ])
+            }
+            var draft: [ContactField: String] = [:]
+            for (field, value) in zip(columns, record.values) { draft[field] = value }
+            switch Contact.validate(draft, validator: validator) {
+            case .failure(let violations): return .rejected(violations.violations)
+            case .success(let contact): return .accepted(contact)
+            }
+        }
+        let workers = min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), records.count / 1_024)
+        guard workers > 1 else { return records.map(outcome) }
+        return [RowOutcome](unsafeUninitializedCapacity: records.count) { buffer, initialized in
+            let chunk = (records.count + workers - 1) / workers
+            nonisolated(unsafe) let base = buffer.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let range = (worker * chunk)..<min(records.count, (worker + 1) * chunk)
+                for index in range { (base + index).initialize(to: outcome(records[index])) }
+            }
+            initialized = records.count
         }
     }
 

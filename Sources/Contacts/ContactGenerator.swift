@@ -18,12 +18,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
 /// Realistic synthetic contacts for demos and benchmarks: every field of SPEC §3 in the proportions
 /// of the customer's maximal sample, Czech names with diacritics, and valid numbers of several
-/// countries (each checked with libphonenumber, so an import accepts every row).
+/// countries (each checked by the validator, so an import accepts every row).
 public struct ContactGenerator {
     private var random: SeededRandom
     private let validator: PhoneNumberValidator?
 
-    /// `validatingNumbers: false` skips the libphonenumber check (≈30 µs a number): for index
+    /// `validatingNumbers: false` skips the validator's check: for index
     /// benchmarks over a million contacts, where a rare invalid number does not matter.
     public init(seed: UInt64, validatingNumbers: Bool = true) {
         self.random = SeededRandom(seed: seed)

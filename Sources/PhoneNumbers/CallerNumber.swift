@@ -66,13 +66,14 @@ extension Substring {
 }
 
 extension PhoneNumberValidator {
-    /// The E.164 numbers an incoming caller number may stand for, best first, read by libphonenumber
-    /// with the organization's default region: the number as dialled (`+…`, `00…`, trunk prefix,
+    /// The E.164 numbers an incoming caller number may stand for, best first, read as libphonenumber
+    /// reads them with the organization's default region: the number as dialled (`+…`, `00…`, trunk prefix,
     /// national digits), then the digits as an international number without its `+`
     /// (`420222333444`). Valid readings come first; when none is valid, the parsed but invalid ones
     /// are still returned, so a stored number libphonenumber has since come to doubt is still found.
     ///
-    /// This is the slow, exact path (≈30 µs); the lookup index uses it as its fallback.
+    /// This is the exact path (the compiled plan where it covers the text, else libphonenumber at
+    /// about 30 µs); the lookup index uses it as its fallback.
     public func candidates(for caller: CallerNumber, defaultRegion: String) -> [PhoneNumber] {
         guard !caller.digits.isEmpty, caller.digits.count <= 20 else { return [] }
         var valid: [PhoneNumber] = []

@@ -1,14 +1,16 @@
 /// A deterministic finite automaton over the digits 0–9, compiled from up to 16 of libphonenumber's
 /// regular expressions at once: one pass over a number tells which of them match it in full, and
-/// which prefixes of it each one matches.
+/// which prefixes of it each one matches. The end anchor `$` is an eleventh symbol that can only be
+/// read once the digits are exhausted.
 ///
 /// The patterns libphonenumber uses for numbers are regular languages over digits — digits, `\d`,
 /// classes, groups, alternation and bounded repeats — so an automaton answers exactly what ICU's
 /// `FullMatch` and `Consume` (match at the start) answer, with one table read per digit.
-/// Constructs whose meaning is not a plain language (anchors, possessive quantifiers, unknown
-/// escapes) are refused at compile time, and the caller leaves those cases to libphonenumber.
+/// Constructs whose meaning is not a plain language (`^`, possessive quantifiers, back-references,
+/// unknown escapes) are refused at compile time, and the caller leaves those cases to libphonenumber.
 struct DigitAutomaton: Sendable {
-    /// `transitions[state * 10 + digit]` is the next state; state 0 is the dead state.
+    /// `transitions[state * 11 + symbol]` is the next state (symbols 0–9 are digits, 10 is the end
+    /// of the input); state 0 is the dead state.
     private let transitions: [Int32]
     /// Bit `i` is set when pattern `i` matches the digits read so far in full.
     private let accepting: [UInt16]
@@ -16,6 +18,8 @@ struct DigitAutomaton: Sendable {
     let capturingGroups: [Int]
 
     static let startState: Int32 = 1
+    static let stride = 11
+    static let endSymbol = 10
 
     var stateCount: Int { accepting.count }
 
@@ -51,22 +55,26 @@ struct DigitAutomaton: Sendable {
     func fullMatches(_ digits: UnsafeBufferPointer<UInt8>) -> UInt16 {
         var state = Self.startState
         for digit in digits {
-            state = transitions[Int(state) &* 10 &+ Int(digit)]
+            state = transitions[Int(state) &* Self.stride &+ Int(digit)]
             if state == 0 { return 0 }
         }
-        return accepting[Int(state)]
+        return accepting[Int(state)] | accepting[Int(transitions[Int(state) &* Self.stride &+ Self.endSymbol])]
     }
 
     /// Which prefixes of `digits` pattern `pattern` matches in full: whether the empty one does,
     /// how many non-empty ones do, and the length of the shortest non-empty one.
     func prefixMatches(_ digits: UnsafeBufferPointer<UInt8>, pattern: Int = 0) -> PrefixMatches {
         let bit: UInt16 = 1 << UInt16(pattern)
+        func accepts(_ state: Int32, atEnd: Bool) -> Bool {
+            if accepting[Int(state)] & bit != 0 { return true }
+            return atEnd && accepting[Int(transitions[Int(state) &* Self.stride &+ Self.endSymbol])] & bit != 0
+        }
         var state = Self.startState
-        var result = PrefixMatches(empty: accepting[Int(state)] & bit != 0, nonEmptyCount: 0, shortestNonEmpty: 0)
+        var result = PrefixMatches(empty: accepts(state, atEnd: digits.isEmpty), nonEmptyCount: 0, shortestNonEmpty: 0)
         for (offset, digit) in digits.enumerated() {
-            state = transitions[Int(state) &* 10 &+ Int(digit)]
+            state = transitions[Int(state) &* Self.stride &+ Int(digit)]
             if state == 0 { break }
-            if accepting[Int(state)] & bit != 0 {
+            if accepts(state, atEnd: offset + 1 == digits.count) {
                 if result.nonEmptyCount == 0 { result.shortestNonEmpty = offset + 1 }
                 result.nonEmptyCount += 1
             }
@@ -87,7 +95,8 @@ struct PrefixMatches: Equatable {
 
 /// A parsed pattern: sets of digits combined by concatenation, alternation and repetition.
 private indirect enum PatternNode {
-    /// One digit out of a set (bit `d` for digit `d`); an empty set matches nothing.
+    /// One symbol out of a set (bit `d` for digit `d`, bit 10 for the end of input); an empty set
+    /// matches nothing.
     case digits(UInt16)
     case sequence([PatternNode])
     case alternation([PatternNode])
@@ -157,7 +166,9 @@ private struct PatternParser {
             guard let inner = alternation(), current == UInt8(ascii: ")") else { return nil }
             position += 1
             return inner
-        case UInt8(ascii: "^"), UInt8(ascii: "$"), UInt8(ascii: "."), UInt8(ascii: "*"), UInt8(ascii: "+"),
+        case UInt8(ascii: "$"):
+            return .digits(1 << UInt16(DigitAutomaton.endSymbol))
+        case UInt8(ascii: "^"), UInt8(ascii: "."), UInt8(ascii: "*"), UInt8(ascii: "+"),
             UInt8(ascii: "?"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "]"):
             return nil
         default:
@@ -359,7 +370,7 @@ private struct NFA {
         }
         var ids: [[Int32]: Int32] = [[]: 0]
         var sets: [[Int32]] = [[]]
-        var transitions = [Int32](repeating: 0, count: 10)
+        var transitions = [Int32](repeating: 0, count: DigitAutomaton.stride)
         var accepting: [UInt16] = [0]
         let first = closure([start])
         ids[first] = 1
@@ -370,9 +381,9 @@ private struct NFA {
             var tag: UInt16 = 0
             for state in set { tag |= tags[Int(state)] }
             accepting.append(tag)
-            transitions.append(contentsOf: repeatElement(0, count: 10))
-            for digit in 0..<10 {
-                let bit: UInt16 = 1 << UInt16(digit)
+            transitions.append(contentsOf: repeatElement(0, count: DigitAutomaton.stride))
+            for symbol in 0..<DigitAutomaton.stride {
+                let bit: UInt16 = 1 << UInt16(symbol)
                 var seeds: [Int32] = []
                 for state in set {
                     for edge in edges[Int(state)] where edge.digits & bit != 0 { seeds.append(edge.target) }
@@ -388,7 +399,7 @@ private struct NFA {
                     ids[target] = id
                     sets.append(target)
                 }
-                transitions[next * 10 + digit] = id
+                transitions[next * DigitAutomaton.stride + symbol] = id
             }
             next += 1
         }

@@ -13,7 +13,12 @@
 /// the two against each other.
 public struct NumberPlan: Sendable {
     /// The plan of the installed libphonenumber, compiled on first use.
-    public static let installed = NumberPlan(metadata: RegionMetadata.installed)
+    public static let installed = NumberPlan()
+
+    /// Compiles the installed library's metadata (tens of milliseconds; use `installed`).
+    public init() {
+        self.init(metadata: RegionMetadata.installed)
+    }
 
     private let regions: [CompiledRegion]
     /// Indexed by country calling code (1–999): the regions sharing it, the main one first.
@@ -259,7 +264,7 @@ enum CompiledPattern: Sendable {
 }
 
 /// One metadata entry, compiled.
-struct CompiledRegion: Sendable {
+final class CompiledRegion: Sendable {
     let id: String
     let countryCode: Int
     let countryCodeDigits: [UInt8]

@@ -41,3 +41,17 @@ public struct PhoneNumberReport: Hashable, Sendable {
         }
     }
 }
+
+extension PhoneNumberVerdict {
+    /// One line of `caller-lookup validate --batch`:
+    /// `{"valid":true,"e164":"+420222333444","type":"FIXED_LINE","region":"CZ","reason":null}`.
+    /// Every value is ASCII the verdict itself produced, so nothing needs escaping.
+    public var batchJSON: String {
+        switch self {
+        case .valid(let valid):
+            "{\"valid\":true,\"e164\":\"\(valid.number.e164)\",\"type\":\"\(valid.type.name)\",\"region\":\"\(valid.region)\",\"reason\":null}"
+        case .invalid(let reason, _):
+            "{\"valid\":false,\"e164\":null,\"type\":null,\"region\":null,\"reason\":\"\(reason.rawValue)\"}"
+        }
+    }
+}

@@ -80,6 +80,8 @@ public struct PhoneNumberValidator: Sendable {
     /// and the country code, with spaces, dashes, dots, slashes and parentheses tolerated — and
     /// valid by libphonenumber.
     public func validateInternational(_ text: some StringProtocol) -> PhoneNumberVerdict {
+        // The plan covers only `+` forms made of characters this rule accepts, so it may go first.
+        if let plan, let verdict = plan.verdict(for: text, defaultRegion: nil) { return verdict }
         var sawPlus = false
         var sawDigit = false
         for scalar in text.unicodeScalars {
@@ -97,7 +99,7 @@ public struct PhoneNumberValidator: Sendable {
         }
         guard sawDigit else { return .invalid(.notANumber, parsed: nil) }
         guard sawPlus else { return .invalid(.notInternational, parsed: nil) }
-        return validate(text, defaultRegion: nil)
+        return libphonenumberVerdict(text, defaultRegion: nil)
     }
 
     /// Formats a number; `nil` only if libphonenumber cannot read it back.

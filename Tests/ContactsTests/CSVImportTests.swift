@@ -19,6 +19,43 @@ import Testing
         }
     }
 
+    /// Files large enough to be checked on several cores report exactly what a row-by-row reading
+    /// reports: the same rows and errors, in file order, duplicates pointing at their first line.
+    @Test func largeFileIsCheckedInParallelWithTheSameReport() throws {
+        var lines = ["lastName;phone1;externalId"]
+        var expectedRejected: [Int: String] = [:]
+        for row in 1...(ParsedImport.windowSize + 5_000) {
+            let line = row + 1
+            let national = String(row).leftPadded(to: 6)
+            if row % 997 == 0 {
+                lines.append("Bad\(row);+42022233;ext\(row)")
+                expectedRejected[line] = "Error on line number \(line) occured. Column phone1: '+42022233' is not a valid phone number."
+            } else if row % 1231 == 0 {
+                lines.append("Twin\(row);+420 222 \(national);ext\(row - 1)")
+                expectedRejected[line] = "duplicate"
+            } else if row % 1500 == 0 {
+                lines.append("Short\(row);+420 222 \(national)")
+                expectedRejected[line] = "count"
+            } else {
+                lines.append("Name\(row);+420 222 \(national);ext\(row)")
+            }
+        }
+        let parsed = try parse(lines.joined(separator: "\n"))
+        #expect(parsed.rejectedRows.map(\.line) == expectedRejected.keys.sorted())
+        #expect(parsed.rows.count == ParsedImport.windowSize + 5_000 - expectedRejected.count)
+        #expect(parsed.rows.map(\.line) == parsed.rows.map(\.line).sorted())
+        for rejected in parsed.rejectedRows {
+            switch expectedRejected[rejected.line] {
+            case "duplicate": #expect(rejected.violations.first?.rule == .duplicateExternalId(firstLine: rejected.line - 1))
+            case "count": #expect(rejected.violations.first?.rule == .wrongValueCount(expected: 3, found: 2))
+            case let message?: #expect(rejected.reportLine == message)
+            case nil: Issue.record("unexpected rejection of line \(rejected.line)")
+            }
+        }
+        let last = try #require(parsed.rows.last)
+        #expect(last.contact.phone1.e164 == "+420222" + String(ParsedImport.windowSize + 5_000).leftPadded(to: 6))
+    }
+
     @Test func customersMinimalFile() throws {
         let parsed = try ParsedImport.parse(Fixtures.minimalCSV, validator: validator)
         #expect(parsed.rows.count == 1)
@@ -129,5 +166,11 @@ import Testing
     @Test func csvInjectionIsPlainText() throws {
         let parsed = try parse("lastName;customField1;phone1\n\"=cmd|' /C calc'!A0\";\"@SUM(1)\";+420222333444\n")
         #expect(parsed.rows.first?.contact[.lastName] == "=cmd|' /C calc'!A0")
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
     }
 }
