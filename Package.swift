@@ -31,7 +31,9 @@ let package = Package(
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
 
         // Layers, lightest first.
-        .target(name: "PhoneNumbers", dependencies: ["CPhoneNumbers"]),
+        .target(
+            name: "PhoneNumbers",
+            dependencies: ["CPhoneNumbers", .product(name: "Atomics", package: "swift-atomics")]),
         .target(name: "Contacts", dependencies: ["PhoneNumbers"]),
         .target(name: "ContactStore", dependencies: ["Contacts", "CSQLite", "CCrypt"]),
         .target(

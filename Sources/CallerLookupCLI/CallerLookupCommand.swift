@@ -143,18 +143,16 @@ struct ImportCommand: ParsableCommand {
                 throw Failure("Cannot read '\(file)'.")
             }
             let progress = Terminal.isTerminal(FileHandle.standardError.fileDescriptor)
-            if progress { Terminal.status("reading and validating \(data.count) bytes…") }
-            let parsed: ParsedImport
+            if progress { Terminal.status("reading, checking and writing \(data.count) bytes…") }
+            defer { if progress { Terminal.status("") } }
             do {
-                parsed = try ParsedImport.parse(Array(data), validator: PhoneNumberValidator())
+                let report = try store.importContacts(
+                    csv: Array(data), organizationID: organization.id, validator: PhoneNumberValidator())
+                print(report.json)
             } catch let error as ImportRejection {
                 print(error.json)
                 throw Failure("The file was rejected: \(error.message)")
             }
-            if progress { Terminal.status("writing \(parsed.rows.count) contacts…") }
-            let report = try store.importContacts(parsed, organizationID: organization.id)
-            if progress { Terminal.status("") }
-            print(report.json)
         }
     }
 }

@@ -213,8 +213,8 @@ struct Handlers: Sendable {
         let outcome: Result<ImportReport, any Error> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(returning: Result {
-                    let parsed = try ParsedImport.parse(file, validator: state.validator)
-                    let report = try state.store.importContacts(parsed, organizationID: organization.id)
+                    let report = try state.store.importContacts(
+                        csv: file, organizationID: organization.id, validator: state.validator)
                     try state.indexes.refresh(organization)
                     return report
                 })

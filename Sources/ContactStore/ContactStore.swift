@@ -24,6 +24,10 @@ public final class ContactStore: @unchecked Sendable {
         try database.execute("PRAGMA journal_mode = WAL")
         try database.execute("PRAGMA synchronous = NORMAL")
         try database.execute("PRAGMA foreign_keys = ON")
+        // A 20 MB import touches tens of megabytes of pages; with SQLite's default 2 MB cache the
+        // transaction spills to the WAL mid-way and re-reads index pages.
+        try database.execute("PRAGMA cache_size = -65536")
+        try database.execute("PRAGMA temp_store = MEMORY")
         try Schema.migrate(database)
         self.path = path
         self.database = database
@@ -191,26 +195,14 @@ public final class ContactStore: @unchecked Sendable {
         }
     }
 
-    /// Contacts whose `phone1` or `phone2` is `number`, in id order: the SQL way to look a number up
-    /// (what the index is measured against).
+    /// Contacts whose `phone1` or `phone2` is `number`, in id order, read from SQL (a scan of the
+    /// organization's rows: lookups are the in-memory index's job; this is for checks and tools).
     public func contacts(withNumber number: PhoneNumber, organizationID: Int64) throws -> [StoredContact] {
         try withDatabase { database in
             let statement = try database.statement(Self.selectContactsByNumber)
             statement.binding([.integer(organizationID), .text(number.e164)])
             var result: [StoredContact] = []
             while try statement.step() { result.append(try Self.storedContact(from: statement)) }
-            return result
-        }
-    }
-
-    /// The ids of contacts whose `phone1` or `phone2` is `number`: the lightest indexed SQL lookup.
-    public func contactIDs(withNumber number: PhoneNumber, organizationID: Int64) throws -> [Int64] {
-        try withDatabase { database in
-            let statement = try database.statement(
-                "SELECT id FROM contacts WHERE organization_id = ?1 AND phone1 = ?2 UNION SELECT id FROM contacts WHERE organization_id = ?1 AND phone2 = ?2")
-            statement.binding([.integer(organizationID), .text(number.e164)])
-            var result: [Int64] = []
-            while try statement.step() { result.append(statement.int64(0)) }
             return result
         }
     }
@@ -282,9 +274,32 @@ public final class ContactStore: @unchecked Sendable {
         let version: Int64
         var changed = false
 
+        /// Prepared once per write: a bulk import runs them tens of thousands of times.
+        private var insertStatement: SQLiteStatement?
+        private var updateStatement: SQLiteStatement?
+        private var logStatement: SQLiteStatement?
+
+        init(database: SQLiteDatabase, organizationID: Int64, version: Int64) {
+            self.database = database
+            self.organizationID = organizationID
+            self.version = version
+        }
+
+        private static func prepared(_ cached: inout SQLiteStatement?, _ sql: String, in database: SQLiteDatabase) throws -> SQLiteStatement {
+            if let cached {
+                cached.reset()
+                return cached
+            }
+            let statement = try database.statement(sql)
+            cached = statement
+            return statement
+        }
+
         mutating func insert(_ contact: Contact) throws -> StoredContact {
-            let statement = try database.statement(Self.insertSQL)
-            statement.binding([.integer(organizationID), .integer(version)] + contact.values.map { .text($0) })
+            let statement = try Self.prepared(&insertStatement, Self.insertSQL, in: database)
+            statement.bind(1, organizationID)
+            statement.bind(2, version)
+            for (offset, value) in contact.values.enumerated() { statement.bind(Int32(offset + 3), value) }
             try run(statement, externalId: contact[.externalId])
             let id = database.lastInsertRowID
             try log(id, "upsert")
@@ -292,8 +307,11 @@ public final class ContactStore: @unchecked Sendable {
         }
 
         mutating func update(_ id: Int64, to contact: Contact) throws -> StoredContact {
-            let statement = try database.statement(Self.updateSQL)
-            statement.binding([.integer(version)] + contact.values.map { .text($0) } + [.integer(id), .integer(organizationID)])
+            let statement = try Self.prepared(&updateStatement, Self.updateSQL, in: database)
+            statement.bind(1, version)
+            for (offset, value) in contact.values.enumerated() { statement.bind(Int32(offset + 2), value) }
+            statement.bind(Int32(contact.values.count + 2), id)
+            statement.bind(Int32(contact.values.count + 3), organizationID)
             try run(statement, externalId: contact[.externalId])
             try log(id, "upsert")
             return StoredContact(id: id, version: version, contact: contact)
@@ -314,8 +332,14 @@ public final class ContactStore: @unchecked Sendable {
         }
 
         private mutating func log(_ id: Int64, _ op: String) throws {
-            try database.statement("INSERT OR REPLACE INTO changes (organization_id, version, contact_id, op) VALUES (?, ?, ?, ?)")
-                .binding([.integer(organizationID), .integer(version), .integer(id), .text(op)]).run()
+            let statement = try Self.prepared(
+                &logStatement, "INSERT OR REPLACE INTO changes (organization_id, version, contact_id, op) VALUES (?, ?, ?, ?)",
+                in: database)
+            statement.bind(1, organizationID)
+            statement.bind(2, version)
+            statement.bind(3, id)
+            statement.bind(4, op)
+            try statement.run()
             changed = true
         }
     }
@@ -342,9 +366,18 @@ public final class ContactStore: @unchecked Sendable {
     /// identical values; matched contacts keep their id, and only real changes are written to the
     /// table and the change log. An empty list is refused: it would wipe the organization.
     public func replaceAll(organizationID: Int64, with contacts: [Contact]) throws -> ReplaceOutcome {
-        guard !contacts.isEmpty else {
-            throw ContactStoreError(.invalidInput, "An import with no contacts is refused; the previous contacts stay.")
+        var pending: [Contact]? = contacts
+        return try replaceAll(organizationID: organizationID) {
+            defer { pending = nil }
+            return pending
         }
+    }
+
+    /// `replaceAll` over contacts that arrive in batches (`nextBatch` returns `nil` at the end, or
+    /// throws to roll everything back): each is matched and written as it comes, the contacts
+    /// nobody matched are deleted at the end. A freed `externalId` cannot be claimed by an insert
+    /// before its old owner is deleted: an incoming `externalId` that exists always matches it.
+    func replaceAll(organizationID: Int64, nextBatch: () throws -> [Contact]?) throws -> ReplaceOutcome {
         let (outcome, version) = try write(organizationID: organizationID) { write in
             var outcome = ReplaceOutcome()
             let statement = try write.database.statement(Self.selectContactsOfOrganization)
@@ -365,40 +398,38 @@ public final class ContactStore: @unchecked Sendable {
             // Reversed so that popLast hands out the oldest id first.
             for key in byValues.keys { byValues[key]!.reverse() }
 
-            var updates: [(Int64, Contact)] = []
-            var inserts: [Contact] = []
-            for contact in contacts {
-                let externalId = contact[.externalId]
-                if !externalId.isEmpty, let existing = byExternalId.removeValue(forKey: externalId) {
-                    unmatched.remove(existing.id)
-                    if existing.contact == contact { outcome.unchanged += 1 } else { updates.append((existing.id, contact)) }
-                } else if externalId.isEmpty, let id = byValues[contact.values]?.popLast() {
-                    unmatched.remove(id)
-                    outcome.unchanged += 1
-                } else {
-                    inserts.append(contact)
+            var total = 0
+            while let batch = try nextBatch() {
+                total += batch.count
+                for contact in batch {
+                    let externalId = contact[.externalId]
+                    if !externalId.isEmpty, let existing = byExternalId.removeValue(forKey: externalId) {
+                        unmatched.remove(existing.id)
+                        if existing.contact == contact {
+                            outcome.unchanged += 1
+                        } else {
+                            _ = try write.update(existing.id, to: contact)
+                            outcome.updated += 1
+                        }
+                    } else if externalId.isEmpty, !byValues.isEmpty, let id = byValues[contact.values]?.popLast() {
+                        unmatched.remove(id)
+                        outcome.unchanged += 1
+                    } else {
+                        _ = try write.insert(contact)
+                        outcome.created += 1
+                    }
                 }
             }
-            // Deletes first, so a freed externalId can be taken by an insert in the same import.
+            guard total > 0 else {
+                throw ContactStoreError(.invalidInput, "An import with no contacts is refused; the previous contacts stay.")
+            }
             for id in unmatched.sorted() { try write.delete(id) }
-            for (id, contact) in updates { _ = try write.update(id, to: contact) }
-            for contact in inserts { _ = try write.insert(contact) }
             outcome.deleted = unmatched.count
-            outcome.updated = updates.count
-            outcome.created = inserts.count
             return outcome
         }
         var result = outcome
         result.version = version
         return result
-    }
-
-    /// Imports a parsed CSV file (replace-all) and returns the contract's report.
-    public func importContacts(_ parsed: ParsedImport, organizationID: Int64) throws -> ImportReport {
-        let outcome = try replaceAll(organizationID: organizationID, with: parsed.rows.map(\.contact))
-        return ImportReport(imported: parsed.rows.count, created: outcome.created, updated: outcome.updated,
-                            deleted: outcome.deleted, unchanged: outcome.unchanged,
-                            rejectedRows: parsed.rejectedRows, version: outcome.version)
     }
 
     /// Creates a contact. Throws `duplicateExternalId` when its `externalId` is taken.

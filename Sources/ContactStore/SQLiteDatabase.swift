@@ -24,7 +24,11 @@ final class SQLiteDatabase {
     private let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
 
+    /// Configures the library once, before any connection exists.
+    private static let configured: Void = { _ = csqlite_disable_memory_statistics() }()
+
     init(path: String) throws {
+        Self.configured
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &handle, flags, nil)
@@ -117,7 +121,15 @@ final class SQLiteStatement {
     }
 
     func bind(_ index: Int32, _ value: String) {
-        sqlite3_bind_text(raw, index, value, -1, transient)
+        var value = value
+        value.withUTF8 { bytes in
+            if let base = bytes.baseAddress {
+                sqlite3_bind_text(raw, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
+            } else {
+                // An empty buffer may have no address; a null pointer would bind NULL, not ''.
+                sqlite3_bind_text(raw, index, "", 0, transient)
+            }
+        }
     }
 
     func bind(_ index: Int32, _ value: String?) {

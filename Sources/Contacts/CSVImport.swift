@@ -28,10 +28,22 @@ public struct ImportRejection: Error, Hashable, Sendable {
     public let message: String
     /// Row errors, when the file was refused for having no valid row.
     public let rejectedRows: [RejectedRow]
+    /// The error of whoever consumed the rows (the store), when that is what stopped the import.
+    public let underlying: (any Error)?
 
-    public init(_ message: String, rejectedRows: [RejectedRow] = []) {
+    public init(_ message: String, rejectedRows: [RejectedRow] = [], underlying: (any Error)? = nil) {
         self.message = message
         self.rejectedRows = rejectedRows
+        self.underlying = underlying
+    }
+
+    public static func == (lhs: ImportRejection, rhs: ImportRejection) -> Bool {
+        lhs.message == rhs.message && lhs.rejectedRows == rhs.rejectedRows
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(message)
+        hasher.combine(rejectedRows)
     }
 }
 
@@ -44,13 +56,33 @@ public struct ParsedImport: Sendable {
     /// Reads and checks a whole import file. Throws when the file is refused whole: unreadable text,
     /// no header, an unknown or repeated column, no `phone1` or naming column, or no valid row.
     public static func parse(_ bytes: [UInt8], validator: PhoneNumberValidator) throws(ImportRejection) -> ParsedImport {
+        var rows: [ImportedRow] = []
+        let summary = try parse(bytes, validator: validator) { window in rows += window }
+        return ParsedImport(columns: summary.columns, rows: rows, rejectedRows: summary.rejectedRows)
+    }
+
+    /// What a streamed parse found besides the rows it handed out.
+    public struct Summary: Sendable {
+        public let columns: [ContactField]
+        public let rejectedRows: [RejectedRow]
+        public let acceptedCount: Int
+    }
+
+    /// Reads and checks an import file window by window, handing each window's accepted rows to
+    /// `accept` in file order as soon as they are checked, so a consumer (the store) can write them
+    /// while the next window is read. Throws as `parse(_:validator:)` does — also after rows were
+    /// handed out, so the consumer must be able to undo them — or rethrows what `accept` throws,
+    /// wrapped in an `ImportRejection`.
+    public static func parse(
+        _ bytes: [UInt8], validator: PhoneNumberValidator, accept: ([ImportedRow]) throws -> Void
+    ) throws(ImportRejection) -> Summary {
         var reader = CSVReader(bytes)
         do {
             guard let header = try reader.next() else {
                 throw ImportRejection("The file is empty. It needs a header row (e.g. lastName;phone1) and at least one contact.")
             }
             let columns = try columns(of: header)
-            var rows: [ImportedRow] = []
+            var accepted = 0
             var rejected: [RejectedRow] = []
             var externalIdLines: [String: Int] = [:]
             // Rows are read in windows; each window's rules are checked on every core, then its
@@ -67,6 +99,8 @@ public struct ParsedImport: Sendable {
                     }
                     window.append(record)
                 }
+                var rows: [ImportedRow] = []
+                rows.reserveCapacity(window.count)
                 let outcomes = Self.check(window, columns: columns, validator: validator)
                 for (record, outcome) in zip(window, outcomes) {
                     switch outcome {
@@ -87,21 +121,23 @@ public struct ParsedImport: Sendable {
                         rows.append(ImportedRow(line: record.line, contact: contact))
                     }
                 }
+                accepted += rows.count
+                if !rows.isEmpty { try accept(rows) }
             }
-            guard !rows.isEmpty else {
+            guard accepted > 0 else {
                 let detail = rejected.isEmpty
                     ? "The file has a header but no contact rows."
                     : "No row of the file is valid (\(rejected.count) rejected), so nothing was imported and the previous contacts stay. Fix the rows below and upload again:\n"
                         + rejected.map(\.reportLine).joined(separator: "\n")
                 throw ImportRejection(detail, rejectedRows: rejected)
             }
-            return ParsedImport(columns: columns, rows: rows, rejectedRows: rejected)
+            return Summary(columns: columns, rejectedRows: rejected, acceptedCount: accepted)
         } catch let error as CSVFileError {
             throw ImportRejection(error.message)
         } catch let error as ImportRejection {
             throw error
         } catch {
-            throw ImportRejection("The file could not be read: \(error)")
+            throw ImportRejection("The file could not be imported: \(error)", underlying: error)
         }
     }
 
@@ -128,9 +164,7 @@ public struct ParsedImport: Sendable {
                         rule: .wrongValueCount(expected: columns.count, found: record.values.count))
                 ])
             }
-            var draft: [ContactField: String] = [:]
-            for (field, value) in zip(columns, record.values) { draft[field] = value }
-            switch Contact.validate(draft, validator: validator) {
+            switch Contact.validate(fields: zip(columns, record.values), validator: validator) {
             case .failure(let violations): return .rejected(violations.violations)
             case .success(let contact): return .accepted(contact)
             }

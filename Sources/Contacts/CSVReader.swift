@@ -137,8 +137,26 @@ public struct CSVReader: Sendable {
         return (text, "Value \(valueNumber): text after the closing quote; a quote inside a quoted value is written \"\".")
     }
 
+    private static func isASCII(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        let raw = UnsafeRawBufferPointer(buffer)
+        while index + 8 <= buffer.count {
+            if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            index += 8
+        }
+        while index < buffer.count {
+            if buffer[index] >= 0x80 { return false }
+            index += 1
+        }
+        return true
+    }
+
     private func decode(_ slice: ArraySlice<UInt8>) throws(CSVFileError) -> String {
-        if let text = String(validating: slice, as: UTF8.self) { return text }
+        let decoded = slice.withUnsafeBufferPointer { buffer in
+            // ASCII needs no validation, and decoding it takes the standard library's fast path.
+            Self.isASCII(buffer) ? String(decoding: buffer, as: UTF8.self) : String(validating: buffer, as: UTF8.self)
+        }
+        if let text = decoded { return text }
         throw CSVFileError(
             line: line,
             message: "Line \(line) is not valid UTF-8 text. Save the file as UTF-8 (CSV UTF-8 in Excel) and upload it again."

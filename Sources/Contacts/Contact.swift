@@ -30,14 +30,23 @@ public struct Contact: Hashable, Sendable {
         _ draft: [ContactField: String],
         validator: PhoneNumberValidator
     ) -> Result<Contact, ContactRuleViolations> {
+        validate(fields: draft.map { ($0.key, $0.value) }, validator: validator)
+    }
+
+    /// `validate(_:validator:)` over field–value pairs, each field at most once (a CSV row's
+    /// columns): no dictionary to build per row.
+    public static func validate(
+        fields: some Sequence<(ContactField, String)>,
+        validator: PhoneNumberValidator
+    ) -> Result<Contact, ContactRuleViolations> {
         var values = [String](repeating: "", count: ContactField.allCases.count)
         var violations: [ContactRuleViolation] = []
         var phones: [ContactField: PhoneNumber] = [:]
-        for (field, raw) in draft {
+        for (field, raw) in fields {
             let value = raw.trimmingWhitespace()
             guard !value.isEmpty else { continue }
-            let length = value.unicodeScalars.count
-            if length > field.maxLength {
+            // A value of at most maxLength bytes has at most maxLength scalars: count only longer ones.
+            if value.utf8.count > field.maxLength, case let length = value.unicodeScalars.count, length > field.maxLength {
                 violations.append(.init(field: field, value: value, rule: .tooLong(maxLength: field.maxLength, length: length)))
                 continue
             }
@@ -135,6 +144,9 @@ extension StringProtocol {
     package func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
         guard let firstScalar = scalars.first else { return "" }
+        // Fastest path: starts and ends with a visible ASCII character (no property lookup).
+        let lastScalar = scalars.last!
+        if (0x21..<0x7F).contains(firstScalar.value), (0x21..<0x7F).contains(lastScalar.value) { return String(self) }
         // Fast path: most values have nothing to trim.
         if !firstScalar.properties.isWhitespace, !scalars.last!.properties.isWhitespace { return String(self) }
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }

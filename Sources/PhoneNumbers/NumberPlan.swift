@@ -1,10 +1,14 @@
+import Atomics
+
 /// libphonenumber's numbering plan compiled into digit automata: validation of a number in about a
 /// hundred nanoseconds with exactly libphonenumber's verdict.
 ///
-/// At start-up every region's metadata is read from the installed library (`RegionMetadata`) and
-/// its eleven number descriptions are compiled into one `DigitAutomaton`, so a single pass over the
-/// national number says which descriptions match; leading digits, international prefix and
-/// national prefix for parsing get automata of their own. `verdict(for:defaultRegion:)` then
+/// Every region's metadata is read from the installed library (`RegionMetadata`) and its eleven
+/// number descriptions are compiled into one `DigitAutomaton`, so a single pass over the national
+/// number says which descriptions match; leading digits, international prefix and national prefix
+/// for parsing get automata of their own. A country code's regions are compiled on first use
+/// (about a millisecond each; all 250 take about 150 ms), so an import of Czech numbers compiles
+/// only +420, and readers never lock. `verdict(for:defaultRegion:)` then
 /// follows the steps of libphonenumber's `Parse`, `IsValidNumber`, `GetNumberType`,
 /// `GetRegionCodeForNumber` and `IsPossibleNumberWithReason` for the inputs it covers, and answers
 /// `nil` — "ask libphonenumber" — for every other input: characters other than digits, one leading
@@ -12,47 +16,64 @@
 /// unambiguously, a pattern it could not compile. Nothing is guessed; the differential tests check
 /// the two against each other.
 public struct NumberPlan: Sendable {
-    /// The plan of the installed libphonenumber, compiled on first use.
+    /// The plan of the installed libphonenumber; each country code is compiled on first use.
     public static let installed = NumberPlan()
 
-    /// Compiles the installed library's metadata (tens of milliseconds; use `installed`).
+    /// Indexed by country calling code (1–999): the metadata of the regions sharing it, the main
+    /// one first, as libphonenumber orders them.
+    private let metadataByCode: [[RegionMetadata]]
+    /// Indexed by country calling code: its compiled regions, once something needed them.
+    private let compiledByCode: [ManagedAtomicLazyReference<CompiledCountry>]
+    /// Two-letter region ids (not `001`): the country code and the position in its list.
+    private let regionsByID: [String: (code: Int, position: Int)]
+
+    /// How many metadata entries the plan holds.
+    public let regionCount: Int
+
+    /// Reads the installed library's metadata; nothing is compiled yet.
     public init() {
         self.init(metadata: RegionMetadata.installed)
     }
 
-    private let regions: [CompiledRegion]
-    /// Indexed by country calling code (1–999): the regions sharing it, the main one first.
-    private let regionsByCode: [[Int32]]
-    /// Two-letter region ids (not `001`).
-    private let regionsByID: [String: Int32]
-
-    /// How many metadata entries were read, and how many of their parts could not be compiled
-    /// (numbers that need such a part are left to libphonenumber).
-    public let regionCount: Int
-    public let uncompiledParts: [String]
-
     init(metadata: [RegionMetadata]) {
-        var regions: [CompiledRegion] = []
-        var byCode = [[Int32]](repeating: [], count: 1000)
-        var byID: [String: Int32] = [:]
-        var uncompiled: [String] = []
+        var byCode = [[RegionMetadata]](repeating: [], count: 1000)
+        var count = 0
         for entry in metadata where entry.id != "ZZ" && (1...999).contains(entry.countryCode) {
-            let index = Int32(regions.count)
-            let region = CompiledRegion(entry)
-            uncompiled += region.uncompiledParts.map { "\(entry.id) +\(entry.countryCode) \($0)" }
-            regions.append(region)
+            count += 1
             if entry.isMainCountryForCode {
-                byCode[entry.countryCode].insert(index, at: 0)
+                byCode[entry.countryCode].insert(entry, at: 0)
             } else {
-                byCode[entry.countryCode].append(index)
+                byCode[entry.countryCode].append(entry)
             }
-            if entry.id != "001", byID[entry.id] == nil { byID[entry.id] = index }
         }
-        self.regions = regions
-        self.regionsByCode = byCode
-        self.regionsByID = byID
-        self.regionCount = regions.count
-        self.uncompiledParts = uncompiled
+        var byID: [String: (code: Int, position: Int)] = [:]
+        for (code, entries) in byCode.enumerated() {
+            for (position, entry) in entries.enumerated() where entry.id != "001" && byID[entry.id] == nil {
+                byID[entry.id] = (code, position)
+            }
+        }
+        metadataByCode = byCode
+        compiledByCode = (0..<1000).map { _ in ManagedAtomicLazyReference() }
+        regionsByID = byID
+        regionCount = count
+    }
+
+    /// The compiled regions of a country code, compiling them on first use; `nil` for a code no
+    /// region has. Two threads may compile the same code at once; one result wins.
+    private func country(_ code: Int) -> CompiledCountry? {
+        if let compiled = compiledByCode[code].load() { return compiled }
+        guard !metadataByCode[code].isEmpty else { return nil }
+        return compiledByCode[code].storeIfNilThenLoad(CompiledCountry(metadataByCode[code]))
+    }
+
+    /// Compiles every country code now and lists the parts of the metadata that could not be
+    /// compiled (inputs that need them are left to libphonenumber).
+    public func compileAll() -> [String] {
+        (1..<1000).flatMap { code in
+            country(code)?.regions.flatMap { region in
+                region.uncompiledParts.map { "\(region.id) +\(region.countryCode) \($0)" }
+            } ?? []
+        }
     }
 
     /// libphonenumber's verdict on `text` read with `defaultRegion` (numbers written without `+`),
@@ -73,14 +94,11 @@ public struct NumberPlan: Sendable {
             guard let (count, hasPlus) = Self.digits(of: utf8, into: buffer), count >= 3 else { return nil }
             let digits = UnsafeBufferPointer(rebasing: buffer[..<count])
             if hasPlus { return internationalVerdict(digits) }
-            guard let defaultRegion, let index = regionIndex(defaultRegion) else { return nil }
-            return nationalVerdict(digits, region: index)
+            guard let defaultRegion, let (code, position) = regionsByID[defaultRegion] ?? regionsByID[defaultRegion.uppercased()],
+                let country = country(code)
+            else { return nil }
+            return nationalVerdict(digits, in: country, region: country.regions[position])
         }
-    }
-
-    private func regionIndex(_ region: String) -> Int32? {
-        if let index = regionsByID[region] { return index }
-        return regionsByID[region.uppercased()]
     }
 
     /// Collects the digits (as 0–9) of a text made only of digits, separators libphonenumber treats
@@ -127,11 +145,10 @@ public struct NumberPlan: Sendable {
         var code = 0
         for length in 1...3 {
             code = code * 10 + Int(digits[length - 1])
-            let candidates = regionsByCode[code]
-            if let main = candidates.first {
+            if let country = country(code) {
                 return verdict(
-                    nationalNumber: UnsafeBufferPointer(rebasing: digits[length...]), countryCode: code,
-                    parsingRegion: main)
+                    nationalNumber: UnsafeBufferPointer(rebasing: digits[length...]), in: country,
+                    parsingRegion: country.regions[0])
             }
         }
         return nil
@@ -139,25 +156,26 @@ public struct NumberPlan: Sendable {
 
     /// Digits without `+`, read in `region`: covered only when they start with neither the
     /// region's international prefix nor its country code (cases libphonenumber re-reads).
-    private func nationalVerdict(_ digits: UnsafeBufferPointer<UInt8>, region index: Int32) -> PhoneNumberVerdict? {
-        let region = regions[Int(index)]
+    private func nationalVerdict(
+        _ digits: UnsafeBufferPointer<UInt8>, in country: CompiledCountry, region: CompiledRegion
+    ) -> PhoneNumberVerdict? {
         guard case .automaton(let international) = region.internationalPrefix,
             !international.prefixMatches(digits).any
         else { return nil }
         let codeDigits = region.countryCodeDigits
         if digits.count >= codeDigits.count, zip(digits, codeDigits).allSatisfy({ $0 == $1 }) { return nil }
-        return verdict(nationalNumber: digits, countryCode: region.countryCode, parsingRegion: index)
+        return verdict(nationalNumber: digits, in: country, parsingRegion: region)
     }
 
     /// The rest of `Parse` (national prefix, lengths) and the validity, type and region of the number.
     private func verdict(
-        nationalNumber digits: UnsafeBufferPointer<UInt8>, countryCode: Int, parsingRegion: Int32
+        nationalNumber digits: UnsafeBufferPointer<UInt8>, in country: CompiledCountry, parsingRegion parsing: CompiledRegion
     ) -> PhoneNumberVerdict? {
-        let parsing = regions[Int(parsingRegion)]
         guard let national = stripNationalPrefix(digits, region: parsing) else { return nil }
         guard national.count >= 2, national.count <= 17 else { return nil }
-        let candidates = regionsByCode[countryCode]
-        let main = regions[Int(candidates[0])]
+        let candidates = country.regions
+        let main = candidates[0]
+        let countryCode = main.countryCode
 
         let codeDigits = main.countryCodeDigits.count
         var raw: UInt64 = 0
@@ -172,8 +190,7 @@ public struct NumberPlan: Sendable {
         if candidates.count == 1 {
             numberRegion = main
         } else {
-            for candidate in candidates {
-                let region = regions[Int(candidate)]
+            for region in candidates {
                 switch region.leadingDigits {
                 case .automaton(let leading):
                     if leading.prefixMatches(national).any { numberRegion = region }
@@ -260,6 +277,15 @@ enum CompiledPattern: Sendable {
     var isUnsupported: Bool {
         if case .unsupported = self { return true }
         return false
+    }
+}
+
+/// The compiled regions of one country calling code, the main one first.
+final class CompiledCountry: Sendable {
+    let regions: [CompiledRegion]
+
+    init(_ metadata: [RegionMetadata]) {
+        regions = metadata.map(CompiledRegion.init)
     }
 }
 

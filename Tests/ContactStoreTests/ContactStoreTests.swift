@@ -25,12 +25,16 @@ import Testing
 
     @discardableResult
     func importText(_ text: String, into organization: Organization? = nil) throws -> ImportReport {
-        try store.importContacts(try parse(text), organizationID: (organization ?? self.organization).id)
+        try importBytes(Array(text.utf8), into: organization)
+    }
+
+    @discardableResult
+    func importBytes(_ bytes: [UInt8], into organization: Organization? = nil) throws -> ImportReport {
+        try store.importContacts(csv: bytes, organizationID: (organization ?? self.organization).id, validator: validator)
     }
 
     @Test func importsTheMaximalSample() throws {
-        let parsed = try ParsedImport.parse(Fixtures.maximalCSV, validator: validator)
-        let report = try store.importContacts(parsed, organizationID: organization.id)
+        let report = try importBytes(Fixtures.maximalCSV)
         #expect(report.json.hasPrefix(#"{"message":"uploaded","error":"","imported":2,"rejected":0,"created":2"#))
         let number = try #require(PhoneNumber(e164: "+420222333444"))
         let found = try store.contacts(withNumber: number, organizationID: organization.id)
@@ -38,11 +42,56 @@ import Testing
         #expect(try store.organization(id: organization.id)?.version == 1)
     }
 
-    @Test func reimportingTheSameFileChangesNothing() throws {
-        let parsed = try ParsedImport.parse(Fixtures.maximalCSV, validator: validator)
-        _ = try store.importContacts(parsed, organizationID: organization.id)
+    /// A file refused after whole windows of rows were already written (invalid UTF-8 near the
+    /// end) leaves the previous contacts exactly as they were.
+    @Test func lateRefusalRollsBackRowsAlreadyWritten() throws {
+        try importText("lastName;phone1;externalId\nStará;+420222333444;old\n")
         let before = try store.allContacts(organizationID: organization.id)
-        let report = try store.importContacts(parsed, organizationID: organization.id)
+        var text = "lastName;phone1;externalId\n"
+        for row in 0..<(ParsedImport.windowSize * 2 + 10) {
+            text += "Nový\(row);+420 601 \(String(100_000 + row));new\(row)\n"
+        }
+        let bytes = Array(text.utf8) + [0x4E, 0xE1, 0x6B, 0x3B, 0x2B, 0x34, 0x32, 0x30, 0x0A]  // "N\xE1k;+420": Latin-2
+        #expect(throws: ImportRejection.self) { try importBytes(bytes) }
+        let after = try store.allContacts(organizationID: organization.id)
+        #expect(after.contacts == before.contacts)
+        #expect(after.version == before.version)
+        #expect(try store.changes(organizationID: organization.id, after: before.version).changes.isEmpty)
+        // The store is usable afterwards, and the same rows without the broken line import.
+        let report = try importText(text)
+        #expect((report.created, report.deleted) == (ParsedImport.windowSize * 2 + 10, 1))
+    }
+
+    /// Streaming a large re-import gives the same report and contacts as matching the whole set:
+    /// unchanged rows keep ids, changed rows are updated, missing rows deleted, new rows created.
+    @Test func largeReimportMatchesEveryRow() throws {
+        func file(_ rows: Range<Int>, changed: Set<Int> = []) -> String {
+            "lastName;phone1;externalId;customField1\n" + rows.map { row in
+                "Kontakt\(row);+420 601 \(String(100_000 + row));\(row % 3 == 0 ? "" : "id\(row)");\(changed.contains(row) ? "změna" : "")\n"
+            }.joined()
+        }
+        let first = try importText(file(0..<20_000))
+        #expect(first.created == 20_000)
+        let before = try store.allContacts(organizationID: organization.id)
+        let report = try importText(file(5_000..<25_000, changed: [5_001, 19_999, 6_000]))
+        // Rows without externalId (row % 3 == 0) match by values: 5_001 and 6_000 changed, so they
+        // are new contacts and their old versions go; 19_999 has an externalId and is updated.
+        #expect(report.deleted == 5_000 + 2)
+        #expect(report.created == 5_000 + 2)
+        #expect(report.updated == 1)
+        #expect(report.unchanged == 15_000 - 3)
+        let after = try store.allContacts(organizationID: organization.id)
+        #expect(after.contacts.count == 20_000)
+        let beforeIDs = Dictionary(uniqueKeysWithValues: before.contacts.map { ($0.contact[.lastName], $0.id) })
+        for stored in after.contacts where !["Kontakt5001", "Kontakt6000"].contains(stored.contact[.lastName]) {
+            if let old = beforeIDs[stored.contact[.lastName]] { #expect(stored.id == old) }
+        }
+    }
+
+    @Test func reimportingTheSameFileChangesNothing() throws {
+        try importBytes(Fixtures.maximalCSV)
+        let before = try store.allContacts(organizationID: organization.id)
+        let report = try importBytes(Fixtures.maximalCSV)
         #expect((report.created, report.updated, report.deleted, report.unchanged) == (0, 0, 0, 2))
         let after = try store.allContacts(organizationID: organization.id)
         #expect(after.contacts == before.contacts)

@@ -19,7 +19,7 @@ import Testing
         let follower = try IndexFollower(source: StoreChangeSource(store: store, organizationID: organization.id))
         #expect(follower.index.snapshot.count == 0)
 
-        _ = try store.importContacts(try ParsedImport.parse(Fixtures.maximalCSV, validator: validator), organizationID: organization.id)
+        _ = try store.importContacts(csv: Fixtures.maximalCSV, organizationID: organization.id, validator: validator)
         #expect(try follower.catchUp() == 1)
         let shared = PhoneNumber(e164: "+420222333444")!
         #expect(follower.index.snapshot.contacts(withNumber: shared).count == 2)
