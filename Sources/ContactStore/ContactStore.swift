@@ -295,25 +295,39 @@ public final class ContactStore: @unchecked Sendable {
             return statement
         }
 
-        mutating func insert(_ contact: Contact) throws -> StoredContact {
+        /// Inserts a contact. `logged: false` leaves the change-log entry to `logUpserts()`, which
+        /// writes a bulk import's entries in one statement.
+        @discardableResult
+        mutating func insert(_ contact: Contact, logged: Bool = true) throws -> StoredContact {
             let statement = try Self.prepared(&insertStatement, Self.insertSQL, in: database)
             statement.bind(1, organizationID)
             statement.bind(2, version)
             for (offset, value) in contact.values.enumerated() { statement.bind(Int32(offset + 3), value) }
             try run(statement, externalId: contact[.externalId])
             let id = database.lastInsertRowID
-            try log(id, "upsert")
+            if logged { try log(id, "upsert") } else { changed = true }
             return StoredContact(id: id, version: version, contact: contact)
         }
 
-        mutating func update(_ id: Int64, to contact: Contact) throws -> StoredContact {
+        /// Logs every contact this write inserted or updated (they carry its version) as upserted.
+        mutating func logUpserts() throws {
+            try database.statement(
+                """
+                INSERT OR REPLACE INTO changes (organization_id, version, contact_id, op) \
+                SELECT organization_id, version, id, 'upsert' FROM contacts WHERE organization_id = ? AND version = ?
+                """
+            ).binding([.integer(organizationID), .integer(version)]).run()
+        }
+
+        @discardableResult
+        mutating func update(_ id: Int64, to contact: Contact, logged: Bool = true) throws -> StoredContact {
             let statement = try Self.prepared(&updateStatement, Self.updateSQL, in: database)
             statement.bind(1, version)
             for (offset, value) in contact.values.enumerated() { statement.bind(Int32(offset + 2), value) }
             statement.bind(Int32(contact.values.count + 2), id)
             statement.bind(Int32(contact.values.count + 3), organizationID)
             try run(statement, externalId: contact[.externalId])
-            try log(id, "upsert")
+            if logged { try log(id, "upsert") } else { changed = true }
             return StoredContact(id: id, version: version, contact: contact)
         }
 
@@ -408,14 +422,14 @@ public final class ContactStore: @unchecked Sendable {
                         if existing.contact == contact {
                             outcome.unchanged += 1
                         } else {
-                            _ = try write.update(existing.id, to: contact)
+                            try write.update(existing.id, to: contact, logged: false)
                             outcome.updated += 1
                         }
                     } else if externalId.isEmpty, !byValues.isEmpty, let id = byValues[contact.values]?.popLast() {
                         unmatched.remove(id)
                         outcome.unchanged += 1
                     } else {
-                        _ = try write.insert(contact)
+                        try write.insert(contact, logged: false)
                         outcome.created += 1
                     }
                 }
@@ -423,6 +437,7 @@ public final class ContactStore: @unchecked Sendable {
             guard total > 0 else {
                 throw ContactStoreError(.invalidInput, "An import with no contacts is refused; the previous contacts stay.")
             }
+            if outcome.created + outcome.updated > 0 { try write.logUpserts() }
             for id in unmatched.sorted() { try write.delete(id) }
             outcome.deleted = unmatched.count
             return outcome

@@ -97,7 +97,17 @@ public struct CSVReader: Sendable {
     private mutating func readQuoted(recordLine: Int, valueNumber: Int) throws(CSVFileError) -> (String, String?) {
         let openingLine = line
         position += 1
+        // Fast path: a quoted value without `""` or line breaks decodes straight from the input.
+        var end = position
+        while end < bytes.count, bytes[end] != quote, bytes[end] != lf, bytes[end] != cr { end += 1 }
+        if end < bytes.count, bytes[end] == quote, end + 1 == bytes.count || bytes[end + 1] != quote {
+            let text = try decode(bytes[position..<end])
+            position = end + 1
+            return try afterClosingQuote(text, valueNumber: valueNumber)
+        }
         scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: bytes[position..<end])
+        position = end
         while true {
             guard position < bytes.count else {
                 let text = try decode(scratch[...])
@@ -125,8 +135,13 @@ public struct CSVReader: Sendable {
             scratch.append(byte)
             position += 1
         }
-        var text = try decode(scratch[...])
-        // Blanks after the closing quote are tolerated; any other text is a broken row.
+        return try afterClosingQuote(try decode(scratch[...]), valueNumber: valueNumber)
+    }
+
+    /// After a closing quote: blanks are tolerated; any other text before the separator or line
+    /// end is a broken row (the text is kept with it).
+    private mutating func afterClosingQuote(_ value: String, valueNumber: Int) throws(CSVFileError) -> (String, String?) {
+        var text = value
         while position < bytes.count, bytes[position] == UInt8(ascii: " ") || bytes[position] == UInt8(ascii: "\t") {
             position += 1
         }

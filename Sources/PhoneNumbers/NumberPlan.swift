@@ -78,6 +78,12 @@ public struct NumberPlan: Sendable {
 
     /// libphonenumber's verdict on `text` read with `defaultRegion` (numbers written without `+`),
     /// or `nil` when the plan does not cover the input and libphonenumber has to answer.
+    public func verdict(for text: String, defaultRegion: String?) -> PhoneNumberVerdict? {
+        var text = text
+        return text.withUTF8 { verdict(utf8: $0, defaultRegion: defaultRegion) }
+    }
+
+    /// `verdict(for:defaultRegion:)` for any string type.
     public func verdict(for text: some StringProtocol, defaultRegion: String?) -> PhoneNumberVerdict? {
         if let result = text.utf8.withContiguousStorageIfAvailable({ verdict(utf8: $0, defaultRegion: defaultRegion) }) {
             return result

@@ -59,7 +59,13 @@ public struct PhoneNumberValidator: Sendable {
 
     /// libphonenumber's verdict on `text`, read with `defaultRegion` (two letters) for numbers
     /// written without `+`; `nil` accepts only international numbers.
+    @inlinable
     public func validate(_ text: some StringProtocol, defaultRegion: String? = nil) -> PhoneNumberVerdict {
+        validate(string: String(text), defaultRegion: defaultRegion)
+    }
+
+    @usableFromInline
+    func validate(string text: String, defaultRegion: String?) -> PhoneNumberVerdict {
         if let plan, let verdict = plan.verdict(for: text, defaultRegion: defaultRegion) { return verdict }
         return libphonenumberVerdict(text, defaultRegion: defaultRegion)
     }
@@ -79,7 +85,13 @@ public struct PhoneNumberValidator: Sendable {
     /// The rule of the import contract (SPEC §5): the number must be in international form — `+`
     /// and the country code, with spaces, dashes, dots, slashes and parentheses tolerated — and
     /// valid by libphonenumber.
+    @inlinable
     public func validateInternational(_ text: some StringProtocol) -> PhoneNumberVerdict {
+        validateInternational(string: String(text))
+    }
+
+    @usableFromInline
+    func validateInternational(string text: String) -> PhoneNumberVerdict {
         // The plan covers only `+` forms made of characters this rule accepts, so it may go first.
         if let plan, let verdict = plan.verdict(for: text, defaultRegion: nil) { return verdict }
         var sawPlus = false
