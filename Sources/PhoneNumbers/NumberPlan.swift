@@ -160,14 +160,22 @@ public struct NumberPlan: Sendable {
         return nil
     }
 
-    /// Digits without `+`, read in `region`: covered only when they start with neither the
-    /// region's international prefix nor its country code (cases libphonenumber re-reads).
+    /// Digits without `+`, read in `region`: after the region's international prefix they are an
+    /// international number; digits that start with the region's own country code are left to
+    /// libphonenumber, which tries both readings.
     private func nationalVerdict(
         _ digits: UnsafeBufferPointer<UInt8>, in country: CompiledCountry, region: CompiledRegion
     ) -> PhoneNumberVerdict? {
-        guard case .automaton(let international) = region.internationalPrefix,
-            !international.prefixMatches(digits).any
-        else { return nil }
+        guard case .automaton(let international) = region.internationalPrefix else { return nil }
+        let idd = international.prefixMatches(digits)
+        if idd.any {
+            // `ParsePrefixAsIdd`: one way to read an international prefix, followed by a digit
+            // other than 0, makes the rest an international number (`00420…` dialled in Germany).
+            guard !idd.empty, idd.nonEmptyCount == 1, digits.count - idd.shortestNonEmpty >= 3,
+                digits[idd.shortestNonEmpty] != 0
+            else { return nil }
+            return internationalVerdict(UnsafeBufferPointer(rebasing: digits[idd.shortestNonEmpty...]))
+        }
         let codeDigits = region.countryCodeDigits
         if digits.count >= codeDigits.count, zip(digits, codeDigits).allSatisfy({ $0 == $1 }) { return nil }
         return verdict(nationalNumber: digits, in: country, parsingRegion: region)

@@ -5,8 +5,8 @@ import Testing
 
 /// The compiled plan against libphonenumber itself: every example number of the installed library
 /// plus seeded mutations of them, read both ways; any difference in verdict (validity, E.164,
-/// type, region, reason) is a failure. `NUMBER_PLAN_MUTATIONS` raises the count for the long run
-/// (`scripts/number-plan-differential.sh`).
+/// type, region, reason) is a failure. `NUMBER_PLAN_MUTATIONS` and `NUMBER_PLAN_SEED` set the
+/// count and seed for the long run (`scripts/number-plan-differential.sh`).
 @Suite struct NumberPlanTests {
     let fast = PhoneNumberValidator()
     let oracle = PhoneNumberValidator(usingNumberPlan: false)
@@ -39,9 +39,10 @@ import Testing
 
     @Test func seededMutationsGetLibphonenumbersVerdict() {
         let count = ProcessInfo.processInfo.environment["NUMBER_PLAN_MUTATIONS"].flatMap(Int.init) ?? 20_000
-        let result = NumberPlanDifferential.run(mutations: count, seed: 0x5EED, fast: fast, oracle: oracle)
+        let seed = ProcessInfo.processInfo.environment["NUMBER_PLAN_SEED"].flatMap { UInt64($0) } ?? 0x5EED
+        let result = NumberPlanDifferential.run(mutations: count, seed: seed, fast: fast, oracle: oracle)
         #expect(result.disagreements.isEmpty, "\(result.disagreements.prefix(20).joined(separator: "\n"))")
-        print("number plan differential: \(result.summary)")
+        print("number plan differential (seed \(seed)): \(result.summary)")
     }
 
     @Test(arguments: [
