@@ -44,7 +44,7 @@ if [ "$status" != 401 ]; then
     echo "e2e: wrong password answered $status" >&2
     exit 1
 fi
-batch=$(printf '+420 222 333 444\t\n0222 333 444\tCZ\n+42022233\t\r\n' | "$bin" validate --batch)
+batch=$(printf '+420 222 333 444\t\n222 333 444\tCZ\n+42022233\t\r\n' | "$bin" validate --batch)
 expected_batch='{"valid":true,"e164":"+420222333444","type":"FIXED_LINE","region":"CZ","reason":null}
 {"valid":true,"e164":"+420222333444","type":"FIXED_LINE","region":"CZ","reason":null}
 {"valid":false,"e164":null,"type":null,"region":null,"reason":"too short"}'
