@@ -11,7 +11,7 @@ struct CallerLookupCommand: AsyncParsableCommand {
         abstract: "Who is calling? Contacts by CSV or REST, answered from an in-memory index.",
         subcommands: [
             OrgCommand.self, UserCommand.self, ImportCommand.self, LookupCommand.self, ValidateCommand.self,
-            GenerateCommand.self, BenchCommand.self, ServeCommand.self,
+            GenerateCommand.self, BenchCommand.self, ServeCommand.self, MirrorCommand.self,
         ]
     )
 }

@@ -45,14 +45,21 @@ struct BasicAuthentication: RouterMiddleware {
     let authenticator: Authenticator
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let organization = await authenticator.organization(authorization: request.headers[.authorization]) else {
+        switch await authenticator.authenticate(authorization: request.headers[.authorization]) {
+        case .allowed(let organization):
+            var context = context
+            context.organization = organization
+            return try await next(request, context)
+        case .denied:
             var response = HTTPAnswer.error(.unauthorized, "Missing or wrong credentials: send Authorization: Basic base64(login:password).")
             response.headers[.wwwAuthenticate] = "Basic realm=\"caller-lookup\", charset=\"UTF-8\""
             return response
+        case .unavailable:
+            var response = HTTPAnswer.error(
+                .serviceUnavailable, "These credentials cannot be verified now: the contacts API is unreachable. Try again later.")
+            response.headers[.retryAfter] = "5"
+            return response
         }
-        var context = context
-        context.organization = organization
-        return try await next(request, context)
     }
 }
 
@@ -122,10 +129,12 @@ public enum APIRoutes {
     static let all: [Route] = [
             Route(method: .post, path: "contacts/upload", handler: { $0.upload }),
             Route(method: .get, path: "contacts/validator/phone-number/{phoneNumber}", handler: { $0.validate }),
-            Route(method: .get, path: "contacts/lookup/{phoneNumber}", handler: { $0.lookup }),
-            Route(method: .get, path: "contacts/lookup", handler: { $0.lookupByEmail }),
-            Route(method: .get, path: "contacts/route/{phoneNumber}", handler: { $0.route }),
+            Route(method: .get, path: "contacts/lookup/{phoneNumber}", handler: { $0.lookups.lookup }),
+            Route(method: .get, path: "contacts/lookup", handler: { $0.lookups.lookupByEmail }),
+            Route(method: .get, path: "contacts/route/{phoneNumber}", handler: { $0.lookups.route }),
             Route(method: .get, path: "contacts/changes", handler: { $0.changes }),
+            Route(method: .get, path: "contacts/snapshot", handler: { $0.snapshot }),
+            Route(method: .get, path: "whoami", handler: { $0.whoami }),
             Route(method: .get, path: "contacts", handler: { $0.listContacts }),
             Route(method: .post, path: "contacts", handler: { $0.createContact }),
             Route(method: .post, path: "contacts/batch", handler: { $0.batch }),
@@ -157,16 +166,10 @@ public enum OpenAPIDocument {
 struct Handlers: Sendable {
     let state: ServiceState
 
-    func organization(_ context: CallerRequestContext) throws -> Organization {
-        guard let organization = context.organization else { throw HTTPError(.unauthorized) }
-        return organization
-    }
+    var lookups: LookupHandlers { LookupHandlers(indexes: state.indexes, metrics: state.metrics) }
 
-    /// A path parameter, percent-decoded.
-    private func parameter(_ name: String, _ context: CallerRequestContext) throws -> String {
-        let raw = try context.parameters.require(name)
-        guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
-        return raw.removingPercentEncoding ?? raw
+    func organization(_ context: CallerRequestContext) throws -> Organization {
+        try context.requireOrganization()
     }
 
     // MARK: Upload (SPEC §4)
@@ -237,76 +240,11 @@ struct Handlers: Sendable {
 
     @Sendable func validate(_ request: Request, context: CallerRequestContext) async throws -> Response {
         _ = try organization(context)
-        let number = try parameter("phoneNumber", context)
+        let number = try context.pathParameter("phoneNumber")
         guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
         let region = request.uri.queryParameters["region"].map(String.init)
         let verdict = region == nil ? state.validator.validateInternational(number) : state.validator.validate(number, defaultRegion: region)
         return HTTPAnswer.json(.ok, PhoneNumberReport(verdict: verdict, validator: state.validator).json)
-    }
-
-    // MARK: Lookups (SPEC §6, §7)
-
-    @Sendable func lookup(_ request: Request, context: CallerRequestContext) async throws -> Response {
-        let organization = try organization(context)
-        let number = try parameter("phoneNumber", context)
-        guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
-        let entry = try state.indexes.entry(for: organization)
-        let started = ContinuousClock.now
-        let result = entry.lookup.lookUp(number, in: entry.follower.index.snapshot)
-        state.metrics.lookup(result.match, nanoseconds: (ContinuousClock.now - started).nanoseconds)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(1_024)
-        result.writeJSON(to: &bytes)
-        return HTTPAnswer.json(result.matches.isEmpty ? .notFound : .ok, bytes)
-    }
-
-    @Sendable func lookupByEmail(_ request: Request, context: CallerRequestContext) async throws -> Response {
-        let organization = try organization(context)
-        guard let email = request.uri.queryParameters["email"].map({ String($0).removingPercentEncoding ?? String($0) }),
-            !email.isEmpty, email.utf8.count <= 254
-        else { return HTTPAnswer.error(.badRequest, "Give the address as ?email=jan@novak.com.") }
-        let snapshot = try state.indexes.entry(for: organization).follower.index.snapshot
-        let started = ContinuousClock.now
-        let matches = snapshot.contacts(withEmail: email)
-        state.metrics.lookup(matches.isEmpty ? .none : .exact, nanoseconds: (ContinuousClock.now - started).nanoseconds)
-        var bytes: [UInt8] = []
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.field("email", email)
-        writer.field("match", matches.isEmpty ? "none" : "exact")
-        writer.field("version", Int(snapshot.version))
-        writer.key("contacts")
-        bytes += writer.bytes
-        snapshot.writeJSONArray(matches, to: &bytes)
-        bytes.append(UInt8(ascii: "}"))
-        return HTTPAnswer.json(matches.isEmpty ? .notFound : .ok, bytes)
-    }
-
-    /// IVR: the agent tags of the best match, as JSON or (Accept: text/plain) one line `22,100`.
-    @Sendable func route(_ request: Request, context: CallerRequestContext) async throws -> Response {
-        let organization = try organization(context)
-        let number = try parameter("phoneNumber", context)
-        guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
-        let entry = try state.indexes.entry(for: organization)
-        let result = entry.lookup.lookUp(number, in: entry.follower.index.snapshot)
-        let plain = (request.headers[.accept] ?? "").lowercased().hasPrefix("text/plain")
-        guard let best = result.snapshot.refs(result.matches).first else {
-            return plain ? HTTPAnswer.text(.notFound, "\n") : HTTPAnswer.error(.notFound, "No contact has the number \(number).")
-        }
-        let contact = result.snapshot.storedContact(best)
-        let agents = [contact.contact[.agent1], contact.contact[.agent2]].filter { !$0.isEmpty }
-        if plain { return HTTPAnswer.text(.ok, agents.joined(separator: ",") + "\n") }
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("agents")
-        writer.beginArray()
-        for agent in agents { writer.value(agent) }
-        writer.endArray()
-        writer.field("contactId", Int(contact.id))
-        writer.field("match", result.match.rawValue)
-        writer.field("version", Int(result.snapshot.version))
-        writer.endObject()
-        return HTTPAnswer.json(.ok, writer.bytes)
     }
 }
 

@@ -165,4 +165,48 @@ extension Handlers {
         bytes += Array(#"],"resync":\#(batch.resync)}"#.utf8)
         return HTTPAnswer.json(.ok, bytes)
     }
+
+    /// Every contact of the organization and the version they reflect, read in one transaction:
+    /// the full load of a mirror. Streamed in chunks, so a million contacts never sit in one buffer.
+    @Sendable func snapshot(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        let store = state.store
+        let (contacts, version) = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try store.allContacts(organizationID: organization.id) }) }
+        }
+        let body = ResponseBody { writer in
+            var bytes = Array(#"{"version":\#(version),"count":\#(contacts.count),"contacts":["#.utf8)
+            for (offset, stored) in contacts.enumerated() {
+                if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+                bytes += Self.contactJSON(stored)
+                if bytes.count >= 1 << 20 {
+                    try await writer.write(ByteBuffer(bytes: bytes))
+                    bytes.removeAll(keepingCapacity: true)
+                }
+            }
+            bytes += Array("]}".utf8)
+            try await writer.write(ByteBuffer(bytes: bytes))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: body)
+    }
+
+    /// Who the credentials belong to: `{"organization":{"id","name","defaultRegion","suffixDigits","version"}}`.
+    /// Mirrors verify their callers' credentials with it.
+    @Sendable func whoami(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        let current = try state.store.organization(id: organization.id) ?? organization
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("organization")
+        writer.beginObject()
+        writer.field("id", Int(current.id))
+        writer.field("name", current.name)
+        writer.field("defaultRegion", current.defaultRegion)
+        writer.field("suffixDigits", current.suffixDigits)
+        writer.field("version", Int(current.version))
+        writer.endObject()
+        writer.endObject()
+        return HTTPAnswer.json(.ok, writer.bytes)
+    }
 }

@@ -6,9 +6,9 @@ import LookupIndex
 /// The lookup index of every organization this node serves, built on first use from the store and
 /// kept current by its `IndexFollower` — refreshed after each write before the write is answered,
 /// so a client that wrote can look its write up at once.
-final class OrganizationIndexes: @unchecked Sendable {
+final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     // @unchecked: `entries` is only touched under `lock`.
-    struct Entry: Sendable {
+    private struct Entry: Sendable {
         let follower: IndexFollower
         let lookup: CallerLookup
     }
@@ -24,7 +24,12 @@ final class OrganizationIndexes: @unchecked Sendable {
     }
 
     /// The organization's index and lookup, building the index on first use.
-    func entry(for organization: Organization) throws -> Entry {
+    func entry(for organization: Organization) throws -> IndexEntry {
+        let entry = try followed(organization)
+        return IndexEntry(index: entry.follower.index, lookup: entry.lookup)
+    }
+
+    private func followed(_ organization: Organization) throws -> Entry {
         if let entry = lock.withLock({ entries[organization.id] }) { return entry }
         let follower = try IndexFollower(
             source: StoreChangeSource(store: store, organizationID: organization.id),
@@ -43,7 +48,7 @@ final class OrganizationIndexes: @unchecked Sendable {
 
     /// Brings the organization's index up to the store's version (after a write).
     func refresh(_ organization: Organization) throws {
-        let follower = try entry(for: organization).follower
+        let follower = try followed(organization).follower
         try follower.catchUp()
         metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
     }

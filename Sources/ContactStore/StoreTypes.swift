@@ -10,6 +10,14 @@ public struct Organization: Hashable, Sendable {
     public let suffixDigits: Int
     /// The version of the organization's change log: bumped by every write that changes something.
     public let version: Int64
+
+    public init(id: Int64, name: String, defaultRegion: String, suffixDigits: Int, version: Int64) {
+        self.id = id
+        self.name = name
+        self.defaultRegion = defaultRegion
+        self.suffixDigits = suffixDigits
+        self.version = version
+    }
 }
 
 /// What a replace-all import changed.

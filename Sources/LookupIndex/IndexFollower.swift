@@ -20,6 +20,14 @@ public final class IndexFollower: Sendable {
         index = OrganizationIndex(IndexSnapshot.build(contacts, version: version, suffixDigits: suffixDigits))
     }
 
+    /// Starts from a snapshot already at hand (a mirror's snapshot file) without loading anything;
+    /// `catchUp()` then brings it forward from `snapshot.version`.
+    public init(source: any ChangeSource, startingFrom snapshot: IndexSnapshot) {
+        self.source = source
+        self.suffixDigits = snapshot.suffixDigits
+        index = OrganizationIndex(snapshot)
+    }
+
     /// Overlay size past which deltas are merged into a new base: an eighth of the contacts, at
     /// least 1,024, so the amortized cost of a change stays a small constant.
     public func compactionThreshold(for snapshot: IndexSnapshot) -> Int { max(1_024, snapshot.count / 8) }

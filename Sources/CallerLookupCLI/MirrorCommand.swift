@@ -1,0 +1,48 @@
+import ArgumentParser
+import CallerService
+import Foundation
+import Hummingbird
+
+/// `caller-lookup mirror`: a lookup node that follows an API node's change feed (SPEC §7, §8).
+struct MirrorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mirror",
+        abstract: "Serve one organization's lookups from a copy that follows an API node over HTTP.",
+        discussion: """
+            The password of LOGIN is read from the environment variable CALLER_LOOKUP_PASSWORD. The \
+            mirror answers the lookup routes (/v3/contacts/lookup/…, ?email=, /v3/contacts/route/…), \
+            /health and /metrics with the same JSON as the API node, and keeps answering from its last \
+            copy while the API is down. With --snapshot it keeps that copy in FILE and starts from it.
+            """)
+
+    @Option(help: "The API node to follow, e.g. http://api.example:8080.") var from: String
+    @Option(help: "A user of the organization to mirror.") var login: String
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8081
+    @Option(help: "Keep the mirror's state in this file and start from it.") var snapshot: String?
+    @Option(help: "Seconds one change-feed request waits for a change.") var wait = 25
+
+    func validate() throws {
+        guard from.hasPrefix("http://") || from.hasPrefix("https://") else {
+            throw ValidationError("--from must be an http:// or https:// URL of an API node.")
+        }
+        guard (1...30).contains(wait) else { throw ValidationError("--wait must be 1 to 30 seconds.") }
+    }
+
+    func run() async throws {
+        guard let password = ProcessInfo.processInfo.environment["CALLER_LOOKUP_PASSWORD"], !password.isEmpty else {
+            printError("error: set CALLER_LOOKUP_PASSWORD to the password of \(login).")
+            throw ExitCode(64)
+        }
+        var mirror = MirrorConfiguration(apiURL: from, login: login, password: password, snapshotPath: snapshot)
+        mirror.longPollSeconds = wait
+        var service = try await ServeCommand.load(file: nil)
+        service.host = host
+        service.port = port
+        let node = MirrorNode(configuration: mirror)
+        node.start()
+        let app = buildMirrorApplication(node: node, configuration: service)
+        try await app.runService()
+        await node.stop()
+    }
+}

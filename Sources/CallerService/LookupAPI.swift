@@ -1,0 +1,104 @@
+import ContactStore
+import Contacts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LookupIndex
+
+/// An organization's index and the lookup that reads it.
+struct IndexEntry: Sendable {
+    let index: OrganizationIndex
+    let lookup: CallerLookup
+}
+
+/// Where the lookup routes find an organization's index: the store-fed indexes of an API node, or
+/// the one followed organization of a mirror.
+protocol IndexProvider: Sendable {
+    /// Throws an `HTTPError` the client should see (403 on a mirror of another organization, 503
+    /// while a mirror has nothing loaded).
+    func entry(for organization: Organization) throws -> IndexEntry
+}
+
+extension CallerRequestContext {
+    /// The organization `BasicAuthentication` let in.
+    func requireOrganization() throws -> Organization {
+        guard let organization else { throw HTTPError(.unauthorized) }
+        return organization
+    }
+
+    /// A path parameter, percent-decoded.
+    func pathParameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
+        return raw.removingPercentEncoding ?? raw
+    }
+}
+
+/// The lookup routes (SPEC §6, §7), the same on API nodes and mirrors.
+struct LookupHandlers: Sendable {
+    let indexes: any IndexProvider
+    let metrics: ServiceMetrics
+
+    @Sendable func lookup(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try context.requireOrganization()
+        let number = try context.pathParameter("phoneNumber")
+        guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
+        let entry = try indexes.entry(for: organization)
+        let started = ContinuousClock.now
+        let result = entry.lookup.lookUp(number, in: entry.index.snapshot)
+        metrics.lookup(result.match, nanoseconds: (ContinuousClock.now - started).nanoseconds)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1_024)
+        result.writeJSON(to: &bytes)
+        return HTTPAnswer.json(result.matches.isEmpty ? .notFound : .ok, bytes)
+    }
+
+    @Sendable func lookupByEmail(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try context.requireOrganization()
+        guard let email = request.uri.queryParameters["email"].map({ String($0).removingPercentEncoding ?? String($0) }),
+            !email.isEmpty, email.utf8.count <= 254
+        else { return HTTPAnswer.error(.badRequest, "Give the address as ?email=jan@novak.com.") }
+        let snapshot = try indexes.entry(for: organization).index.snapshot
+        let started = ContinuousClock.now
+        let matches = snapshot.contacts(withEmail: email)
+        metrics.lookup(matches.isEmpty ? .none : .exact, nanoseconds: (ContinuousClock.now - started).nanoseconds)
+        var bytes: [UInt8] = []
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("email", email)
+        writer.field("match", matches.isEmpty ? "none" : "exact")
+        writer.field("version", Int(snapshot.version))
+        writer.key("contacts")
+        bytes += writer.bytes
+        snapshot.writeJSONArray(matches, to: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+        return HTTPAnswer.json(matches.isEmpty ? .notFound : .ok, bytes)
+    }
+
+    /// IVR: the agent tags of the best match, as JSON or (Accept: text/plain) one line `22,100`.
+    @Sendable func route(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try context.requireOrganization()
+        let number = try context.pathParameter("phoneNumber")
+        guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
+        let entry = try indexes.entry(for: organization)
+        let result = entry.lookup.lookUp(number, in: entry.index.snapshot)
+        let plain = (request.headers[.accept] ?? "").lowercased().hasPrefix("text/plain")
+        guard let best = result.snapshot.refs(result.matches).first else {
+            return plain ? HTTPAnswer.text(.notFound, "\n") : HTTPAnswer.error(.notFound, "No contact has the number \(number).")
+        }
+        let contact = result.snapshot.storedContact(best)
+        let agents = [contact.contact[.agent1], contact.contact[.agent2]].filter { !$0.isEmpty }
+        if plain { return HTTPAnswer.text(.ok, agents.joined(separator: ",") + "\n") }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("agents")
+        writer.beginArray()
+        for agent in agents { writer.value(agent) }
+        writer.endArray()
+        writer.field("contactId", Int(contact.id))
+        writer.field("match", result.match.rawValue)
+        writer.field("version", Int(result.snapshot.version))
+        writer.endObject()
+        return HTTPAnswer.json(.ok, writer.bytes)
+    }
+}

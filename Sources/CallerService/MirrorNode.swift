@@ -1,0 +1,231 @@
+import AsyncHTTPClient
+import ContactStore
+import Contacts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import LookupIndex
+import NIOCore
+
+/// How a mirror reaches its API and keeps its state.
+public struct MirrorConfiguration: Sendable {
+    /// The API node, e.g. `http://api.example:8080`.
+    public var apiURL: String
+    public var login: String
+    public var password: String
+    /// Where the mirror keeps its state between runs (`--snapshot`), if anywhere.
+    public var snapshotPath: String?
+    /// How long one change-feed request waits for a change (the API caps it, 30 s by default).
+    public var longPollSeconds = 25
+    /// The shortest time between two snapshot-file writes.
+    public var snapshotIntervalSeconds = 2.0
+    /// The longest wait between two attempts while the API is unreachable.
+    public var maximumBackoffSeconds = 30.0
+
+    public init(apiURL: String, login: String, password: String, snapshotPath: String? = nil) {
+        self.apiURL = apiURL
+        self.login = login
+        self.password = password
+        self.snapshotPath = snapshotPath
+    }
+}
+
+/// A mirror node: one organization's lookup index, fed over HTTP by the API's change feed through
+/// the same `IndexFollower` an API node uses, and served by the lookup routes of `LookupHandlers`.
+///
+/// A follower thread loads the organization (from the snapshot file if there is one, else from the
+/// API's snapshot route), then long-polls the change feed. When the API is unreachable or failing
+/// it keeps serving the last index and retries with capped exponential backoff and jitter; a
+/// `resync` from the API rebuilds the index from a full load and swaps it atomically.
+public final class MirrorNode: IndexProvider, @unchecked Sendable {
+    // @unchecked: `followed` and the snapshot bookkeeping are only touched under `lock`.
+    public let configuration: MirrorConfiguration
+    let metrics = ServiceMetrics()
+    private let source: MirrorSource
+    private let lock = NSLock()
+    private let wake = NSCondition()
+    private var followed: (organization: Organization, follower: IndexFollower, lookup: CallerLookup)?
+    private var stopped = false
+    private var thread: Thread?
+    private var writtenVersion: Int64 = -1
+    private var lastWrite = Date.distantPast
+    private let started = Date()
+    private let logger: Logger
+
+    public init(configuration: MirrorConfiguration, logger: Logger = Logger(label: "caller-lookup.mirror")) {
+        self.configuration = configuration
+        self.logger = logger
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        source = MirrorSource(
+            client: client, base: configuration.apiURL, login: configuration.login, password: configuration.password,
+            wait: configuration.longPollSeconds)
+    }
+
+    /// Loads the snapshot file (so lookups are answered at once) and starts following the API.
+    public func start() {
+        if let path = configuration.snapshotPath, FileManager.default.fileExists(atPath: path) {
+            do {
+                let (organization, snapshot) = try MirrorSnapshotFile.read(from: path)
+                try install(organization, IndexFollower(source: source, startingFrom: snapshot))
+                lock.withLock { writtenVersion = snapshot.version }
+                logger.info("loaded \(snapshot.count) contacts at version \(snapshot.version) from \(path)")
+            } catch {
+                logger.error("ignoring the snapshot file \(path): \(error)")
+            }
+        }
+        let thread = Thread { [self] in follow() }
+        thread.name = "mirror follower"
+        thread.stackSize = 8 << 20
+        lock.withLock { self.thread = thread }
+        thread.start()
+    }
+
+    /// Stops following (in-flight requests are cancelled) and writes the snapshot file once more.
+    public func stop() async {
+        wake.withLock {
+            stopped = true
+            wake.broadcast()
+        }
+        try? await source.client.shutdown()
+        while lock.withLock({ thread?.isFinished == false }) { try? await Task.sleep(for: .milliseconds(10)) }
+        writeSnapshotIfNeeded(force: true)
+    }
+
+    private var isStopped: Bool { wake.withLock { stopped } }
+
+    // MARK: IndexProvider
+
+    func entry(for organization: Organization) throws -> IndexEntry {
+        guard let followed = lock.withLock({ followed }) else {
+            throw HTTPError(.serviceUnavailable, message: "The mirror has not loaded its contacts yet; the API is not reachable.")
+        }
+        guard followed.organization.id == organization.id else {
+            throw HTTPError(.forbidden, message: "This mirror serves organization \(followed.organization.name) only.")
+        }
+        return IndexEntry(index: followed.follower.index, lookup: followed.lookup)
+    }
+
+    /// The followed index, once something is loaded.
+    public var index: OrganizationIndex? { lock.withLock { followed?.follower.index } }
+
+    // MARK: Following
+
+    private func install(_ organization: Organization, _ follower: IndexFollower) throws {
+        guard let lookup = CallerLookup(region: organization.defaultRegion) else {
+            throw MirrorError("The organization's region \(organization.defaultRegion) is unknown to libphonenumber.")
+        }
+        lock.withLock { followed = (organization, follower, lookup) }
+        metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
+    }
+
+    private func follow() {
+        var failures = 0
+        while !isStopped {
+            do {
+                if let follower = lock.withLock({ followed?.follower }) {
+                    try follower.catchUp()
+                    if let organization = lock.withLock({ followed?.organization }) {
+                        metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
+                    }
+                } else {
+                    let organization = try source.organization()
+                    try install(organization, try IndexFollower(source: source, suffixDigits: organization.suffixDigits))
+                    logger.info("loaded organization \(organization.name) from \(configuration.apiURL)")
+                }
+                failures = 0
+                writeSnapshotIfNeeded(force: false)
+            } catch {
+                if isStopped { break }
+                failures += 1
+                // Capped exponential backoff with jitter: 0.25 s, 0.5 s, 1 s … up to the cap.
+                let ceiling = min(configuration.maximumBackoffSeconds, 0.25 * pow(2, Double(min(failures, 16) - 1)))
+                let delay = Double.random(in: (ceiling / 2)...ceiling)
+                logger.warning("API unreachable or failing (attempt \(failures)), retrying in \(String(format: "%.1f", delay)) s: \(error)")
+                wake.lock()
+                if !stopped { _ = wake.wait(until: Date(timeIntervalSinceNow: delay)) }
+                wake.unlock()
+            }
+        }
+    }
+
+    private func writeSnapshotIfNeeded(force: Bool) {
+        guard let path = configuration.snapshotPath,
+            let (organization, snapshot) = lock.withLock({ followed.map { ($0.organization, $0.follower.index.snapshot) } }),
+            lock.withLock({ snapshot.version != writtenVersion && (force || -lastWrite.timeIntervalSinceNow >= configuration.snapshotIntervalSeconds) })
+        else { return }
+        do {
+            try MirrorSnapshotFile.write(organization: organization, snapshot: snapshot, to: path)
+            lock.withLock {
+                writtenVersion = snapshot.version
+                lastWrite = Date()
+            }
+        } catch {
+            logger.error("cannot write the snapshot file: \(error)")
+        }
+    }
+
+    // MARK: Health
+
+    /// `{"status","role","organization","version","apiVersion","behindVersions","behindSeconds","contacts","lastError"}`:
+    /// `ok` while the API answers, `degraded` while it does not (lookups still answered), `loading`
+    /// before anything is loaded (503).
+    func health() -> (HTTPResponse.Status, [UInt8]) {
+        let status = source.status
+        let followed: (organization: Organization, follower: IndexFollower, lookup: CallerLookup)? = lock.withLock { self.followed }
+        let version = followed?.follower.index.snapshot.version ?? 0
+        let behind = max(0, status.apiVersion - version)
+        let reachable = status.lastError == nil && status.lastSuccess != nil
+        let since = status.lastSuccess ?? started
+        let behindSeconds = reachable && behind == 0 ? 0 : max(0, -since.timeIntervalSinceNow)
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("status", followed == nil ? "loading" : reachable ? "ok" : "degraded")
+        writer.field("role", "mirror")
+        writer.key("organization")
+        if let name = followed?.organization.name { writer.value(name) } else { writer.null() }
+        writer.field("version", Int(version))
+        writer.field("apiVersion", Int(status.apiVersion))
+        writer.field("behindVersions", Int(behind))
+        writer.field("behindSeconds", Int(behindSeconds.rounded()))
+        writer.field("contacts", followed?.follower.index.snapshot.count ?? 0)
+        writer.key("lastError")
+        if let error = status.lastError { writer.value(error) } else { writer.null() }
+        writer.endObject()
+        return (followed == nil ? .serviceUnavailable : .ok, writer.bytes)
+    }
+
+    /// Verifies a caller's credentials with the API (for the mirror's `Authenticator`).
+    func verify(login: String, password: String) async -> CredentialCheck {
+        await source.verify(login: login, password: password)
+    }
+}
+
+/// Builds a mirror's HTTP application: `/health`, `/metrics` and the lookup routes, answered from
+/// the mirror's index with the same JSON as an API node.
+public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfiguration) -> some ApplicationProtocol {
+    let router = Router(context: CallerRequestContext.self)
+    router.get("/health") { _, _ in
+        let (status, bytes) = node.health()
+        return HTTPAnswer.json(status, bytes)
+    }
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: node.metrics.exposition())))
+    }
+    let authenticator = Authenticator(configuration: configuration) { login, password in
+        await node.verify(login: login, password: password)
+    }
+    let api = router.group("v3").add(middleware: BasicAuthentication(authenticator: authenticator))
+    let lookups = LookupHandlers(indexes: node, metrics: node.metrics)
+    api.get("contacts/lookup/{phoneNumber}", use: lookups.lookup)
+    api.get("contacts/lookup", use: lookups.lookupByEmail)
+    api.get("contacts/route/{phoneNumber}", use: lookups.route)
+    var logger = Logger(label: "caller-lookup.mirror")
+    logger.logLevel = configuration.logLevel
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "caller-lookup-mirror"),
+        logger: logger
+    )
+}

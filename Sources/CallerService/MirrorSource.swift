@@ -1,0 +1,172 @@
+import AsyncHTTPClient
+import ContactStore
+import Contacts
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Why a mirror's request to the API failed.
+public struct MirrorError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+
+    init(_ description: String) { self.description = description }
+}
+
+/// The contacts API as a mirror sees it: its change feed as a `ChangeSource` (so the mirror's
+/// index is fed by the same `IndexFollower` as an API node's), its snapshot route for full loads,
+/// and `whoami` to verify credentials.
+///
+/// `loadAll` and `changes` block: they run on the mirror's follower thread, never on an event
+/// loop or the cooperative pool. `changes` long-polls the API for up to `wait`.
+final class MirrorSource: ChangeSource, @unchecked Sendable {
+    // @unchecked: the status fields are only touched under `lock`.
+    let client: HTTPClient
+    let base: String
+    private let authorization: String
+    private let wait: Int
+    private let lock = NSLock()
+    private var apiVersion: Int64 = 0
+    private var lastSuccess: Date?
+    private var lastError: String?
+
+    init(client: HTTPClient, base: String, login: String, password: String, wait: Int) {
+        self.client = client
+        self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
+        self.authorization = Self.basic(login: login, password: password)
+        self.wait = wait
+    }
+
+    static func basic(login: String, password: String) -> String {
+        "Basic " + Data("\(login):\(password)".utf8).base64EncodedString()
+    }
+
+    /// What the mirror knows about the API: its latest version, when it last answered, and the
+    /// last failure (`nil` once it answers again).
+    var status: (apiVersion: Int64, lastSuccess: Date?, lastError: String?) {
+        lock.withLock { (apiVersion, lastSuccess, lastError) }
+    }
+
+    // MARK: ChangeSource
+
+    func loadAll() throws -> (contacts: [StoredContact], version: Int64) {
+        let object = try getJSON("/v3/contacts/snapshot", timeout: .seconds(600))
+        guard let version = (object["version"] as? NSNumber)?.int64Value, let items = object["contacts"] as? [Any] else {
+            throw MirrorError("The API's snapshot has no version or contacts.")
+        }
+        let contacts = try items.map(Self.storedContact)
+        noteVersion(version)
+        return (contacts, version)
+    }
+
+    func changes(after version: Int64, limit: Int) throws -> ChangeBatch {
+        let object = try getJSON(
+            "/v3/contacts/changes?since=\(version)&limit=\(limit)&wait=\(wait)", timeout: .seconds(Int64(wait) + 15))
+        guard let batchVersion = (object["version"] as? NSNumber)?.int64Value, let items = object["changes"] as? [Any] else {
+            throw MirrorError("The API's change feed answered without version or changes.")
+        }
+        let resync = (object["resync"] as? Bool) ?? false
+        let changes: [ContactChange] = try items.map { item in
+            guard let change = item as? [String: Any], let op = change["op"] as? String else {
+                throw MirrorError("A change of the API's feed has no op.")
+            }
+            switch op {
+            case "upsert":
+                return .upsert(try Self.storedContact(change["contact"] as Any))
+            case "delete":
+                guard let id = (change["id"] as? NSNumber)?.int64Value, let version = (change["version"] as? NSNumber)?.int64Value else {
+                    throw MirrorError("A delete of the API's feed has no id or version.")
+                }
+                return .delete(id: id, version: version)
+            default:
+                throw MirrorError("The API's feed has an unknown op '\(op)'.")
+            }
+        }
+        noteVersion(batchVersion)
+        return ChangeBatch(changes: changes, version: batchVersion, resync: resync)
+    }
+
+    // MARK: Credentials
+
+    /// The organization of the mirror's own login (blocking; the follower thread asks it first).
+    func organization() throws -> Organization {
+        guard let organization = Self.organization(from: try getJSON("/v3/whoami", timeout: .seconds(30))) else {
+            throw MirrorError("The API's whoami answer has no organization.")
+        }
+        return organization
+    }
+
+    /// Asks the API whether a caller's login and password are valid.
+    func verify(login: String, password: String) async -> CredentialCheck {
+        var request = HTTPClientRequest(url: base + "/v3/whoami")
+        request.headers.add(name: "Authorization", value: Self.basic(login: login, password: password))
+        do {
+            let response = try await client.execute(request, timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 1 << 16)
+            switch response.status.code {
+            case 200:
+                guard let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+                    let organization = Self.organization(from: object)
+                else { return .unavailable }
+                return .valid(organization)
+            case 401, 403:
+                return .invalid
+            default:
+                return .unavailable
+            }
+        } catch {
+            return .unavailable
+        }
+    }
+
+    // MARK: Plumbing
+
+    private func getJSON(_ path: String, timeout: TimeAmount) throws -> [String: Any] {
+        do {
+            var request = try HTTPClient.Request(url: base + path, method: .GET)
+            request.headers.add(name: "Authorization", value: authorization)
+            let response = try client.execute(request: request, deadline: .now() + timeout).wait()
+            guard response.status == .ok else {
+                throw MirrorError("GET \(path) answered \(response.status.code)")
+            }
+            let body = response.body.map { Data(buffer: $0) } ?? Data()
+            guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+                throw MirrorError("GET \(path) answered something other than a JSON object")
+            }
+            lock.withLock {
+                lastSuccess = Date()
+                lastError = nil
+            }
+            return object
+        } catch {
+            lock.withLock { lastError = "\(error)" }
+            throw error
+        }
+    }
+
+    private func noteVersion(_ version: Int64) {
+        lock.withLock { apiVersion = max(apiVersion, version) }
+    }
+
+    static func organization(from object: [String: Any]) -> Organization? {
+        guard let fields = object["organization"] as? [String: Any],
+            let id = (fields["id"] as? NSNumber)?.int64Value,
+            let name = fields["name"] as? String,
+            let region = fields["defaultRegion"] as? String,
+            let suffixDigits = (fields["suffixDigits"] as? NSNumber)?.intValue
+        else { return nil }
+        let version = (fields["version"] as? NSNumber)?.int64Value ?? 0
+        return Organization(id: id, name: name, defaultRegion: region, suffixDigits: suffixDigits, version: version)
+    }
+
+    /// A contact as the API writes it (`Contact.writeJSON`): the API validated it, so it is trusted.
+    static func storedContact(_ item: Any) throws -> StoredContact {
+        guard let fields = item as? [String: Any], let id = (fields["id"] as? NSNumber)?.int64Value,
+            let version = (fields["version"] as? NSNumber)?.int64Value
+        else { throw MirrorError("A contact from the API has no id or version.") }
+        let values = ContactField.allCases.map { fields[$0.rawValue] as? String ?? "" }
+        guard let contact = Contact(trustedValues: values) else {
+            throw MirrorError("Contact \(id) from the API is not well-formed.")
+        }
+        return StoredContact(id: id, version: version, contact: contact)
+    }
+}
