@@ -96,11 +96,15 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
     }
 
     /// Asks the API whether a caller's login and password are valid.
+    ///
+    /// While the follower knows the API to be unreachable the answer is `.unavailable` at once, so
+    /// unknown callers do not each wait for a connection timeout.
     func verify(login: String, password: String) async -> CredentialCheck {
+        if lock.withLock({ lastError != nil }) { return .unavailable }
         var request = HTTPClientRequest(url: base + "/v3/whoami")
         request.headers.add(name: "Authorization", value: Self.basic(login: login, password: password))
         do {
-            let response = try await client.execute(request, timeout: .seconds(10))
+            let response = try await client.execute(request, timeout: .seconds(3))
             let body = try await response.body.collect(upTo: 1 << 16)
             switch response.status.code {
             case 200:

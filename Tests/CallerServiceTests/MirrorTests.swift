@@ -1,0 +1,233 @@
+import AsyncHTTPClient
+import ContactStore
+import Contacts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LookupIndex
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import CallerService
+
+/// An API node on a real port of this machine, that a test can stop and start again on the same
+/// port with the same store.
+final class LiveAPI: @unchecked Sendable {
+    let store: ContactStore
+    let port: Int
+    private var task: Task<Void, any Error>?
+
+    init(store: ContactStore) {
+        self.store = store
+        self.port = LiveAPI.freePort()
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    func start() async throws {
+        var configuration = ServiceConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = port
+        configuration.logLevel = .error
+        let app = buildApplication(configuration: configuration, store: store)
+        task = Task { try await app.runService() }
+        for _ in 0..<200 {
+            if (try? await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/health"), timeout: .seconds(1)))?.status == .ok {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record("the API did not start on port \(port)")
+    }
+
+    func stop() async {
+        task?.cancel()
+        _ = await task?.result
+        task = nil
+    }
+
+    /// Sends a request with novak's credentials; returns status and body.
+    @discardableResult
+    func send(_ method: HTTPMethod, _ path: String, json: String? = nil) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: ServiceFixture.basic("novak", "hesloNovak"))
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 24)
+        return (Int(response.status.code), String(buffer: body))
+    }
+
+    /// A port nobody listens on (the kernel's choice for a socket bound to port 0).
+    static func freePort() -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = bind(descriptor, $0, length) }
+        }
+        withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(descriptor, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// In-process API node and mirror: uploads and REST writes reach the mirror, the mirror survives
+/// the API going away (and a restart from its snapshot file while it is away), catches up when it
+/// returns, rebuilds on resync, and never answers wrong credentials.
+@Suite(.serialized) struct MirrorTests {
+    let fixture: ServiceFixture
+    let api: LiveAPI
+    let snapshotPath: String
+
+    init() throws {
+        fixture = try ServiceFixture()
+        api = LiveAPI(store: fixture.store)
+        snapshotPath = fixture.directory.path + "/mirror.snapshot"
+    }
+
+    func mirror(snapshot: Bool = true) -> MirrorNode {
+        var configuration = MirrorConfiguration(
+            apiURL: api.url, login: "novak", password: "hesloNovak", snapshotPath: snapshot ? snapshotPath : nil)
+        configuration.longPollSeconds = 2
+        configuration.snapshotIntervalSeconds = 0
+        configuration.maximumBackoffSeconds = 0.3
+        return MirrorNode(configuration: configuration)
+    }
+
+    var ipex: Organization { get throws { try #require(try fixture.store.organization(named: "IPEX")) } }
+
+    /// Waits (up to 10 s) until `condition` holds on the mirror.
+    func eventually(_ what: String, _ condition: () throws -> Bool) async throws {
+        for _ in 0..<400 {
+            if (try? condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record("timed out waiting until \(what)")
+    }
+
+    func names(_ node: MirrorNode, _ number: String) throws -> [String] {
+        let entry = try node.entry(for: try ipex)
+        let result = entry.lookup.lookUp(number, in: entry.index.snapshot)
+        return result.snapshot.refs(result.matches).map { result.snapshot.storedContact($0).contact.displayName }
+    }
+
+    func mirrorTestingConfiguration() -> ServiceConfiguration {
+        var configuration = ServiceConfiguration()
+        configuration.credentialLifetimeSeconds = 0  // every request re-verifies: exercises the API-down path
+        configuration.logLevel = .error
+        return configuration
+    }
+
+    @Test func uploadsAndRESTWritesReachTheMirrorInOrder() async throws {
+        try await api.start()
+        let node = mirror()
+        node.start()
+        try await eventually("the mirror loaded") { node.index != nil }
+
+        // An upload through the API (the store's import, then the long-poll wakes on the next write).
+        let (status, _) = try await api.send(.POST, "/v3/contacts", json: #"{"lastName":"Nová","phone1":"+420 601 000 001"}"#)
+        #expect(status == 201)
+        try await eventually("the created contact is visible") { try names(node, "+420601000001") == ["Nová"] }
+
+        let (_, created) = try await api.send(.POST, "/v3/contacts", json: #"{"lastName":"Druhá","phone1":"+420 601 000 002"}"#)
+        let id = try #require(created.split(separator: ",").first?.split(separator: ":").last.flatMap { Int($0) })
+        try await api.send(.PATCH, "/v3/contacts/\(id)", json: #"{"firstName":"Eva"}"#)
+        try await eventually("the patch is visible") { try names(node, "+420601000002") == ["Eva Druhá"] }
+        try await api.send(.DELETE, "/v3/contacts/\(id)")
+        try await eventually("the delete is visible") { try names(node, "+420601000002").isEmpty }
+        let apiVersion = try fixture.store.organization(named: "IPEX")?.version
+        #expect(node.index?.snapshot.version == apiVersion)
+
+        await node.stop()
+        await api.stop()
+    }
+
+    @Test func keepsAnsweringWhileTheAPIIsDownRestartsFromItsSnapshotAndCatchesUp() async throws {
+        try await api.start()
+        let first = mirror()
+        first.start()
+        try await api.send(.POST, "/v3/contacts", json: #"{"lastName":"Stálá","phone1":"+420 602 000 001"}"#)
+        try await eventually("the contact reached the mirror") { try names(first, "+420602000001") == ["Stálá"] }
+
+        await api.stop()
+        #expect(try names(first, "+420602000001") == ["Stálá"], "the API stopped: the mirror still answers")
+        try await eventually("health says degraded") {
+            String(decoding: first.health().1, as: UTF8.self).contains(#""status":"degraded""#)
+        }
+        await first.stop()
+        #expect(FileManager.default.fileExists(atPath: snapshotPath))
+
+        // A new mirror process, the API still down: it answers from its snapshot file at once.
+        let second = mirror()
+        second.start()
+        #expect(try names(second, "+420602000001") == ["Stálá"])
+
+        // While the API is down a write lands in the store; when the API returns, the mirror has it.
+        _ = try fixture.store.create(
+            try Contact.validate([.lastName: "Pozdní", .phone1: "+420602000002"], validator: .init()).get(),
+            organizationID: try ipex.id)
+        try await api.start()
+        try await eventually("the mirror caught up") { try names(second, "+420602000002") == ["Pozdní"] }
+        await second.stop()
+        await api.stop()
+    }
+
+    @Test func aResyncRebuildsFromAFullLoad() async throws {
+        try await api.start()
+        try await api.send(.POST, "/v3/contacts", json: #"{"lastName":"Pravá","phone1":"+420 603 000 001"}"#)
+        // A snapshot file from a future the API never had (version 999, a contact it does not know).
+        let stale = IndexSnapshot.build(
+            [StoredContact(id: 77, version: 999, contact: try Contact.validate([.lastName: "Duch", .phone1: "+420603000002"], validator: .init()).get())],
+            version: 999)
+        try MirrorSnapshotFile.write(organization: try ipex, snapshot: stale, to: snapshotPath)
+        let node = mirror()
+        node.start()
+        #expect(try names(node, "+420603000002") == ["Duch"])
+        try await eventually("the resync replaced the index") {
+            try names(node, "+420603000001") == ["Pravá"] && names(node, "+420603000002").isEmpty
+        }
+        #expect(node.index?.snapshot.version == (try ipex).version)
+        await node.stop()
+        await api.stop()
+    }
+
+    @Test func wrongCredentialsNeverGetAnAnswer() async throws {
+        try await api.start()
+        let node = mirror(snapshot: false)
+        node.start()
+        try await eventually("the mirror loaded") { node.index != nil }
+        let app = buildMirrorApplication(node: node, configuration: mirrorTestingConfiguration())
+        try await app.test(.router) { client in
+            func status(_ authorization: String?) async throws -> HTTPResponse.Status {
+                var headers: HTTPFields = [:]
+                if let authorization { headers[.authorization] = authorization }
+                return try await client.execute(uri: "/v3/contacts/lookup/+420222333444", method: .get, headers: headers).status
+            }
+            #expect(try await status(nil) == .unauthorized)
+            #expect(try await status(ServiceFixture.basic("novak", "spatne")) == .unauthorized)
+            #expect(try await status(ServiceFixture.basic("nikdo", "heslo")) == .unauthorized)
+            #expect(try await status(ServiceFixture.basic("cizi", "hesloCizi")) == .forbidden, "another organization's user")
+            #expect(try await status(ServiceFixture.basic("novak", "hesloNovak")) == .notFound, "valid, and nobody has the number")
+
+            await api.stop()
+            try await eventually("the mirror noticed") { node.health().1.count > 0 && String(decoding: node.health().1, as: UTF8.self).contains("degraded") }
+            #expect(try await status(ServiceFixture.basic("novak", "hesloNovak")) == .notFound, "verified before: still trusted")
+            #expect(try await status(ServiceFixture.basic("novak", "jine")) == .serviceUnavailable, "unknown while the API is down")
+            #expect(try await status(ServiceFixture.basic("cizi", "hesloCizi")) == .forbidden, "verified before, other organization")
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .ok)
+        }
+        await node.stop()
+    }
+}
