@@ -48,6 +48,13 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
     private var followed: (organization: Organization, follower: IndexFollower, lookup: CallerLookup)?
     private var stopped = false
     private var thread: Thread?
+    /// Login → the mirror's own yescrypt hash of a password the API accepted for the followed
+    /// organization: lets known callers in while the API is down, across restarts.
+    private var credentials: [String: String] = [:]
+    private var credentialsChanged = false
+    /// Login → a per-process keyed digest of the password last hashed into `credentials`, so an
+    /// unchanged password is not hashed again at every re-verification.
+    private var hashedPasswords: [String: Int] = [:]
     private var writtenVersion: Int64 = -1
     private var lastWrite = Date.distantPast
     private let started = Date()
@@ -66,9 +73,12 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
     public func start() {
         if let path = configuration.snapshotPath, FileManager.default.fileExists(atPath: path) {
             do {
-                let (organization, snapshot) = try MirrorSnapshotFile.read(from: path)
+                let (organization, snapshot, credentials) = try MirrorSnapshotFile.read(from: path)
                 try install(organization, IndexFollower(source: source, startingFrom: snapshot))
-                lock.withLock { writtenVersion = snapshot.version }
+                lock.withLock {
+                    writtenVersion = snapshot.version
+                    self.credentials = credentials
+                }
                 logger.info("loaded \(snapshot.count) contacts at version \(snapshot.version) from \(path)")
             } catch {
                 logger.error("ignoring the snapshot file \(path): \(error)")
@@ -152,10 +162,17 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
     private func writeSnapshotIfNeeded(force: Bool) {
         guard let path = configuration.snapshotPath,
             let (organization, snapshot) = lock.withLock({ followed.map { ($0.organization, $0.follower.index.snapshot) } }),
-            lock.withLock({ snapshot.version != writtenVersion && (force || -lastWrite.timeIntervalSinceNow >= configuration.snapshotIntervalSeconds) })
+            lock.withLock({
+                (snapshot.version != writtenVersion || credentialsChanged)
+                    && (force || -lastWrite.timeIntervalSinceNow >= configuration.snapshotIntervalSeconds)
+            })
         else { return }
         do {
-            try MirrorSnapshotFile.write(organization: organization, snapshot: snapshot, to: path)
+            let credentials = lock.withLock {
+                credentialsChanged = false
+                return self.credentials
+            }
+            try MirrorSnapshotFile.write(organization: organization, snapshot: snapshot, credentials: credentials, to: path)
             lock.withLock {
                 writtenVersion = snapshot.version
                 lastWrite = Date()
@@ -195,9 +212,46 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
         return (followed == nil ? .serviceUnavailable : .ok, writer.bytes)
     }
 
-    /// Verifies a caller's credentials with the API (for the mirror's `Authenticator`).
+    /// Verifies a caller's credentials with the API (for the mirror's `Authenticator`). While the
+    /// API cannot be asked, a password the API accepted before (for the followed organization) is
+    /// checked against the mirror's own yescrypt hash of it, which the snapshot file keeps.
     func verify(login: String, password: String) async -> CredentialCheck {
-        await source.verify(login: login, password: password)
+        let check = await source.verify(login: login, password: password)
+        let followed = lock.withLock { self.followed?.organization }
+        switch check {
+        case .valid(let organization):
+            let digest = password.hashValue
+            if organization.id == followed?.id, configuration.snapshotPath != nil,
+                lock.withLock({ hashedPasswords[login] != digest })
+            {
+                let hash = await Self.onDispatchThread { PasswordHash.make(password) }
+                if let hash {
+                    lock.withLock {
+                        credentials[login] = hash
+                        hashedPasswords[login] = digest
+                        credentialsChanged = true
+                    }
+                }
+            }
+            return check
+        case .invalid:
+            lock.withLock {
+                hashedPasswords[login] = nil
+                if credentials.removeValue(forKey: login) != nil { credentialsChanged = true }
+            }
+            return check
+        case .unavailable:
+            guard let followed, let hash = lock.withLock({ credentials[login] }) else { return .unavailable }
+            let matches = await Self.onDispatchThread { PasswordHash.verify(password, against: hash) }
+            return matches ? .valid(followed) : .unavailable
+        }
+    }
+
+    /// Runs slow hashing off the cooperative pool.
+    private static func onDispatchThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: work()) }
+        }
     }
 }
 

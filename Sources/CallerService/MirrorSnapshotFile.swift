@@ -12,13 +12,18 @@ import Glibc
 ///
 /// Binary, little-endian: the magic `CLMIRROR1\n`; the organization (id, version, suffix digits,
 /// name, region); the snapshot's version and contact count; then per contact its id, version and
-/// the 22 values, each as a `UInt32` length and UTF-8 bytes. Written to a temporary file in the same
+/// the 22 values, each as a `UInt32` length and UTF-8 bytes; then the count of remembered
+/// credentials and for each a login and the mirror's own yescrypt hash of the password the API
+/// accepted (so callers verified before are let in after a restart while the API is down). The
+/// file is created with mode 0600. Written to a temporary file in the same
 /// directory, `fsync`ed, renamed over the old one and the directory `fsync`ed: a crash leaves the
 /// old file or the new one, never a torn one.
 enum MirrorSnapshotFile {
     static let magic = Array("CLMIRROR1\n".utf8)
 
-    static func write(organization: Organization, snapshot: IndexSnapshot, to path: String) throws {
+    static func write(
+        organization: Organization, snapshot: IndexSnapshot, credentials: [String: String] = [:], to path: String
+    ) throws {
         var bytes = magic
         bytes.reserveCapacity(64 + snapshot.count * 200)
         append(organization.id, to: &bytes)
@@ -33,6 +38,11 @@ enum MirrorSnapshotFile {
             append(stored.id, to: &bytes)
             append(stored.version, to: &bytes)
             for value in stored.contact.values { append(value, to: &bytes) }
+        }
+        append(Int64(credentials.count), to: &bytes)
+        for (login, hash) in credentials.sorted(by: { $0.key < $1.key }) {
+            append(login, to: &bytes)
+            append(hash, to: &bytes)
         }
         let temporary = path + ".tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -67,7 +77,9 @@ enum MirrorSnapshotFile {
         }
     }
 
-    static func read(from path: String) throws -> (organization: Organization, snapshot: IndexSnapshot) {
+    static func read(from path: String) throws -> (
+        organization: Organization, snapshot: IndexSnapshot, credentials: [String: String]
+    ) {
         guard let data = FileManager.default.contents(atPath: path) else { throw MirrorError("cannot read \(path)") }
         var reader = Reader(bytes: Array(data))
         guard reader.take(magic.count) == magic[...] else { throw MirrorError("\(path) is not a mirror snapshot") }
@@ -88,10 +100,16 @@ enum MirrorSnapshotFile {
             guard let contact = Contact(trustedValues: values) else { throw MirrorError("\(path) is damaged (contact \(contactID))") }
             contacts.append(StoredContact(id: contactID, version: contactVersion, contact: contact))
         }
+        let credentialCount = try reader.int64()
+        guard credentialCount >= 0, credentialCount <= Int64(reader.remaining / 8 + 1) else {
+            throw MirrorError("\(path) is damaged (credentials)")
+        }
+        var credentials: [String: String] = [:]
+        for _ in 0..<credentialCount { credentials[try reader.string()] = try reader.string() }
         guard reader.remaining == 0 else { throw MirrorError("\(path) is damaged (trailing bytes)") }
         let organization = Organization(
             id: id, name: name, defaultRegion: region, suffixDigits: suffixDigits, version: organizationVersion)
-        return (organization, IndexSnapshot.build(contacts, version: version, suffixDigits: suffixDigits))
+        return (organization, IndexSnapshot.build(contacts, version: version, suffixDigits: suffixDigits), credentials)
     }
 
     private static func append(_ value: Int64, to bytes: inout [UInt8]) {

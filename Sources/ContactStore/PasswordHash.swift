@@ -2,16 +2,16 @@ import CCrypt
 
 /// Password hashing with the system's libxcrypt: yescrypt (`$y$`), the slow, salted, memory-hard
 /// scheme Debian uses for /etc/shadow — stronger than bcrypt and free to build.
-enum PasswordHash {
+public enum PasswordHash {
     /// A new salted hash of `password`; `nil` only if the system has no random source.
-    static func make(_ password: String) -> String? {
+    public static func make(_ password: String) -> String? {
         var setting = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
         guard crypt_gensalt_rn("$y$", 0, nil, 0, &setting, Int32(setting.count)) != nil else { return nil }
         return hash(password, setting: setting)
     }
 
     /// Whether `password` matches `stored`, compared in constant time.
-    static func verify(_ password: String, against stored: String) -> Bool {
+    public static func verify(_ password: String, against stored: String) -> Bool {
         guard let computed = stored.withCString({ hash(password, setting: $0) }) else { return false }
         return constantTimeEqual(Array(computed.utf8), Array(stored.utf8))
     }

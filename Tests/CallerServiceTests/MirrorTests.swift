@@ -159,6 +159,12 @@ final class LiveAPI: @unchecked Sendable {
         first.start()
         try await api.send(.POST, "/v3/contacts", json: #"{"lastName":"Stálá","phone1":"+420 602 000 001"}"#)
         try await eventually("the contact reached the mirror") { try names(first, "+420602000001") == ["Stálá"] }
+        try await buildMirrorApplication(node: first, configuration: mirrorTestingConfiguration()).test(.router) { client in
+            let response = try await client.execute(
+                uri: "/v3/contacts/lookup/+420602000001", method: .get,
+                headers: [.authorization: ServiceFixture.basic("novak", "hesloNovak")])
+            #expect(response.status == .ok)
+        }
 
         await api.stop()
         #expect(try names(first, "+420602000001") == ["Stálá"], "the API stopped: the mirror still answers")
@@ -168,10 +174,21 @@ final class LiveAPI: @unchecked Sendable {
         await first.stop()
         #expect(FileManager.default.fileExists(atPath: snapshotPath))
 
-        // A new mirror process, the API still down: it answers from its snapshot file at once.
+        // A new mirror process, the API still down: it answers from its snapshot file at once, and
+        // lets in the caller the API verified before the restart (not an unknown password).
         let second = mirror()
         second.start()
         #expect(try names(second, "+420602000001") == ["Stálá"])
+        try await buildMirrorApplication(node: second, configuration: mirrorTestingConfiguration()).test(.router) { client in
+            let known = try await client.execute(
+                uri: "/v3/contacts/lookup/+420602000001", method: .get,
+                headers: [.authorization: ServiceFixture.basic("novak", "hesloNovak")])
+            #expect(known.status == .ok)
+            let unknown = try await client.execute(
+                uri: "/v3/contacts/lookup/+420602000001", method: .get,
+                headers: [.authorization: ServiceFixture.basic("novak", "hadam")])
+            #expect(unknown.status == .serviceUnavailable)
+        }
 
         // While the API is down a write lands in the store; when the API returns, the mirror has it.
         _ = try fixture.store.create(
