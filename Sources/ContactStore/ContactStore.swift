@@ -35,7 +35,12 @@ public final class ContactStore: @unchecked Sendable {
 
     private func withDatabase<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
         lock.lock()
-        defer { lock.unlock() }
+        defer {
+            // A stepped but unreset SELECT keeps its read snapshot open: this connection would no
+            // longer see what another process (a CLI import beside a running server) commits.
+            database.resetStatements()
+            lock.unlock()
+        }
         return try body(database)
     }
 

@@ -58,6 +58,11 @@ final class SQLiteDatabase {
         }
     }
 
+    /// Resets every cached statement, ending the read transaction a half-read query holds.
+    func resetStatements() {
+        for statement in statements.values { statement.reset() }
+    }
+
     /// A prepared statement for `sql`, compiled once per connection and reset before reuse.
     func statement(_ sql: String) throws -> SQLiteStatement {
         if let cached = statements[sql] {

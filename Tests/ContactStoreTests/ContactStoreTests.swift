@@ -42,6 +42,20 @@ import Testing
         #expect(try store.organization(id: organization.id)?.version == 1)
     }
 
+    /// A second connection (a CLI import beside a running server) commits; this store sees it at
+    /// once: no half-read query keeps an old read snapshot open.
+    @Test func seesWhatAnotherProcessCommits() throws {
+        try importText("lastName;phone1\nPrvní;+420222333444\n")
+        _ = try store.organization(named: "IPEX")
+        _ = try store.changes(organizationID: organization.id, after: 0)
+        _ = try store.authenticate(login: "nikdo", password: "x")
+        let other = try ContactStore(directory: directory.path)
+        _ = try other.importContacts(
+            csv: Array("lastName;phone1\nDruhý;+420222333445\n".utf8), organizationID: organization.id, validator: validator)
+        #expect(try store.organization(named: "IPEX")?.version == 2)
+        #expect(try store.changes(organizationID: organization.id, after: 1).changes.count == 2)
+    }
+
     /// A file refused after whole windows of rows were already written (invalid UTF-8 near the
     /// end) leaves the previous contacts exactly as they were.
     @Test func lateRefusalRollsBackRowsAlreadyWritten() throws {
