@@ -29,6 +29,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("phonenumber"), .linkedLibrary("protobuf")]
         ),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibCrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
 
         // Layers, lightest first.
@@ -36,7 +37,7 @@ let package = Package(
             name: "PhoneNumbers",
             dependencies: ["CPhoneNumbers", .product(name: "Atomics", package: "swift-atomics")]),
         .target(name: "Contacts", dependencies: ["PhoneNumbers"]),
-        .target(name: "ContactStore", dependencies: ["Contacts", "CSQLite", "CCrypt"]),
+        .target(name: "ContactStore", dependencies: ["Contacts", "CSQLite", "CCrypt", "CLibCrypto"]),
         .target(
             name: "LookupIndex",
             dependencies: [
@@ -50,6 +51,7 @@ let package = Package(
             dependencies: [
                 "ContactStore",
                 "LookupIndex",
+                "CLibCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

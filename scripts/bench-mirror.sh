@@ -88,9 +88,11 @@ target=$(sqlite3 "$work/data/caller-lookup.sqlite" "SELECT version FROM organiza
 pending=$(sqlite3 "$work/data/caller-lookup.sqlite" "SELECT count(*) FROM changes c JOIN organizations o ON o.id = c.organization_id WHERE o.name = 'Bench' AND c.version = $target")
 started=$(now)
 start_api
+up=$(now)
 wait_for "http://127.0.0.1:$mirror_port/health" "\"version\":$target,"
 finished=$(now)
-awk -v s="$started" -v f="$finished" -v n="$pending" 'BEGIN {printf "   %d changes in %.2f s: %.0f changes/s (API start and the mirrors backoff included)\n", n, f - s, n / (f - s)}'
+awk -v s="$started" -v u="$up" -v f="$finished" -v n="$pending" 'BEGIN {
+    printf "   %d changes: %.2f s after the API answered again (%.0f changes/s); %.2f s with its start-up and the mirror'"'"'s backoff\n", n, f - u, n / (f - u), f - s}'
 
 echo "3. start-up from a snapshot of $contacts contacts, API down"
 kill "$mirror"; wait "$mirror" 2>/dev/null || true; mirror=
@@ -98,8 +100,7 @@ kill "$mirror"; wait "$mirror" 2>/dev/null || true; mirror=
 "$bin" import "$work/large.csv" --org Bench --data "$work/data" >/dev/null
 start_mirror
 wait_for "http://127.0.0.1:$mirror_port/health" "\"contacts\":$contacts,"
-for _ in $(seq 1 600); do [ -s "$work/mirror.snapshot" ] && grep -q "" /dev/null; sleep 0.5; \
-    [ "$(stat -c %Y "$work/mirror.snapshot")" -ge "$(date +%s -d '-1 sec')" ] || break; done
+# SIGTERM stops the mirror gracefully: it writes its snapshot file before it exits.
 kill "$mirror"; wait "$mirror" 2>/dev/null || true; mirror=
 kill "$api"; wait "$api" 2>/dev/null || true; api=
 ls -la "$work/mirror.snapshot" | awk '{printf "   snapshot file %.0f MB\n", $5 / 1048576}'

@@ -3,7 +3,7 @@
 # what it does. Safe to run again. Needs root (or sudo) when something is missing.
 set -euo pipefail
 
-packages=(libphonenumber-dev libsqlite3-dev libcrypt-dev sqlite3 curl)
+packages=(libphonenumber-dev libsqlite3-dev libcrypt-dev libssl-dev sqlite3 curl)
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

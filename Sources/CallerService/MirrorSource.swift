@@ -49,47 +49,62 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
     // MARK: ChangeSource
 
     func loadAll() throws -> (contacts: [StoredContact], version: Int64) {
-        let object = try getJSON("/v3/contacts/snapshot", timeout: .seconds(600))
-        guard let version = (object["version"] as? NSNumber)?.int64Value, let items = object["contacts"] as? [Any] else {
-            throw MirrorError("The API's snapshot has no version or contacts.")
+        var scanner = JSONScanner(try get("/v3/contacts/snapshot", timeout: .seconds(600)))
+        var version: Int64?
+        var contacts: [StoredContact] = []
+        try decoding("snapshot") {
+            try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                switch key {
+                case "version": version = try scanner.int64()
+                case "count": contacts.reserveCapacity(Int(clamping: max(0, try scanner.int64())))
+                case "contacts": try scanner.array { scanner throws(JSONScanner.Failure) in contacts.append(try Self.storedContact(&scanner)) }
+                default: try scanner.skipValue()
+                }
+            }
         }
-        let contacts = try items.map(Self.storedContact)
+        guard let version else { throw MirrorError("The API's snapshot has no version.") }
         noteVersion(version)
         return (contacts, version)
     }
 
     func changes(after version: Int64, limit: Int) throws -> ChangeBatch {
-        let object = try getJSON(
-            "/v3/contacts/changes?since=\(version)&limit=\(limit)&wait=\(wait)", timeout: .seconds(Int64(wait) + 15))
-        guard let batchVersion = (object["version"] as? NSNumber)?.int64Value, let items = object["changes"] as? [Any] else {
-            throw MirrorError("The API's change feed answered without version or changes.")
-        }
-        let resync = (object["resync"] as? Bool) ?? false
-        let changes: [ContactChange] = try items.map { item in
-            guard let change = item as? [String: Any], let op = change["op"] as? String else {
-                throw MirrorError("A change of the API's feed has no op.")
-            }
-            switch op {
-            case "upsert":
-                return .upsert(try Self.storedContact(change["contact"] as Any))
-            case "delete":
-                guard let id = (change["id"] as? NSNumber)?.int64Value, let version = (change["version"] as? NSNumber)?.int64Value else {
-                    throw MirrorError("A delete of the API's feed has no id or version.")
+        var scanner = JSONScanner(
+            try get("/v3/contacts/changes?since=\(version)&limit=\(limit)&wait=\(wait)", timeout: .seconds(Int64(wait) + 15)))
+        var batchVersion: Int64?
+        var resync = false
+        var changes: [ContactChange] = []
+        try decoding("change feed") {
+            try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                switch key {
+                case "version": batchVersion = try scanner.int64()
+                case "resync": resync = try scanner.bool()
+                case "changes": try scanner.array { scanner throws(JSONScanner.Failure) in changes.append(try Self.change(&scanner)) }
+                default: try scanner.skipValue()
                 }
-                return .delete(id: id, version: version)
-            default:
-                throw MirrorError("The API's feed has an unknown op '\(op)'.")
             }
         }
+        guard let batchVersion else { throw MirrorError("The API's change feed answered without a version.") }
         noteVersion(batchVersion)
         return ChangeBatch(changes: changes, version: batchVersion, resync: resync)
+    }
+
+    private func decoding(_ what: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let failure as JSONScanner.Failure {
+            lock.withLock { lastError = "the API's \(what): \(failure)" }
+            throw MirrorError("The API's \(what) is not what a mirror reads: \(failure)")
+        }
     }
 
     // MARK: Credentials
 
     /// The organization of the mirror's own login (blocking; the follower thread asks it first).
     func organization() throws -> Organization {
-        guard let organization = Self.organization(from: try getJSON("/v3/whoami", timeout: .seconds(30))) else {
+        let body = try get("/v3/whoami", timeout: .seconds(30))
+        guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let organization = Self.organization(from: object)
+        else {
             throw MirrorError("The API's whoami answer has no organization.")
         }
         return organization
@@ -124,7 +139,8 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
 
     // MARK: Plumbing
 
-    private func getJSON(_ path: String, timeout: TimeAmount) throws -> [String: Any] {
+    /// The body of `GET path` with the mirror's credentials; throws unless the answer is 200.
+    private func get(_ path: String, timeout: TimeAmount) throws -> [UInt8] {
         do {
             var request = try HTTPClient.Request(url: base + path, method: .GET)
             request.headers.add(name: "Authorization", value: authorization)
@@ -132,15 +148,12 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
             guard response.status == .ok else {
                 throw MirrorError("GET \(path) answered \(response.status.code)")
             }
-            let body = response.body.map { Data(buffer: $0) } ?? Data()
-            guard let object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
-                throw MirrorError("GET \(path) answered something other than a JSON object")
-            }
+            let body = response.body.map { Array(buffer: $0) } ?? []
             lock.withLock {
                 lastSuccess = Date()
                 lastError = nil
             }
-            return object
+            return body
         } catch {
             lock.withLock { lastError = "\(error)" }
             throw error
@@ -162,14 +175,53 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
         return Organization(id: id, name: name, defaultRegion: region, suffixDigits: suffixDigits, version: version)
     }
 
+    /// One change of the feed: `{"op":"upsert","contact":{…}}` or `{"op":"delete","id":…,"version":…}`.
+    static func change(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> ContactChange {
+        var op: String?
+        var contact: StoredContact?
+        var id: Int64?
+        var version: Int64?
+        try scanner.object { scanner, key throws(JSONScanner.Failure) in
+            switch key {
+            case "op": op = try scanner.string()
+            case "contact": contact = try storedContact(&scanner)
+            case "id": id = try scanner.int64()
+            case "version": version = try scanner.int64()
+            default: try scanner.skipValue()
+            }
+        }
+        switch op {
+        case "upsert"?:
+            guard let contact else { throw JSONScanner.Failure(description: "an upsert without its contact") }
+            return .upsert(contact)
+        case "delete"?:
+            guard let id, let version else { throw JSONScanner.Failure(description: "a delete without id or version") }
+            return .delete(id: id, version: version)
+        default:
+            throw JSONScanner.Failure(description: "a change with op \(op ?? "missing")")
+        }
+    }
+
     /// A contact as the API writes it (`Contact.writeJSON`): the API validated it, so it is trusted.
-    static func storedContact(_ item: Any) throws -> StoredContact {
-        guard let fields = item as? [String: Any], let id = (fields["id"] as? NSNumber)?.int64Value,
-            let version = (fields["version"] as? NSNumber)?.int64Value
-        else { throw MirrorError("A contact from the API has no id or version.") }
-        let values = ContactField.allCases.map { fields[$0.rawValue] as? String ?? "" }
+    static func storedContact(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> StoredContact {
+        var id: Int64?
+        var version: Int64?
+        var values = [String](repeating: "", count: ContactField.allCases.count)
+        try scanner.object { scanner, key throws(JSONScanner.Failure) in
+            switch key {
+            case "id": id = try scanner.int64()
+            case "version": version = try scanner.int64()
+            default:
+                if let field = ContactField(rawValue: key), !scanner.null() {
+                    values[field.index] = try scanner.string()
+                } else if ContactField(rawValue: key) == nil {
+                    try scanner.skipValue()
+                }
+            }
+        }
+        guard let id, let version else { throw JSONScanner.Failure(description: "a contact without id or version") }
         guard let contact = Contact(trustedValues: values) else {
-            throw MirrorError("Contact \(id) from the API is not well-formed.")
+            throw JSONScanner.Failure(description: "contact \(id) is not well-formed")
         }
         return StoredContact(id: id, version: version, contact: contact)
     }

@@ -33,7 +33,7 @@ public final class ContactStore: @unchecked Sendable {
         self.database = database
     }
 
-    private func withDatabase<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
+    func withDatabase<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
         lock.lock()
         defer {
             // A stepped but unreset SELECT keeps its read snapshot open: this connection would no
@@ -75,18 +75,20 @@ public final class ContactStore: @unchecked Sendable {
     }
 
     public func organization(id: Int64) throws -> Organization? {
-        try withDatabase { database in
-            let statement = try database.statement(
-                "SELECT id, name, default_region, suffix_digits, version FROM organizations WHERE id = ?")
-            statement.bind(1, id)
-            return try statement.step() ? Self.organization(from: statement) : nil
-        }
+        try withDatabase { try organization(id: id, in: $0) }
+    }
+
+    private func organization(id: Int64, in database: SQLiteDatabase) throws -> Organization? {
+        let statement = try database.statement(
+            "SELECT id, name, default_region, suffix_digits, version, labels FROM organizations WHERE id = ?")
+        statement.bind(1, id)
+        return try statement.step() ? Self.organization(from: statement) : nil
     }
 
     public func organizations() throws -> [Organization] {
         try withDatabase { database in
             let statement = try database.statement(
-                "SELECT id, name, default_region, suffix_digits, version FROM organizations ORDER BY name")
+                "SELECT id, name, default_region, suffix_digits, version, labels FROM organizations ORDER BY name")
             var result: [Organization] = []
             while try statement.step() { result.append(Self.organization(from: statement)) }
             return result
@@ -95,14 +97,40 @@ public final class ContactStore: @unchecked Sendable {
 
     private func organization(named name: String, in database: SQLiteDatabase) throws -> Organization? {
         let statement = try database.statement(
-            "SELECT id, name, default_region, suffix_digits, version FROM organizations WHERE name = ?")
+            "SELECT id, name, default_region, suffix_digits, version, labels FROM organizations WHERE name = ?")
         statement.bind(1, name)
         return try statement.step() ? Self.organization(from: statement) : nil
     }
 
     private static func organization(from statement: SQLiteStatement) -> Organization {
         Organization(id: statement.int64(0), name: statement.string(1), defaultRegion: statement.string(2),
-                     suffixDigits: Int(statement.int64(3)), version: statement.int64(4))
+                     suffixDigits: Int(statement.int64(3)), version: statement.int64(4),
+                     labels: FieldLabels.decode(statement.string(5)))
+    }
+
+    /// Sets or clears (`nil` or empty) the organization's names for fields and returns the
+    /// organization with its new labels. Labels are trimmed and 1 to 64 characters long.
+    public func setLabels(_ changes: [ContactField: String?], organizationID: Int64) throws -> Organization {
+        try withDatabase { database in
+            let statement = try database.statement("SELECT id, name, default_region, suffix_digits, version, labels FROM organizations WHERE id = ?")
+            statement.bind(1, organizationID)
+            guard try statement.step() else { throw ContactStoreError(.notFound, "Organization \(organizationID) does not exist.") }
+            var labels = Self.organization(from: statement).labels
+            statement.reset()
+            for (field, label) in changes {
+                let trimmed = (label ?? "").trimmingWhitespace()
+                guard trimmed.unicodeScalars.count <= 64, !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+                    throw ContactStoreError(.invalidInput, "The label of \(field.rawValue) must have at most 64 characters and no control characters.")
+                }
+                labels[field] = trimmed.isEmpty ? nil : trimmed
+            }
+            try database.statement("UPDATE organizations SET labels = ? WHERE id = ?")
+                .binding([.text(FieldLabels.encode(labels)), .integer(organizationID)]).run()
+            guard let updated = try organization(id: organizationID, in: database) else {
+                throw ContactStoreError(.notFound, "Organization \(organizationID) does not exist.")
+            }
+            return updated
+        }
     }
 
     /// Adds a user; the password is kept only as a yescrypt hash.

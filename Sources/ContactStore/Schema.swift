@@ -50,6 +50,13 @@ enum Schema {
         DROP INDEX contacts_phone1;
         DROP INDEX contacts_phone2;
         """,
+        // Field labels per organization (a JSON object), the popup link's revocation epoch, and
+        // the server's own secrets (the popup links' HMAC key).
+        """
+        ALTER TABLE organizations ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE organizations ADD COLUMN popup_epoch INTEGER NOT NULL DEFAULT 1 CHECK (popup_epoch >= 1);
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {

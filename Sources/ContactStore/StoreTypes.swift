@@ -10,13 +10,20 @@ public struct Organization: Hashable, Sendable {
     public let suffixDigits: Int
     /// The version of the organization's change log: bumped by every write that changes something.
     public let version: Int64
+    /// The organization's own names for fields (`customField1` → `Důležitost`), shown by the popup
+    /// and returned by lookups; fields without one keep their column name.
+    public let labels: [ContactField: String]
 
-    public init(id: Int64, name: String, defaultRegion: String, suffixDigits: Int, version: Int64) {
+    public init(
+        id: Int64, name: String, defaultRegion: String, suffixDigits: Int, version: Int64,
+        labels: [ContactField: String] = [:]
+    ) {
         self.id = id
         self.name = name
         self.defaultRegion = defaultRegion
         self.suffixDigits = suffixDigits
         self.version = version
+        self.labels = labels
     }
 }
 
