@@ -62,7 +62,8 @@ func printError(_ message: String) {
 
 struct OrgCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "org", abstract: "Manage organizations.", subcommands: [Create.self, List.self])
+        commandName: "org", abstract: "Manage organizations.",
+        subcommands: [Create.self, List.self, Labels.self, PopupLink.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an organization.")
@@ -94,6 +95,62 @@ struct OrgCommand: ParsableCommand {
                 for organization in try options.openStore().organizations() {
                     print("\(organization.name)\tregion=\(organization.defaultRegion)\tversion=\(organization.version)")
                 }
+            }
+        }
+    }
+}
+
+extension OrgCommand {
+    struct Labels: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Name an organization's fields (shown by the popup, returned by lookups as labels).",
+            discussion: "Prints the labels as JSON. Example: org labels IPEX --set customField1=Důležitost --set customField2=Obchodník")
+
+        @Argument var name: String
+        @Option(name: .customLong("set"), help: "FIELD=LABEL (repeatable).") var assignments: [String] = []
+        @Option(name: .customLong("clear"), help: "FIELD whose label goes (repeatable).") var cleared: [String] = []
+        @OptionGroup var options: DataOptions
+
+        func run() throws {
+            try handlingErrors {
+                var changes: [ContactField: String?] = [:]
+                for assignment in assignments {
+                    guard let equals = assignment.firstIndex(of: "="),
+                        let field = ContactField(caseInsensitiveName: String(assignment[..<equals]))
+                    else { throw Failure("--set takes FIELD=LABEL with a field of SPEC §3, e.g. customField1=Důležitost (got '\(assignment)').") }
+                    changes[field] = String(assignment[assignment.index(after: equals)...])
+                }
+                for name in cleared {
+                    guard let field = ContactField(caseInsensitiveName: name) else { throw Failure("--clear takes a field name (got '\(name)').") }
+                    changes[field] = .some(nil)
+                }
+                let store = try options.openStore()
+                var organization = try options.organization(named: name, in: store)
+                if !changes.isEmpty { organization = try store.setLabels(changes, organizationID: organization.id) }
+                print(FieldLabels.encode(organization.labels))
+            }
+        }
+    }
+
+    struct PopupLink: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "popup-link",
+            abstract: "Print the organization's signed screen-pop link for softphones (no password in it).",
+            discussion: "The PBX fills in the caller's number. --rotate revokes every earlier link.")
+
+        @Argument var name: String
+        @Option(help: "The service's public base URL.") var baseURL = "http://127.0.0.1:8080"
+        @Flag(help: "Issue a new token; earlier links stop working.") var rotate = false
+        @OptionGroup var options: DataOptions
+
+        func run() throws {
+            try handlingErrors {
+                let store = try options.openStore()
+                let organization = try options.organization(named: name, in: store)
+                let token = rotate
+                    ? try store.rotatePopupToken(organizationID: organization.id) : try store.popupToken(organizationID: organization.id)
+                let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+                print("\(base)/popup?token=\(token)&number={NUMBER}")
             }
         }
     }

@@ -101,6 +101,16 @@ final class Authenticator: @unchecked Sendable {
         return .denied
     }
 
+    /// Replaces the remembered copy of an organization (its labels changed), so requests see the
+    /// change at once rather than after the credential lifetime.
+    func update(_ organization: Organization) {
+        lock.withLock {
+            for (digest, entry) in remembered where entry.organization.id == organization.id {
+                remembered[digest] = (entry.login, organization, entry.verified)
+            }
+        }
+    }
+
     private func digest(_ authorization: String) -> Digest {
         var first = Hasher()
         first.combine(salts.0)

@@ -102,6 +102,8 @@ public func buildApplication(configuration: ServiceConfiguration, store: Contact
         Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
     }
+    let popup = PopupHandler(state: state)
+    router.get("/popup", use: popup.popup)
     let api = router.group("v3").add(middleware: BasicAuthentication(authenticator: state.authenticator))
     let handlers = Handlers(state: state)
     for route in APIRoutes.all {
@@ -135,6 +137,8 @@ public enum APIRoutes {
             Route(method: .get, path: "contacts/changes", handler: { $0.changes }),
             Route(method: .get, path: "contacts/snapshot", handler: { $0.snapshot }),
             Route(method: .get, path: "whoami", handler: { $0.whoami }),
+            Route(method: .get, path: "labels", handler: { $0.labels }),
+            Route(method: .put, path: "labels", handler: { $0.setLabels }),
             Route(method: .get, path: "contacts", handler: { $0.listContacts }),
             Route(method: .post, path: "contacts", handler: { $0.createContact }),
             Route(method: .post, path: "contacts/batch", handler: { $0.batch }),
@@ -147,7 +151,7 @@ public enum APIRoutes {
 
     /// `METHOD /path` of every route the server answers, authenticated or not.
     public static var described: [String] {
-        ["GET /health", "GET /metrics", "GET /openapi.yaml"]
+        ["GET /health", "GET /metrics", "GET /openapi.yaml", "GET /popup"]
             + all.map { "\($0.method.rawValue) /v3/\($0.path)" }
     }
 }

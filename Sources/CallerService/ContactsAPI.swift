@@ -205,7 +205,41 @@ extension Handlers {
         writer.field("defaultRegion", current.defaultRegion)
         writer.field("suffixDigits", current.suffixDigits)
         writer.field("version", Int(current.version))
+        writer.key("labels")
+        writer.writeLabels(current.labels)
         writer.endObject()
+        writer.endObject()
+        return HTTPAnswer.json(.ok, writer.bytes)
+    }
+
+    /// The organization's field labels: `{"labels":{"customField1":"Důležitost",…}}`.
+    @Sendable func labels(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try state.store.organization(id: try organization(context).id) ?? organization(context)
+        return Self.labelsAnswer(organization)
+    }
+
+    /// Sets labels from `{"customField1":"Důležitost","customField2":null}` (`null` or `""` clears);
+    /// answers the organization's labels afterwards.
+    @Sendable func setLabels(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        let bytes = try await body(request)
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+            return HTTPAnswer.error(.badRequest, "Send a JSON object of field names and labels, e.g. {\"customField1\":\"Důležitost\"}.")
+        }
+        do {
+            let updated = try state.store.setLabels(try FieldLabels.changes(from: object), organizationID: organization.id)
+            state.authenticator.update(updated)
+            return Self.labelsAnswer(updated)
+        } catch let error as ContactStoreError {
+            return HTTPAnswer.error(.unprocessableContent, error.message)
+        }
+    }
+
+    private static func labelsAnswer(_ organization: Organization) -> Response {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("labels")
+        writer.writeLabels(organization.labels)
         writer.endObject()
         return HTTPAnswer.json(.ok, writer.bytes)
     }

@@ -49,7 +49,7 @@ struct LookupHandlers: Sendable {
         metrics.lookup(result.match, nanoseconds: (ContinuousClock.now - started).nanoseconds)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1_024)
-        result.writeJSON(to: &bytes)
+        result.writeJSON(labels: organization.labels, to: &bytes)
         return HTTPAnswer.json(result.matches.isEmpty ? .notFound : .ok, bytes)
     }
 
@@ -68,6 +68,8 @@ struct LookupHandlers: Sendable {
         writer.field("email", email)
         writer.field("match", matches.isEmpty ? "none" : "exact")
         writer.field("version", Int(snapshot.version))
+        writer.key("labels")
+        writer.writeLabels(organization.labels)
         writer.key("contacts")
         bytes += writer.bytes
         snapshot.writeJSONArray(matches, to: &bytes)

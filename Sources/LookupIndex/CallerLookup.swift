@@ -62,9 +62,10 @@ public struct CallerLookup: Sendable {
 }
 
 extension LookupResult {
-    /// `{"number","normalized","match","version","contacts":[…]}` with each contact as
-    /// `Contact.writeJSON` writes it, rendered straight from the index's bytes.
-    public func writeJSON(to output: inout [UInt8]) {
+    /// `{"number","normalized","match","version","labels":{…},"contacts":[…]}` with each contact
+    /// as `Contact.writeJSON` writes it, rendered straight from the index's bytes; `labels` are the
+    /// organization's names for fields (only the named ones).
+    public func writeJSON(labels: [ContactField: String] = [:], to output: inout [UInt8]) {
         var writer = JSONWriter()
         writer.beginObject()
         writer.field("number", number)
@@ -72,6 +73,8 @@ extension LookupResult {
         if let normalized { writer.value(normalized.e164) } else { writer.null() }
         writer.field("match", match.rawValue)
         writer.field("version", Int(snapshot.version))
+        writer.key("labels")
+        writer.writeLabels(labels)
         writer.key("contacts")
         output += writer.bytes
         snapshot.writeJSONArray(matches, to: &output)
@@ -179,5 +182,16 @@ enum JSONEscaping {
     @inline(__always)
     static func append(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
         JSONWriter.appendEscaped(bytes, to: &output)
+    }
+}
+
+extension JSONWriter {
+    /// `{"customField1":"Důležitost",…}` in field order.
+    package mutating func writeLabels(_ labels: [ContactField: String]) {
+        beginObject()
+        for field in ContactField.allCases {
+            if let label = labels[field] { self.field(field.rawValue, label) }
+        }
+        endObject()
     }
 }

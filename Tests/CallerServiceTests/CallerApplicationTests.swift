@@ -104,7 +104,7 @@ import Testing
             #expect(try await client.execute(uri: "/v3/contacts/upload", method: .post, headers: twoHeaders, body: truncated).status == .badRequest)
             // The first upload's contacts are all still there.
             try await client.execute(uri: "/v3/contacts/lookup/+420222333444", method: .get, headers: Self.novak) { response in
-                #expect(String(buffer: response.body).contains(#""version":1,"contacts":[{"id":1"#))
+                #expect(String(buffer: response.body).contains(#""version":1,"labels":{},"contacts":[{"id":1"#))
             }
         }
     }
@@ -167,7 +167,7 @@ import Testing
             }
             try await client.execute(uri: "/v3/contacts/lookup/+420999888777", method: .get, headers: Self.novak) { response in
                 #expect(response.status == .notFound)
-                #expect(String(buffer: response.body).contains(#""match":"none","version":1,"contacts":[]"#))
+                #expect(String(buffer: response.body).contains(#""match":"none","version":1,"labels":{},"contacts":[]"#))
             }
             try await client.execute(uri: "/v3/contacts/lookup?email=JAN%40Novak.com", method: .get, headers: Self.novak) { response in
                 #expect(response.status == .ok)

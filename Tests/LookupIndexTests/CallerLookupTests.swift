@@ -75,7 +75,7 @@ import Testing
         #expect(viaSuffix.matches.count == 1)
         let unknown = lookup.lookUp("+420 999 888 777", in: snapshot)
         #expect(unknown.match == .none)
-        #expect(unknown.json.hasPrefix(#"{"number":"+420 999 888 777","normalized":"+420999888777","match":"none","version":7,"contacts":[]}"#))
+        #expect(unknown.json.hasPrefix(#"{"number":"+420 999 888 777","normalized":"+420999888777","match":"none","version":7,"labels":{},"contacts":[]}"#))
         for garbage in ["", "anonymous", "+", String(repeating: "9", count: 200), "\u{0}", "tel:", "😀"] {
             #expect(lookup.lookUp(garbage, in: snapshot).match != .exact)
         }

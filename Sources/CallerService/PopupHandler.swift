@@ -1,0 +1,83 @@
+import ContactStore
+import Contacts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LookupIndex
+import NIOCore
+import PhoneNumbers
+
+/// `GET /popup?number=…`: the screen-pop page of an incoming call (`PopupPage`).
+///
+/// Let in by HTTP Basic credentials (the browser asks) or by the organization's signed link token
+/// (`&token=…`, `caller-lookup org popup-link`), which a PBX can put in the URL its softphones
+/// open: the URL then carries the token and the number, nothing else.
+struct PopupHandler: Sendable {
+    let state: ServiceState
+
+    @Sendable func popup(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let language = PopupLanguage.preferred(request.headers[.acceptLanguage])
+        guard let raw = query["number"].map({ String($0).removingPercentEncoding ?? String($0) }),
+            !raw.trimmingCharacters(in: .whitespaces).isEmpty, raw.utf8.count <= 64
+        else {
+            return Self.plain(.badRequest, "Give the caller's number as /popup?number=… (at most 64 characters).")
+        }
+        let organization: Organization
+        if let token = query["token"].map(String.init) {
+            guard let found = try? state.store.organization(popupToken: token) else {
+                return Self.plain(.forbidden, "This popup link is not valid (wrong or revoked token).")
+            }
+            organization = found
+        } else {
+            switch await state.authenticator.authenticate(authorization: request.headers[.authorization]) {
+            case .allowed(let found):
+                organization = found
+            case .denied, .unavailable:
+                var response = Self.plain(.unauthorized, "Log in with your caller-lookup account, or use the organization's popup link.")
+                response.headers[.wwwAuthenticate] = "Basic realm=\"caller-lookup\", charset=\"UTF-8\""
+                return response
+            }
+        }
+        let entry = try state.indexes.entry(for: organization)
+        let result = entry.lookup.lookUp(raw, in: entry.index.snapshot)
+        let snapshot = result.snapshot
+        let cards = snapshot.refs(result.matches).map { ref in
+            let contact = snapshot.storedContact(ref).contact
+            return PopupPage.Card(contact: contact, phones: contact.phoneNumbers.map { format($0, for: organization) })
+        }
+        let shown = result.normalized.map { format($0, for: organization) } ?? raw
+        let html = PopupPage.render(
+            number: raw, formattedNumber: shown, cards: cards, suffixMatch: result.match == .suffix,
+            labels: organization.labels, language: language)
+        var response = Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+        Self.secure(&response)
+        response.headers[.contentLanguage] = language.code
+        response.headers[.vary] = "Accept-Language, Authorization"
+        return response
+    }
+
+    /// National format for numbers of the organization's region, international for the rest.
+    private func format(_ number: PhoneNumber, for organization: Organization) -> String {
+        let validator = state.validator
+        let region = validator.validate(number.e164).validNumber?.region
+        let style: PhoneNumberFormat = region == organization.defaultRegion ? .national : .international
+        return validator.format(number, as: style) ?? number.e164
+    }
+
+    private static func plain(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        var response = HTTPAnswer.text(status, message + "\n")
+        secure(&response)
+        return response
+    }
+
+    /// The page's security headers: a strict CSP (only its own inline style, by hash), no sniffing,
+    /// no referrer (the token stays out of the CRM's logs), never cached.
+    private static func secure(_ response: inout Response) {
+        response.headers[.contentSecurityPolicy] = PopupPage.contentSecurityPolicy
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        response.headers[.cacheControl] = "no-store"
+    }
+}
