@@ -155,15 +155,15 @@ enum PopupPage {
             guard !value.isEmpty || !link.isEmpty else { continue }
             rows.append((labels[field] ?? language.fieldName(field), linked(value.isEmpty ? link : value, link)))
         }
+        let agents = [contact[.agent1], contact[.agent2]].filter { !$0.isEmpty }
+        if !agents.isEmpty {
+            rows.append((labels[.agent1] ?? language.text(.agents),
+                         "<span class=\"tags\">" + agents.map { "<span>\(escape($0))</span>" }.joined() + "</span>"))
+        }
         if !rows.isEmpty {
             html += "<table>\n"
             for (label, value) in rows { html += "<tr><th>\(escape(label))</th><td>\(value)</td></tr>\n" }
             html += "</table>\n"
-        }
-        let agents = [contact[.agent1], contact[.agent2]].filter { !$0.isEmpty }
-        if !agents.isEmpty {
-            html += "<p class=\"tags\" title=\"\(escape(language.text(.agents)))\">"
-                + agents.map { "<span>\(escape($0))</span>" }.joined() + "</p>\n"
         }
         return html + "</article>\n"
     }
