@@ -9,6 +9,7 @@ data=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 log="$data/serve.log"
 cleanup() {
+    [ -n "${mirror:-}" ] && kill "$mirror" 2>/dev/null && wait "$mirror" 2>/dev/null
     [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
     rm -rf "$data"
 }
@@ -52,4 +53,40 @@ if [ "$batch" != "$expected_batch" ]; then
     echo "e2e: validate --batch printed: $batch" >&2
     exit 1
 fi
-echo "e2e: upload with the customer's curl command, lookup, 401 and validate --batch all as expected"
+
+# The screen-pop page through the organization's signed link.
+link=$("$bin" org popup-link IPEX --data "$data" --base-url "http://127.0.0.1:$port")
+page=$(curl -s -H 'Accept-Language: cs' "${link/\{NUMBER\}/%2B420222333444}")
+if [[ "$page" != *'<h1>Jan Novák</h1>'*'Další kontakty s tímto číslem'* ]]; then
+    echo "e2e: the popup page answered: ${page:0:300}" >&2
+    exit 1
+fi
+
+# A mirror process follows the API; a REST write reaches it; it keeps answering without the API.
+mirror_port=$((port + 1))
+CALLER_LOOKUP_PASSWORD=hesloNovak "$bin" mirror --from "http://127.0.0.1:$port" --login novak --port "$mirror_port" \
+    --snapshot "$data/mirror.snapshot" --wait 2 >"$data/mirror.log" 2>&1 &
+mirror=$!
+for _ in $(seq 1 100); do
+    curl -s "http://127.0.0.1:$mirror_port/health" | grep -q '"status":"ok"' && break
+    sleep 0.1
+done
+curl -s -X POST -H "Authorization: Basic $auth" -H 'Content-Type: application/json' \
+    -d '{"lastName":"Zrcadlová","phone1":"+420 601 222 333"}' "http://127.0.0.1:$port/v3/contacts" >/dev/null
+for _ in $(seq 1 100); do
+    found=$(curl -s -H "Authorization: Basic $auth" "http://127.0.0.1:$mirror_port/v3/contacts/lookup/601222333")
+    [[ "$found" == *'"displayName":"Zrcadlová"'* ]] && break
+    sleep 0.1
+done
+if [[ "$found" != *'"displayName":"Zrcadlová"'* ]]; then
+    echo "e2e: the mirror answered: $found (log: $(tail -3 "$data/mirror.log"))" >&2
+    exit 1
+fi
+kill "$server" && wait "$server" 2>/dev/null || true
+server=
+still=$(curl -s -H "Authorization: Basic $auth" "http://127.0.0.1:$mirror_port/v3/contacts/lookup/00420222333444")
+if [[ "$still" != *'"displayName":"Jan Novák"'* ]]; then
+    echo "e2e: with the API down the mirror answered: $still" >&2
+    exit 1
+fi
+echo "e2e: upload with the customer's curl command, lookup, 401, validate --batch, the popup link and a mirror all as expected"
