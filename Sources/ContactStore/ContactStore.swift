@@ -178,7 +178,10 @@ public final class ContactStore: @unchecked Sendable {
     private static let selectContactsByNumber =
         selectContact + " WHERE organization_id = ?1 AND (phone1 = ?2 OR phone2 = ?2) ORDER BY id"
     private static let selectContactsPage = selectContact + " WHERE organization_id = ? AND id > ? ORDER BY id LIMIT ?"
-    private static let selectContactByExternalId = selectContact + " WHERE organization_id = ? AND \"externalId\" = ?"
+    /// The `<> ''` term lets SQLite use the partial unique index on `externalId` (it cannot prove
+    /// a bound parameter non-empty); without it every lookup scanned the organization's rows.
+    private static let selectContactByExternalId =
+        selectContact + " WHERE organization_id = ? AND \"externalId\" = ? AND \"externalId\" <> ''"
 
     private static func storedContact(from statement: SQLiteStatement, offset: Int32 = 0) throws -> StoredContact {
         var values: [String] = []
