@@ -51,6 +51,9 @@ struct BasicAuthentication: RouterMiddleware {
             context.organization = organization
             return try await next(request, context)
         case .denied:
+            // The login only: never the password, the header or its base64.
+            let login = Authenticator.credentials(request.headers[.authorization])?.0 ?? "-"
+            context.logger.notice("authentication failed", metadata: ["login": "\(login)", "route": "\(context.endpointPath ?? "-")"])
             var response = HTTPAnswer.error(.unauthorized, "Missing or wrong credentials: send Authorization: Basic base64(login:password).")
             response.headers[.wwwAuthenticate] = "Basic realm=\"caller-lookup\", charset=\"UTF-8\""
             return response
@@ -90,7 +93,9 @@ enum HTTPAnswer {
 }
 
 /// Builds the HTTP application; `caller-lookup serve` runs it and the tests drive it in-process.
-public func buildApplication(configuration: ServiceConfiguration, store: ContactStore) -> some ApplicationProtocol {
+public func buildApplication(
+    configuration: ServiceConfiguration, store: ContactStore, logger: Logger? = nil
+) -> some ApplicationProtocol {
     let state = ServiceState(configuration: configuration, store: store)
     let router = Router(context: CallerRequestContext.self)
     router.get("/health") { _, _ in HTTPAnswer.json(.ok, #"{"status":"ok"}"#) }
@@ -109,7 +114,7 @@ public func buildApplication(configuration: ServiceConfiguration, store: Contact
     for route in APIRoutes.all {
         api.on(RouterPath(route.path), method: route.method, use: route.handler(handlers))
     }
-    var logger = Logger(label: "caller-lookup")
+    var logger = logger ?? Logger(label: "caller-lookup")
     logger.logLevel = configuration.logLevel
     return Application(
         router: router,
@@ -229,6 +234,9 @@ struct Handlers: Sendable {
         }
         switch outcome {
         case .success(let report):
+            context.logger.info(
+                "upload", metadata: ["organization": "\(organization.name)", "imported": "\(report.imported)",
+                                     "rejected": "\(report.rejectedRows.count)", "version": "\(report.version)"])
             state.notifier.publish(organizationID: organization.id, version: report.version)
             metrics.upload("uploaded", imported: report.imported, rejectedRows: report.rejectedRows.count)
             return HTTPAnswer.json(.ok, report.json)

@@ -1,0 +1,109 @@
+import ContactStore
+import Contacts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PhoneNumbers
+import TestSupport
+import Testing
+
+@testable import CallerService
+
+/// Hostile input over HTTP (issue 8, part 4): each gets a clear 4xx and nothing stored changes.
+@Suite struct HostileInputTests {
+    static let novak: HTTPFields = [.authorization: ServiceFixture.basic("novak", "hesloNovak")]
+
+    func multipart(_ body: String, boundary: String? = "XyZ") -> (HTTPFields, ByteBuffer) {
+        var headers = Self.novak
+        headers[.contentType] = boundary.map { "multipart/form-data; boundary=\($0)" } ?? "multipart/form-data"
+        return (headers, ByteBuffer(string: body))
+    }
+
+    @Test func hostileRequestsGetA4xxAndChangeNothing() async throws {
+        let fixture = try ServiceFixture()
+        let store = fixture.store
+        let ipex = try #require(try store.organization(named: "IPEX"))
+        _ = try store.importContacts(csv: Fixtures.maximalCSV, organizationID: ipex.id, validator: PhoneNumberValidator())
+        let before = try store.allContacts(organizationID: ipex.id)
+        let file = "lastName;phone1\r\nNový;+420601000001\r\n"
+        let app = buildApplication(configuration: ServiceConfiguration(), store: store)
+        try await app.test(.router) { client in
+            func expect4xx(_ what: String, _ uri: String, _ method: HTTPRequest.Method, _ headers: HTTPFields, _ body: ByteBuffer? = nil) async throws {
+                let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
+                #expect((400..<500).contains(response.status.code), "\(what): \(response.status) \(String(buffer: response.body).prefix(200))")
+                #expect(!String(buffer: response.body).isEmpty, "\(what): the answer says what was wrong")
+            }
+            // Malformed multipart.
+            let noBoundary = multipart("--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n\(file)\r\n--XyZ--\r\n", boundary: nil)
+            try await expect4xx("no boundary", "/v3/contacts/upload", .post, noBoundary.0, noBoundary.1)
+            let truncated = multipart("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n\(file)")
+            try await expect4xx("truncated part", "/v3/contacts/upload", .post, truncated.0, truncated.1)
+            let twoFiles = multipart(
+                "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n\(file)\r\n"
+                    + "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.csv\"\r\n\r\n\(file)\r\n--XyZ--\r\n")
+            try await expect4xx("two file parts", "/v3/contacts/upload", .post, twoFiles.0, twoFiles.1)
+            let noFile = multipart("--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--XyZ--\r\n")
+            try await expect4xx("no file part", "/v3/contacts/upload", .post, noFile.0, noFile.1)
+            // A file that is not UTF-8: the answer names the line.
+            let latin2 = Array("lastName;phone1\r\nNov".utf8) + [0xE1] + Array("k;+420601000001\r\n".utf8)
+            let latin = multipart("")
+            var body = Array("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n".utf8)
+            body += latin2 + Array("\r\n--XyZ--\r\n".utf8)
+            let notUTF8 = try await client.execute(uri: "/v3/contacts/upload", method: .post, headers: latin.0, body: ByteBuffer(bytes: body))
+            #expect(notUTF8.status == .badRequest)
+            #expect(String(buffer: notUTF8.body).contains("Line 2"))
+            // Not multipart at all.
+            try await expect4xx("plain body", "/v3/contacts/upload", .post, Self.novak, ByteBuffer(string: file))
+            // URLs: traversal, overlong numbers, junk.
+            try await expect4xx("path traversal", "/v3/contacts/lookup/..%2F..%2Fetc%2Fpasswd", .get, Self.novak)
+            try await expect4xx("overlong number", "/v3/contacts/lookup/" + String(repeating: "7", count: 1_000), .get, Self.novak)
+            try await expect4xx("overlong validator input", "/v3/contacts/validator/phone-number/" + String(repeating: "1", count: 500), .get, Self.novak)
+            try await expect4xx("non-numeric id", "/v3/contacts/..%2F1", .get, Self.novak)
+            // JSON: nesting bombs, wrong types, oversize, javascript: links.
+            var json = Self.novak
+            json[.contentType] = "application/json"
+            try await expect4xx("nesting bomb", "/v3/contacts", .post, json, ByteBuffer(string: String(repeating: "[", count: 100_000)))
+            try await expect4xx("object bomb", "/v3/contacts", .post, json,
+                                ByteBuffer(string: String(repeating: #"{"a":"#, count: 50_000)))
+            try await expect4xx("array instead of object", "/v3/contacts", .post, json, ByteBuffer(string: "[]"))
+            // (Numbers are taken as their text on purpose — CRMs send externalId 36936 — but not booleans or objects.)
+            try await expect4xx("boolean instead of text", "/v3/contacts", .post, json, ByteBuffer(string: #"{"lastName":true,"phone1":"+420601000001"}"#))
+            try await expect4xx("object instead of text", "/v3/contacts", .post, json, ByteBuffer(string: #"{"lastName":{"$gt":""},"phone1":"+420601000001"}"#))
+            try await expect4xx("over 1 MiB", "/v3/contacts", .post, json,
+                                ByteBuffer(string: #"{"lastName":""# + String(repeating: "x", count: 1_100_000) + #"","phone1":"+420601000001"}"#))
+            try await expect4xx("javascript: link", "/v3/contacts", .post, json,
+                                ByteBuffer(string: #"{"lastName":"X","phone1":"+420601000001","nameUri":"javascript:alert(1)"}"#))
+            try await expect4xx("data: link", "/v3/contacts", .post, json,
+                                ByteBuffer(string: #"{"lastName":"X","phone1":"+420601000001","customField1Uri":"data:text/html,<b>x</b>"}"#))
+            try await expect4xx("batch bomb", "/v3/contacts/batch", .post, json,
+                                ByteBuffer(string: #"{"operations":"# + String(repeating: "[", count: 100_000)))
+            try await expect4xx("labels of unknown fields", "/v3/labels", .put, json, ByteBuffer(string: #"{"password":"x"}"#))
+        }
+        let after = try store.allContacts(organizationID: ipex.id)
+        #expect(after.contacts == before.contacts)
+        #expect(after.version == before.version)
+    }
+
+    /// A spreadsheet formula in a value is data: stored and answered as the same text, never
+    /// evaluated or altered (the page and the JSON escape it like any other text).
+    @Test func csvInjectionValuesAreStoredAsText() async throws {
+        let fixture = try ServiceFixture()
+        let ipex = try #require(try fixture.store.organization(named: "IPEX"))
+        let formula = "=cmd|' /C calc'!A0"
+        let csv = "lastName;phone1;customField1\n\"\(formula)\";+420601000009;\"@SUM(1+1)*cmd|' /C calc'!A0\"\n"
+        let report = try fixture.store.importContacts(csv: Array(csv.utf8), organizationID: ipex.id, validator: PhoneNumberValidator())
+        #expect(report.created == 1)
+        let stored = try fixture.store.allContacts(organizationID: ipex.id).contacts
+        #expect(stored.map { $0.contact[.lastName] } == [formula])
+        #expect(stored.map { $0.contact[.customField1] } == ["@SUM(1+1)*cmd|' /C calc'!A0"])
+        let app = buildApplication(configuration: ServiceConfiguration(), store: fixture.store)
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/v3/contacts/lookup/+420601000009", method: .get, headers: Self.novak)
+            let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+            let contacts = object?["contacts"] as? [[String: Any]]
+            #expect(contacts?.first?["lastName"] as? String == formula)
+        }
+    }
+}
