@@ -118,6 +118,7 @@ public func buildApplication(
     logger.logLevel = configuration.logLevel
     return Application(
         router: router,
+        server: configuration.server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "caller-lookup"),
         logger: logger
     )

@@ -279,6 +279,7 @@ public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfi
     logger.logLevel = configuration.logLevel
     return Application(
         router: router,
+        server: configuration.server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "caller-lookup-mirror"),
         logger: logger
     )

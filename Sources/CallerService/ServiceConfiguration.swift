@@ -1,4 +1,6 @@
 import Configuration
+import HummingbirdCore
+import Hummingbird
 import Logging
 
 /// Everything `caller-lookup serve` can be told, with the defaults of SPEC §4 and §8. The keys are
@@ -20,6 +22,9 @@ public struct ServiceConfiguration: Sendable {
     public var credentialCacheSize = 10_000
     /// `log.level`.
     public var logLevel = Logger.Level.info
+    /// `http.idletimeout`: seconds a connection may send nothing before it is closed (a client
+    /// that connects and stalls holds no more than this). Above the long-poll limit.
+    public var idleTimeoutSeconds = 65
 
     public init() {}
 
@@ -33,6 +38,14 @@ public struct ServiceConfiguration: Sendable {
         longPollLimitSeconds = config.int(forKey: "changes.waitlimit", default: defaults.longPollLimitSeconds)
         credentialLifetimeSeconds = config.int(forKey: "auth.cacheseconds", default: defaults.credentialLifetimeSeconds)
         credentialCacheSize = config.int(forKey: "auth.cachesize", default: defaults.credentialCacheSize)
+        idleTimeoutSeconds = config.int(forKey: "http.idletimeout", default: defaults.idleTimeoutSeconds)
         logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info").lowercased()) ?? .info
+    }
+}
+
+extension ServiceConfiguration {
+    /// The HTTP/1 server with the idle timeout.
+    var server: HTTPServerBuilder {
+        .http1(configuration: .init(idleTimeout: .seconds(Int64(max(1, idleTimeoutSeconds)))))
     }
 }

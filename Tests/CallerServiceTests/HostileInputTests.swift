@@ -106,4 +106,29 @@ import Testing
             #expect(contacts?.first?["lastName"] as? String == formula)
         }
     }
+
+    /// A client that connects and sends nothing is disconnected after the idle timeout.
+    @Test func aStalledConnectionIsClosed() async throws {
+        let fixture = try ServiceFixture()
+        let api = LiveAPI(store: fixture.store)
+        try await api.start(idleTimeoutSeconds: 1)
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(api.port).bigEndian
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(connected == 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let started = Date()
+        var byte: UInt8 = 0
+        let received = recv(descriptor, &byte, 1, 0)
+        #expect(received == 0, "the server closed the stalled connection")
+        #expect(-started.timeIntervalSinceNow < 4)
+        await api.stop()
+    }
 }

@@ -26,8 +26,9 @@ final class LiveAPI: @unchecked Sendable {
 
     var url: String { "http://127.0.0.1:\(port)" }
 
-    func start() async throws {
+    func start(idleTimeoutSeconds: Int = 65) async throws {
         var configuration = ServiceConfiguration()
+        configuration.idleTimeoutSeconds = idleTimeoutSeconds
         configuration.host = "127.0.0.1"
         configuration.port = port
         configuration.logLevel = .error
