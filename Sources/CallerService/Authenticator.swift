@@ -55,11 +55,9 @@ final class Authenticator: @unchecked Sendable {
     /// dispatch thread rather than the cooperative pool.
     convenience init(store: ContactStore, configuration: ServiceConfiguration) {
         self.init(configuration: configuration) { login, password in
-            await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
-                    let organization = try? store.authenticate(login: login, password: password)
-                    continuation.resume(returning: organization.map { .valid($0) } ?? .invalid)
-                }
+            await offCooperativePool {
+                let organization = try? store.authenticate(login: login, password: password)
+                return organization.map { .valid($0) } ?? .invalid
             }
         }
     }

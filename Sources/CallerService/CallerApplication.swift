@@ -99,10 +99,7 @@ public func buildApplication(
     let state = ServiceState(configuration: configuration, store: store)
     let router = Router(context: CallerRequestContext.self)
     router.get("/health") { _, _ in HTTPAnswer.json(.ok, #"{"status":"ok"}"#) }
-    router.get("/metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: state.metrics.exposition())))
-    }
+    addMetricsRoute(to: router, state.metrics)
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
@@ -114,12 +111,27 @@ public func buildApplication(
     for route in APIRoutes.all {
         api.on(RouterPath(route.path), method: route.method, use: route.handler(handlers))
     }
-    var logger = logger ?? Logger(label: "caller-lookup")
+    return makeApplication(router: router, configuration: configuration, name: "caller-lookup", logger: logger)
+}
+
+/// `GET /metrics` (no authentication): Prometheus text — the same on API nodes and mirrors.
+func addMetricsRoute(to router: Router<CallerRequestContext>, _ metrics: ServiceMetrics) {
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+    }
+}
+
+/// The HTTP server of API nodes and mirrors: address, idle timeout, log level from `configuration`.
+func makeApplication(
+    router: Router<CallerRequestContext>, configuration: ServiceConfiguration, name: String, logger: Logger? = nil
+) -> some ApplicationProtocol {
+    var logger = logger ?? Logger(label: name)
     logger.logLevel = configuration.logLevel
     return Application(
         router: router,
         server: configuration.server,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "caller-lookup"),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: name),
         logger: logger
     )
 }
@@ -223,14 +235,12 @@ struct Handlers: Sendable {
         }
         let state = self.state
         // Parsing and validating a large file takes seconds of CPU: off the cooperative pool.
-        let outcome: Result<ImportReport, any Error> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Result {
-                    let report = try state.store.importContacts(
-                        csv: file, organizationID: organization.id, validator: state.validator)
-                    try state.indexes.refresh(organization)
-                    return report
-                })
+        let outcome: Result<ImportReport, any Error> = await offCooperativePool {
+            Result {
+                let report = try state.store.importContacts(
+                    csv: file, organizationID: organization.id, validator: state.validator)
+                try state.indexes.refresh(organization)
+                return report
             }
         }
         switch outcome {
@@ -259,6 +269,19 @@ struct Handlers: Sendable {
         let verdict = region == nil ? state.validator.validateInternational(number) : state.validator.validate(number, defaultRegion: region)
         return HTTPAnswer.json(.ok, PhoneNumberReport(verdict: verdict, validator: state.validator).json)
     }
+}
+
+/// Runs blocking work (a slow hash, SQLite, a whole import) on a dispatch thread, so it never
+/// holds a thread of Swift's cooperative pool.
+func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: work()) }
+    }
+}
+
+/// `offCooperativePool` for work that throws.
+func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await offCooperativePool { Result { try work() } }.get()
 }
 
 extension Duration {

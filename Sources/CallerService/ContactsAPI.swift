@@ -171,9 +171,7 @@ extension Handlers {
     @Sendable func snapshot(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         let store = state.store
-        let (contacts, version) = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try store.allContacts(organizationID: organization.id) }) }
-        }
+        let (contacts, version) = try await offCooperativePool { try store.allContacts(organizationID: organization.id) }
         let body = ResponseBody { writer in
             var bytes = Array(#"{"version":\#(version),"count":\#(contacts.count),"contacts":["#.utf8)
             for (offset, stored) in contacts.enumerated() {

@@ -224,7 +224,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
             if organization.id == followed?.id, configuration.snapshotPath != nil,
                 lock.withLock({ hashedPasswords[login] != digest })
             {
-                let hash = await Self.onDispatchThread { PasswordHash.make(password) }
+                let hash = await offCooperativePool { PasswordHash.make(password) }
                 if let hash {
                     lock.withLock {
                         credentials[login] = hash
@@ -242,17 +242,11 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
             return check
         case .unavailable:
             guard let followed, let hash = lock.withLock({ credentials[login] }) else { return .unavailable }
-            let matches = await Self.onDispatchThread { PasswordHash.verify(password, against: hash) }
+            let matches = await offCooperativePool { PasswordHash.verify(password, against: hash) }
             return matches ? .valid(followed) : .unavailable
         }
     }
 
-    /// Runs slow hashing off the cooperative pool.
-    private static func onDispatchThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: work()) }
-        }
-    }
 }
 
 /// Builds a mirror's HTTP application: `/health`, `/metrics` and the lookup routes, answered from
@@ -263,10 +257,7 @@ public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfi
         let (status, bytes) = node.health()
         return HTTPAnswer.json(status, bytes)
     }
-    router.get("/metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: node.metrics.exposition())))
-    }
+    addMetricsRoute(to: router, node.metrics)
     let authenticator = Authenticator(configuration: configuration) { login, password in
         await node.verify(login: login, password: password)
     }
@@ -275,12 +266,6 @@ public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfi
     api.get("contacts/lookup/{phoneNumber}", use: lookups.lookup)
     api.get("contacts/lookup", use: lookups.lookupByEmail)
     api.get("contacts/route/{phoneNumber}", use: lookups.route)
-    var logger = Logger(label: "caller-lookup.mirror")
-    logger.logLevel = configuration.logLevel
-    return Application(
-        router: router,
-        server: configuration.server,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "caller-lookup-mirror"),
-        logger: logger
-    )
+    return makeApplication(
+        router: router, configuration: configuration, name: "caller-lookup-mirror", logger: Logger(label: "caller-lookup.mirror"))
 }

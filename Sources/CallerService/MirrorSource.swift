@@ -172,12 +172,9 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
             let suffixDigits = (fields["suffixDigits"] as? NSNumber)?.intValue
         else { return nil }
         let version = (fields["version"] as? NSNumber)?.int64Value ?? 0
-        var labels: [ContactField: String] = [:]
-        for (key, value) in fields["labels"] as? [String: Any] ?? [:] {
-            if let field = ContactField(rawValue: key), let label = value as? String { labels[field] = label }
-        }
         return Organization(
-            id: id, name: name, defaultRegion: region, suffixDigits: suffixDigits, version: version, labels: labels)
+            id: id, name: name, defaultRegion: region, suffixDigits: suffixDigits, version: version,
+            labels: FieldLabels.labels(from: fields["labels"] as? [String: Any] ?? [:]))
     }
 
     /// One change of the feed: `{"op":"upsert","contact":{…}}` or `{"op":"delete","id":…,"version":…}`.

@@ -13,6 +13,8 @@ public final class ContactStore: @unchecked Sendable {
     // @unchecked: `database` is only touched under `lock`.
     private let database: SQLiteDatabase
     private let lock = NSLock()
+    /// The popup links' HMAC key, read from `settings` once (under `lock`).
+    var popupSecret: [UInt8]?
     /// Where the database file is.
     public let path: String
 
@@ -112,11 +114,9 @@ public final class ContactStore: @unchecked Sendable {
     /// organization with its new labels. Labels are trimmed and 1 to 64 characters long.
     public func setLabels(_ changes: [ContactField: String?], organizationID: Int64) throws -> Organization {
         try withDatabase { database in
-            let statement = try database.statement("SELECT id, name, default_region, suffix_digits, version, labels FROM organizations WHERE id = ?")
-            statement.bind(1, organizationID)
-            guard try statement.step() else { throw ContactStoreError(.notFound, "Organization \(organizationID) does not exist.") }
-            var labels = Self.organization(from: statement).labels
-            statement.reset()
+            guard var labels = try organization(id: organizationID, in: database)?.labels else {
+                throw ContactStoreError(.notFound, "Organization \(organizationID) does not exist.")
+            }
             for (field, label) in changes {
                 let trimmed = (label ?? "").trimmingWhitespace()
                 guard trimmed.unicodeScalars.count <= 64, !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 }) else {

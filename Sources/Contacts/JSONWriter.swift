@@ -123,3 +123,14 @@ package struct JSONWriter {
         }
     }
 }
+
+extension JSONWriter {
+    /// An organization's field labels, `{"customField1":"Důležitost",…}`, in field order.
+    package mutating func writeLabels(_ labels: [ContactField: String]) {
+        beginObject()
+        for field in ContactField.allCases {
+            if let label = labels[field] { self.field(field.rawValue, label) }
+        }
+        endObject()
+    }
+}

@@ -184,14 +184,3 @@ enum JSONEscaping {
         JSONWriter.appendEscaped(bytes, to: &output)
     }
 }
-
-extension JSONWriter {
-    /// `{"customField1":"Důležitost",…}` in field order.
-    package mutating func writeLabels(_ labels: [ContactField: String]) {
-        beginObject()
-        for field in ContactField.allCases {
-            if let label = labels[field] { self.field(field.rawValue, label) }
-        }
-        endObject()
-    }
-}
