@@ -75,6 +75,8 @@ let package = Package(
         // Tests mirror the targets; fixtures live in TestSupport.
         .target(name: "TestSupport", dependencies: ["Contacts"], path: "Tests/TestSupport",
                 resources: [.copy("Fixtures")]),
+        .target(name: "FuzzHarness", dependencies: ["Contacts"], path: "Tests/Fuzz/Harness"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness"]),
         .testTarget(name: "PhoneNumbersTests", dependencies: ["PhoneNumbers"]),
         .testTarget(name: "ContactsTests", dependencies: ["Contacts", "TestSupport"]),
         .testTarget(name: "ContactStoreTests", dependencies: ["ContactStore", "TestSupport"]),
@@ -92,3 +94,10 @@ let package = Package(
     ],
     cxxLanguageStandard: .cxx17
 )
+
+// The libFuzzer executable, only when `scripts/reliability/fuzz.sh` builds it with
+// `-sanitize=fuzzer,address` (libFuzzer supplies its `main`; an ordinary build could not link it).
+if Context.environment["CALLER_LOOKUP_FUZZ"] != nil {
+    package.targets.append(.executableTarget(name: "Fuzzer", dependencies: ["FuzzHarness"], path: "Tests/Fuzz/Fuzzer"))
+    package.products.append(.executable(name: "caller-lookup-fuzz", targets: ["Fuzzer"]))
+}

@@ -15,17 +15,6 @@ extension Handlers {
     static let batchBodyLimit = 10 << 20
     static let batchOperationLimit = 10_000
 
-    struct BatchItem: Decodable {
-        let op: String
-        let contact: [String: JSONScalar]?
-        let id: Int64?
-        let externalId: String?
-    }
-
-    struct BatchBody: Decodable {
-        let operations: [BatchItem]
-    }
-
     @Sendable func batch(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         let bytes: [UInt8]
@@ -34,19 +23,19 @@ extension Handlers {
         } catch is NIOTooManyBytesError {
             return HTTPAnswer.error(.contentTooLarge, "A batch body has at most 10 MiB; split the batch.")
         }
-        let body: BatchBody
+        let items: [ContactInput.BatchItem]
         do {
-            body = try ContactInput.decode(BatchBody.self, from: bytes, expecting: #"{"operations":[{"op":"upsert","contact":{…}} or {"op":"delete","id":N}]}"#)
+            items = try ContactInput.batch(from: bytes)
         } catch {
             return HTTPAnswer.json(.badRequest, error.json)
         }
-        guard body.operations.count <= Self.batchOperationLimit else {
+        guard items.count <= Self.batchOperationLimit else {
             return HTTPAnswer.error(.contentTooLarge, "A batch has at most \(Self.batchOperationLimit) operations.")
         }
         // Check every item before writing anything.
         var operations: [BatchOperation] = []
         var problems: [(Int, InputError)] = []
-        for (index, item) in body.operations.enumerated() {
+        for (index, item) in items.enumerated() {
             do {
                 operations.append(try operation(item))
             } catch {
@@ -56,7 +45,7 @@ extension Handlers {
         if !problems.isEmpty {
             var writer = JSONWriter()
             writer.beginObject()
-            writer.field("error", "\(problems.count) of \(body.operations.count) operations are invalid; nothing was written.")
+            writer.field("error", "\(problems.count) of \(items.count) operations are invalid; nothing was written.")
             writer.key("results")
             writer.beginArray()
             for (index, problem) in problems {
@@ -109,7 +98,7 @@ extension Handlers {
         }
     }
 
-    private func operation(_ item: BatchItem) throws(InputError) -> BatchOperation {
+    private func operation(_ item: ContactInput.BatchItem) throws(InputError) -> BatchOperation {
         switch item.op {
         case "upsert":
             guard let object = item.contact else { throw InputError("An upsert needs a \"contact\" object.") }

@@ -221,11 +221,14 @@ extension Handlers {
     @Sendable func setLabels(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         let bytes = try await body(request)
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
-            return HTTPAnswer.error(.badRequest, "Send a JSON object of field names and labels, e.g. {\"customField1\":\"Důležitost\"}.")
+        let changes: [ContactField: String?]
+        do {
+            changes = try ContactInput.labelChanges(from: bytes)
+        } catch {
+            return HTTPAnswer.json(.badRequest, error.json)
         }
         do {
-            let updated = try state.store.setLabels(try FieldLabels.changes(from: object), organizationID: organization.id)
+            let updated = try state.store.setLabels(changes, organizationID: organization.id)
             state.authenticator.update(updated)
             return Self.labelsAnswer(updated)
         } catch let error as ContactStoreError {

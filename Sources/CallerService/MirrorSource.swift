@@ -49,51 +49,25 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
     // MARK: ChangeSource
 
     func loadAll() throws -> (contacts: [StoredContact], version: Int64) {
-        var scanner = JSONScanner(try get("/v3/contacts/snapshot", timeout: .seconds(600)))
-        var version: Int64?
-        var contacts: [StoredContact] = []
-        try decoding("snapshot") {
-            try scanner.object { scanner, key throws(JSONScanner.Failure) in
-                switch key {
-                case "version": version = try scanner.int64()
-                case "count": contacts.reserveCapacity(Int(clamping: max(0, try scanner.int64())))
-                case "contacts": try scanner.array { scanner throws(JSONScanner.Failure) in contacts.append(try Self.storedContact(&scanner)) }
-                default: try scanner.skipValue()
-                }
-            }
-        }
-        guard let version else { throw MirrorError("The API's snapshot has no version.") }
-        noteVersion(version)
-        return (contacts, version)
+        let body = try get("/v3/contacts/snapshot", timeout: .seconds(600))
+        let snapshot = try decoding("snapshot") { () throws(JSONScanner.Failure) in try ChangeFeedJSON.snapshot(body) }
+        noteVersion(snapshot.version)
+        return snapshot
     }
 
     func changes(after version: Int64, limit: Int) throws -> ChangeBatch {
-        var scanner = JSONScanner(
-            try get("/v3/contacts/changes?since=\(version)&limit=\(limit)&wait=\(wait)", timeout: .seconds(Int64(wait) + 15)))
-        var batchVersion: Int64?
-        var resync = false
-        var changes: [ContactChange] = []
-        try decoding("change feed") {
-            try scanner.object { scanner, key throws(JSONScanner.Failure) in
-                switch key {
-                case "version": batchVersion = try scanner.int64()
-                case "resync": resync = try scanner.bool()
-                case "changes": try scanner.array { scanner throws(JSONScanner.Failure) in changes.append(try Self.change(&scanner)) }
-                default: try scanner.skipValue()
-                }
-            }
-        }
-        guard let batchVersion else { throw MirrorError("The API's change feed answered without a version.") }
-        noteVersion(batchVersion)
-        return ChangeBatch(changes: changes, version: batchVersion, resync: resync)
+        let body = try get("/v3/contacts/changes?since=\(version)&limit=\(limit)&wait=\(wait)", timeout: .seconds(Int64(wait) + 15))
+        let batch = try decoding("change feed") { () throws(JSONScanner.Failure) in try ChangeFeedJSON.changes(body) }
+        noteVersion(batch.version)
+        return batch
     }
 
-    private func decoding(_ what: String, _ body: () throws -> Void) throws {
+    private func decoding<T>(_ what: String, _ body: () throws(JSONScanner.Failure) -> T) throws -> T {
         do {
-            try body()
-        } catch let failure as JSONScanner.Failure {
-            lock.withLock { lastError = "the API's \(what): \(failure)" }
-            throw MirrorError("The API's \(what) is not what a mirror reads: \(failure)")
+            return try body()
+        } catch {
+            lock.withLock { lastError = "the API's \(what): \(error)" }
+            throw MirrorError("The API's \(what) is not what a mirror reads: \(error)")
         }
     }
 
@@ -175,56 +149,5 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
         return Organization(
             id: id, name: name, defaultRegion: region, suffixDigits: suffixDigits, version: version,
             labels: FieldLabels.labels(from: fields["labels"] as? [String: Any] ?? [:]))
-    }
-
-    /// One change of the feed: `{"op":"upsert","contact":{…}}` or `{"op":"delete","id":…,"version":…}`.
-    static func change(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> ContactChange {
-        var op: String?
-        var contact: StoredContact?
-        var id: Int64?
-        var version: Int64?
-        try scanner.object { scanner, key throws(JSONScanner.Failure) in
-            switch key {
-            case "op": op = try scanner.string()
-            case "contact": contact = try storedContact(&scanner)
-            case "id": id = try scanner.int64()
-            case "version": version = try scanner.int64()
-            default: try scanner.skipValue()
-            }
-        }
-        switch op {
-        case "upsert"?:
-            guard let contact else { throw JSONScanner.Failure(description: "an upsert without its contact") }
-            return .upsert(contact)
-        case "delete"?:
-            guard let id, let version else { throw JSONScanner.Failure(description: "a delete without id or version") }
-            return .delete(id: id, version: version)
-        default:
-            throw JSONScanner.Failure(description: "a change with op \(op ?? "missing")")
-        }
-    }
-
-    /// A contact as the API writes it (`Contact.writeJSON`): the API validated it, so it is trusted.
-    static func storedContact(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> StoredContact {
-        var id: Int64?
-        var version: Int64?
-        var values = [String](repeating: "", count: ContactField.allCases.count)
-        try scanner.object { scanner, key throws(JSONScanner.Failure) in
-            switch key {
-            case "id": id = try scanner.int64()
-            case "version": version = try scanner.int64()
-            default:
-                if let field = ContactField(rawValue: key), !scanner.null() {
-                    values[field.index] = try scanner.string()
-                } else if ContactField(rawValue: key) == nil {
-                    try scanner.skipValue()
-                }
-            }
-        }
-        guard let id, let version else { throw JSONScanner.Failure(description: "a contact without id or version") }
-        guard let contact = Contact(trustedValues: values) else {
-            throw JSONScanner.Failure(description: "contact \(id) is not well-formed")
-        }
-        return StoredContact(id: id, version: version, contact: contact)
     }
 }

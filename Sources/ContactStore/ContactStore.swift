@@ -264,7 +264,9 @@ public final class ContactStore: @unchecked Sendable {
             try database.execute("BEGIN")
             defer { try? database.execute("COMMIT") }
             let current = try version(of: organizationID, in: database)
-            guard since >= 0, since <= current else {
+            let start = try database.statement("SELECT log_start FROM organizations WHERE id = ?").binding([.integer(organizationID)])
+            let logStart = try start.step() ? start.int64(0) : 0
+            guard since >= logStart, since <= current else {
                 return ChangeBatch(changes: [], version: current, resync: true)
             }
             let boundary = try database.statement(
@@ -294,6 +296,54 @@ public final class ContactStore: @unchecked Sendable {
         }
     }
 
+    /// Compaction keeps at least this many delete entries, however small the organization.
+    public static let minimumRetainedDeletes = 10_000
+
+    /// Keeps the change log about as large as the organization instead of growing with every write.
+    ///
+    /// * An upsert entry whose contact changed again or was deleted later is dropped: the later
+    ///   entry carries the contact's state (the feed already skips such entries), so no follower
+    ///   loses anything and the log start does not move.
+    /// * Delete entries beyond `max(keepingDeletes, live contacts)` are dropped, oldest first, and
+    ///   the log start moves past them: a follower that has not read that far is answered
+    ///   `resync` (load everything again), which costs about what replaying those deletes would.
+    ///
+    /// Replaying the log from 0 still gives the live set: every live contact keeps its latest
+    /// upsert. Runs inside each import's transaction and every 512th other write.
+    @discardableResult
+    public func compactChangeLog(organizationID: Int64, keepingDeletes: Int = ContactStore.minimumRetainedDeletes) throws -> (dropped: Int, logStart: Int64) {
+        try withDatabase { database in
+            try database.transaction { try Self.compactChangeLog(organizationID: organizationID, keepingDeletes: keepingDeletes, in: database) }
+        }
+    }
+
+    private static func compactChangeLog(organizationID: Int64, keepingDeletes: Int, in database: SQLiteDatabase) throws -> (dropped: Int, logStart: Int64) {
+        try database.statement(
+            """
+            DELETE FROM changes WHERE organization_id = ?1 AND op = 'upsert' AND NOT EXISTS \
+            (SELECT 1 FROM contacts WHERE contacts.id = changes.contact_id AND contacts.version = changes.version)
+            """
+        ).binding([.integer(organizationID)]).run()
+        var dropped = database.changes
+        let live = try database.statement("SELECT count(*) FROM contacts WHERE organization_id = ?").binding([.integer(organizationID)])
+        _ = try live.step()
+        let keep = max(keepingDeletes, Int(live.int64(0)))
+        let cutoff = try database.statement(
+            "SELECT version FROM changes WHERE organization_id = ? AND op = 'delete' ORDER BY version DESC LIMIT 1 OFFSET ?"
+        ).binding([.integer(organizationID), .integer(Int64(keep))])
+        if try cutoff.step() {
+            let horizon = cutoff.int64(0)
+            try database.statement("DELETE FROM changes WHERE organization_id = ? AND op = 'delete' AND version <= ?")
+                .binding([.integer(organizationID), .integer(horizon)]).run()
+            dropped += database.changes
+            try database.statement("UPDATE organizations SET log_start = max(log_start, ?) WHERE id = ?")
+                .binding([.integer(horizon), .integer(organizationID)]).run()
+        }
+        let start = try database.statement("SELECT log_start FROM organizations WHERE id = ?").binding([.integer(organizationID)])
+        _ = try start.step()
+        return (dropped, start.int64(0))
+    }
+
     // MARK: Writing contacts
 
     /// A write in progress: one transaction, one new version.
@@ -309,6 +359,8 @@ public final class ContactStore: @unchecked Sendable {
         let organizationID: Int64
         let version: Int64
         var changed = false
+        /// Set by an import: the change log is compacted in the same transaction.
+        var replacedAll = false
 
         /// Prepared once per write: a bulk import runs them tens of thousands of times.
         private var insertStatement: SQLiteStatement?
@@ -405,6 +457,9 @@ public final class ContactStore: @unchecked Sendable {
                 guard write.changed else { return (result, current) }
                 try database.statement("UPDATE organizations SET version = ? WHERE id = ?")
                     .binding([.integer(write.version), .integer(organizationID)]).run()
+                if write.replacedAll || write.version % 512 == 0 {
+                    _ = try Self.compactChangeLog(organizationID: organizationID, keepingDeletes: Self.minimumRetainedDeletes, in: database)
+                }
                 return (result, write.version)
             }
         }
@@ -474,6 +529,7 @@ public final class ContactStore: @unchecked Sendable {
                 throw ContactStoreError(.invalidInput, "An import with no contacts is refused; the previous contacts stay.")
             }
             if outcome.created + outcome.updated > 0 { try write.logUpserts() }
+            write.replacedAll = true
             for id in unmatched.sorted() { try write.delete(id) }
             outcome.deleted = unmatched.count
             return outcome

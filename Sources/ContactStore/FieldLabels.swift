@@ -9,22 +9,6 @@ package enum FieldLabels {
         return writer.string
     }
 
-    /// Reads `{"field":"label"|null|""}` as changes for `ContactStore.setLabels`.
-    package static func changes(from object: [String: Any]) throws(ContactStoreError) -> [ContactField: String?] {
-        var changes: [ContactField: String?] = [:]
-        for (key, value) in object {
-            guard let field = ContactField(caseInsensitiveName: key) else {
-                throw ContactStoreError(.invalidInput, "Unknown field '\(key)'. Fields: \(ContactField.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
-            switch value {
-            case is NSNull: changes[field] = .some(nil)
-            case let label as String: changes[field] = label
-            default: throw ContactStoreError(.invalidInput, "The label of \(field.rawValue) must be a string or null.")
-            }
-        }
-        return changes
-    }
-
     /// Unknown keys and non-text values are skipped: labels are decoration, never a reason to fail.
     package static func decode(_ text: String) -> [ContactField: String] {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }

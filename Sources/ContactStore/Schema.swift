@@ -57,6 +57,11 @@ enum Schema {
         ALTER TABLE organizations ADD COLUMN popup_epoch INTEGER NOT NULL DEFAULT 1 CHECK (popup_epoch >= 1);
         CREATE TABLE settings (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
         """,
+        // Where each organization's change log starts since it was compacted: a follower behind
+        // it is told to resync.
+        """
+        ALTER TABLE organizations ADD COLUMN log_start INTEGER NOT NULL DEFAULT 0 CHECK (log_start >= 0);
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {

@@ -1,21 +1,20 @@
-import Contacts
 import Foundation
 import PhoneNumbers
 
 /// A request body the REST API refuses, with the status that says why.
-struct InputError: Error {
-    let status: Int
-    let message: String
-    let violations: [ContactRuleViolation]
+package struct InputError: Error {
+    package let status: Int
+    package let message: String
+    package let violations: [ContactRuleViolation]
 
-    init(status: Int = 400, _ message: String, violations: [ContactRuleViolation] = []) {
+    package init(status: Int = 400, _ message: String, violations: [ContactRuleViolation] = []) {
         self.status = status
         self.message = message
         self.violations = violations
     }
 
     /// `{"error":"…","errors":[{"field","value","rule","message"}]}`.
-    var json: [UInt8] {
+    package var json: [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()
         writer.field("error", message)
@@ -42,16 +41,16 @@ struct InputError: Error {
 /// or `""` means "not set". `id`, `version` and `displayName` are read-only and ignored, so a client
 /// can PUT back what it GOT. Any other key is refused, as is nesting deeper than 16 levels (checked
 /// before parsing, so a nesting bomb costs one pass over the bytes).
-enum ContactInput {
+package enum ContactInput {
     static let readOnly: Set<String> = ["id", "version", "displayName"]
 
     /// The fields the object gives: a value, or `nil` for an explicit `null`.
-    static func fields(from bytes: [UInt8]) throws(InputError) -> [ContactField: String?] {
+    package static func fields(from bytes: [UInt8]) throws(InputError) -> [ContactField: String?] {
         try fields(of: try decode([String: JSONScalar].self, from: bytes,
                                   expecting: "a JSON object whose keys are contact fields, e.g. {\"lastName\":\"Novák\",\"phone1\":\"+420222333444\"}"))
     }
 
-    static func fields(of object: [String: JSONScalar]) throws(InputError) -> [ContactField: String?] {
+    package static func fields(of object: [String: JSONScalar]) throws(InputError) -> [ContactField: String?] {
         var fields: [ContactField: String?] = [:]
         for (key, value) in object {
             if readOnly.contains(key) { continue }
@@ -69,7 +68,7 @@ enum ContactInput {
     }
 
     /// Decodes JSON after checking its nesting depth.
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], expecting: String) throws(InputError) -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], expecting: String) throws(InputError) -> T {
         var depth = 0
         var inString = false
         var escaped = false
@@ -94,21 +93,58 @@ enum ContactInput {
         }
     }
 
+    /// One item of `POST /v3/contacts/batch`: `{"op":"upsert","contact":{…}}`,
+    /// `{"op":"delete","id":5}` or `{"op":"delete","externalId":"crm-7"}`.
+    package struct BatchItem: Decodable, Sendable {
+        package let op: String
+        package let contact: [String: JSONScalar]?
+        package let id: Int64?
+        package let externalId: String?
+    }
+
+    private struct BatchBody: Decodable {
+        let operations: [BatchItem]
+    }
+
+    /// The operations of a batch body `{"operations":[…]}`, not yet checked one by one.
+    package static func batch(from bytes: [UInt8]) throws(InputError) -> [BatchItem] {
+        try decode(BatchBody.self, from: bytes,
+                   expecting: #"{"operations":[{"op":"upsert","contact":{…}} or {"op":"delete","id":N}]}"#).operations
+    }
+
+    /// Label changes `{"customField1":"Důležitost","customField2":null}` (`null` or `""` clears).
+    package static func labelChanges(from bytes: [UInt8]) throws(InputError) -> [ContactField: String?] {
+        let object = try decode([String: JSONScalar].self, from: bytes,
+                                expecting: #"a JSON object of field names and labels, e.g. {"customField1":"Důležitost"}"#)
+        var changes: [ContactField: String?] = [:]
+        for (key, value) in object {
+            guard let field = ContactField(caseInsensitiveName: key) else {
+                throw InputError("Unknown field '\(key)'. Fields: \(ContactField.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            switch value {
+            case .null: changes[field] = .some(nil)
+            case .text(let label): changes[field] = label.isEmpty ? .some(nil) : label
+            case .other: throw InputError("The label of \(field.rawValue) must be a string or null.")
+            }
+        }
+        return changes
+    }
+
     /// A contact from the given fields alone (POST, PUT: omitted fields are cleared).
-    static func contact(_ fields: [ContactField: String?], validator: PhoneNumberValidator) throws(InputError) -> Contact {
+    package static func contact(_ fields: [ContactField: String?], validator: PhoneNumberValidator) throws(InputError) -> Contact {
         var draft: [ContactField: String] = [:]
         for (field, value) in fields { if let value { draft[field] = value } }
         return try validated(draft, validator: validator)
     }
 
     /// The contact with `fields` laid over `existing` (PATCH: `null` or `""` clears a field).
-    static func patched(_ existing: Contact, with fields: [ContactField: String?], validator: PhoneNumberValidator) throws(InputError) -> Contact {
+    package static func patched(_ existing: Contact, with fields: [ContactField: String?], validator: PhoneNumberValidator) throws(InputError) -> Contact {
         var draft = existing.draft
         for (field, value) in fields { draft[field] = value.flatMap { $0.isEmpty ? nil : $0 } }
         return try validated(draft, validator: validator)
     }
 
-    static func validated(_ draft: [ContactField: String], validator: PhoneNumberValidator) throws(InputError) -> Contact {
+    package static func validated(_ draft: [ContactField: String], validator: PhoneNumberValidator) throws(InputError) -> Contact {
         switch Contact.validate(draft, validator: validator) {
         case .success(let contact): return contact
         case .failure(let failure):
@@ -120,12 +156,12 @@ enum ContactInput {
 
 /// One JSON value of a contact object: text (numbers are taken as their text), null, or anything
 /// else (refused).
-enum JSONScalar: Decodable {
+package enum JSONScalar: Decodable, Sendable {
     case text(String)
     case null
     case other
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null

@@ -3,14 +3,20 @@
 ///
 /// Strict RFC 8259 syntax; strings are unescaped (`\uXXXX` with surrogate pairs); numbers are read
 /// as integers where asked. Errors say where (byte offset) and what was expected.
-struct JSONScanner {
+package struct JSONScanner {
     private let bytes: [UInt8]
     private var position = 0
+    private var depth = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// Objects and arrays nest at most this deep; deeper input is refused, never a stack overflow.
+    package static let maximumDepth = 64
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    package init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
+
+        package init(description: String) { self.description = description }
     }
 
     private func failure(_ expected: String) -> Failure {
@@ -29,9 +35,18 @@ struct JSONScanner {
         position += 1
     }
 
+    private mutating func enter() throws(Failure) {
+        depth += 1
+        guard depth <= Self.maximumDepth else {
+            throw Failure(description: "malformed JSON at byte \(position): nested more than \(Self.maximumDepth) levels deep")
+        }
+    }
+
     /// Reads an object, calling `member` with each key; `member` must read (or skip) the value.
-    mutating func object(_ member: (inout JSONScanner, String) throws(Failure) -> Void) throws(Failure) {
+    package mutating func object(_ member: (inout JSONScanner, String) throws(Failure) -> Void) throws(Failure) {
         try expect(UInt8(ascii: "{"), "{")
+        try enter()
+        defer { depth -= 1 }
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -54,8 +69,10 @@ struct JSONScanner {
     }
 
     /// Reads an array, calling `element` for each element; `element` must read (or skip) it.
-    mutating func array(_ element: (inout JSONScanner) throws(Failure) -> Void) throws(Failure) {
+    package mutating func array(_ element: (inout JSONScanner) throws(Failure) -> Void) throws(Failure) {
         try expect(UInt8(ascii: "["), "[")
+        try enter()
+        defer { depth -= 1 }
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
             position += 1
@@ -76,7 +93,7 @@ struct JSONScanner {
     }
 
     /// `true` (and consumes it) when the next value is `null`.
-    mutating func null() -> Bool {
+    package mutating func null() -> Bool {
         skipWhitespace()
         guard bytes.count - position >= 4, bytes[position] == UInt8(ascii: "n"), bytes[position + 1] == UInt8(ascii: "u"),
             bytes[position + 2] == UInt8(ascii: "l"), bytes[position + 3] == UInt8(ascii: "l")
@@ -85,7 +102,7 @@ struct JSONScanner {
         return true
     }
 
-    mutating func bool() throws(Failure) -> Bool {
+    package mutating func bool() throws(Failure) -> Bool {
         skipWhitespace()
         if bytes[position...].starts(with: "true".utf8) {
             position += 4
@@ -98,7 +115,7 @@ struct JSONScanner {
         throw failure("true or false")
     }
 
-    mutating func int64() throws(Failure) -> Int64 {
+    package mutating func int64() throws(Failure) -> Int64 {
         skipWhitespace()
         var negative = false
         if position < bytes.count, bytes[position] == UInt8(ascii: "-") {
@@ -118,7 +135,7 @@ struct JSONScanner {
         return negative ? -value : value
     }
 
-    mutating func string() throws(Failure) -> String {
+    package mutating func string() throws(Failure) -> String {
         try expect(UInt8(ascii: "\""), "a string")
         let start = position
         // Fast path: no escapes.
@@ -189,7 +206,7 @@ struct JSONScanner {
     }
 
     /// Skips any value.
-    mutating func skipValue() throws(Failure) {
+    package mutating func skipValue() throws(Failure) {
         skipWhitespace()
         guard position < bytes.count else { throw failure("a value") }
         switch bytes[position] {
@@ -208,7 +225,7 @@ struct JSONScanner {
     }
 
     /// Whether only white space is left.
-    mutating func atEnd() -> Bool {
+    package mutating func atEnd() -> Bool {
         skipWhitespace()
         return position == bytes.count
     }
