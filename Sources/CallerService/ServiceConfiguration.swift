@@ -25,6 +25,15 @@ public struct ServiceConfiguration: Sendable {
     /// `http.idletimeout`: seconds a connection may send nothing before it is closed (a client
     /// that connects and stalls holds no more than this). Above the long-poll limit.
     public var idleTimeoutSeconds = 65
+    /// `http.headertimeout`: seconds from a request's first byte until its headers must be complete
+    /// (else 408 and the connection is closed): a client trickling bytes cannot hold a connection.
+    public var headerTimeoutSeconds = 20
+    /// `http.bodytimeout`: seconds a request body may take, plus one per `http.minbodyrate` bytes
+    /// received.
+    public var bodyTimeoutSeconds = 20
+    /// `http.minbodyrate`: bytes per second a body must keep up, on average, beyond the first
+    /// `http.bodytimeout` seconds.
+    public var minimumBodyRate = 500
 
     public init() {}
 
@@ -39,13 +48,21 @@ public struct ServiceConfiguration: Sendable {
         credentialLifetimeSeconds = config.int(forKey: "auth.cacheseconds", default: defaults.credentialLifetimeSeconds)
         credentialCacheSize = config.int(forKey: "auth.cachesize", default: defaults.credentialCacheSize)
         idleTimeoutSeconds = config.int(forKey: "http.idletimeout", default: defaults.idleTimeoutSeconds)
+        headerTimeoutSeconds = config.int(forKey: "http.headertimeout", default: defaults.headerTimeoutSeconds)
+        bodyTimeoutSeconds = config.int(forKey: "http.bodytimeout", default: defaults.bodyTimeoutSeconds)
+        minimumBodyRate = config.int(forKey: "http.minbodyrate", default: defaults.minimumBodyRate)
         logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info").lowercased()) ?? .info
     }
 }
 
 extension ServiceConfiguration {
-    /// The HTTP/1 server with the idle timeout.
+    /// The HTTP/1 server with the idle timeout and the request deadlines.
     var server: HTTPServerBuilder {
-        .http1(configuration: .init(idleTimeout: .seconds(Int64(max(1, idleTimeoutSeconds)))))
+        let deadlines = RequestDeadlines(
+            headerSeconds: Int64(max(1, headerTimeoutSeconds)), bodySeconds: Int64(max(1, bodyTimeoutSeconds)),
+            minimumBodyRate: Int64(max(1, minimumBodyRate)))
+        return .http1(configuration: .init(
+            additionalChannelHandlers: [deadlines.handler()],
+            idleTimeout: .seconds(Int64(max(1, idleTimeoutSeconds)))))
     }
 }

@@ -9,6 +9,10 @@ import PhoneNumbers
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @testable import CallerService
 
 /// Hostile input over HTTP (issue 8, part 4): each gets a clear 4xx and nothing stored changes.
@@ -111,24 +115,98 @@ import Testing
     @Test func aStalledConnectionIsClosed() async throws {
         let fixture = try ServiceFixture()
         let api = LiveAPI(store: fixture.store)
-        try await api.start(idleTimeoutSeconds: 1)
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
+        try await api.start { $0.idleTimeoutSeconds = 1 }
+        let connection = try RawConnection(port: api.port)
+        let started = Date()
+        #expect(connection.receive(waitingUpTo: 5) == nil, "the server closed the stalled connection")
+        #expect(-started.timeIntervalSinceNow < 4)
+        await api.stop()
+    }
+
+    /// A request trickled a byte at a time restarts the idle timeout with every byte; the header
+    /// deadline still answers 408 and closes it.
+    @Test func aTrickledHeadGets408() async throws {
+        let fixture = try ServiceFixture()
+        let api = LiveAPI(store: fixture.store)
+        try await api.start { $0.headerTimeoutSeconds = 1 }
+        let connection = try RawConnection(port: api.port)
+        var answer = ""
+        for byte in Array("GET /v3/whoami HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 100) {
+            guard connection.send([byte]) else { break }
+            if let bytes = connection.receive(waitingUpTo: 0.1) {
+                answer += String(decoding: bytes, as: UTF8.self)
+                break
+            }
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 408 Request Timeout"))
+        #expect(answer.contains("must arrive within 1 s"))
+        #expect(connection.receive(waitingUpTo: 2) == nil, "closed after the 408")
+        await api.stop()
+    }
+
+    /// A body that arrives slower than the minimum rate is cut off; nothing is stored.
+    @Test func aTrickledBodyIsCutOffAndNothingChanges() async throws {
+        let fixture = try ServiceFixture()
+        let before = try fixture.store.allContacts(organizationID: try #require(try fixture.store.organization(named: "IPEX")).id)
+        let api = LiveAPI(store: fixture.store)
+        try await api.start {
+            $0.bodyTimeoutSeconds = 1
+            $0.minimumBodyRate = 1_000
+        }
+        let body = Array(#"{"operations":[{"op":"upsert","contact":{"lastName":"Pomalý","phone1":"+420222333999"}}]}"#.utf8)
+        let head = "POST /v3/contacts/batch HTTP/1.1\r\nHost: x\r\nAuthorization: \(ServiceFixture.basic("novak", "hesloNovak"))\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
+        let connection = try RawConnection(port: api.port)
+        #expect(connection.send(Array(head.utf8)))
+        var closed = false
+        for byte in body {
+            if !connection.send([byte]) { closed = true; break }
+            if connection.isClosed(waitingUpTo: 0.1) { closed = true; break }
+        }
+        #expect(closed, "the connection was closed before the body was complete")
+        #expect(try fixture.store.allContacts(organizationID: try #require(try fixture.store.organization(named: "IPEX")).id) == before)
+        await api.stop()
+    }
+}
+
+/// A plain TCP connection for what an HTTP client library would not do: stall, trickle.
+final class RawConnection {
+    let descriptor: Int32
+
+    init(port: Int) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(api.port).bigEndian
+        address.sin_port = UInt16(port).bigEndian
         let connected = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        #expect(connected == 0)
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Whether all bytes were sent (false once the server closed the connection).
+    func send(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+    }
+
+    /// What arrives within `seconds`: `nil` when the server closed the connection or nothing came.
+    func receive(waitingUpTo seconds: Double) -> [UInt8]? {
+        var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let started = Date()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(descriptor, &buffer, buffer.count, 0)
+        return count > 0 ? Array(buffer[..<count]) : nil
+    }
+
+    /// Whether the server closed the connection within `seconds` (an answer counts as not closed).
+    func isClosed(waitingUpTo seconds: Double) -> Bool {
+        var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var byte: UInt8 = 0
-        let received = recv(descriptor, &byte, 1, 0)
-        #expect(received == 0, "the server closed the stalled connection")
-        #expect(-started.timeIntervalSinceNow < 4)
-        await api.stop()
+        let count = recv(descriptor, &byte, 1, 0)
+        return count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
     }
 }

@@ -26,9 +26,9 @@ final class LiveAPI: @unchecked Sendable {
 
     var url: String { "http://127.0.0.1:\(port)" }
 
-    func start(idleTimeoutSeconds: Int = 65) async throws {
+    func start(_ configure: (inout ServiceConfiguration) -> Void = { _ in }) async throws {
         var configuration = ServiceConfiguration()
-        configuration.idleTimeoutSeconds = idleTimeoutSeconds
+        configure(&configuration)
         configuration.host = "127.0.0.1"
         configuration.port = port
         configuration.logLevel = .error
