@@ -16,13 +16,23 @@ enum AuthenticationOutcome: Sendable {
     case denied
     /// Unknown credentials and nobody to verify them: 503, never data.
     case unavailable
+    /// Too many recent failures for this login: 429, try again after the given seconds. The
+    /// password was not even checked.
+    case throttled(login: String, retryAfter: Int)
 }
 
 /// HTTP Basic authentication that stays fast: a password is verified once — with the slow hash on
 /// an API node, by asking the API on a mirror — then a keyed digest of the presented credentials is
 /// remembered for `lifetime`, so a lookup does not pay tens of milliseconds of yescrypt or a round
 /// trip. While the verifier is unavailable, credentials verified before keep working past their
-/// lifetime; unknown ones are not let in. Repeated failures for one login are slowed down.
+/// lifetime; unknown ones are not let in.
+///
+/// Failed logins are throttled per login: from the third failure within five minutes, the next
+/// attempt for that login is refused with 429 (its password unchecked) until `throttleSeconds ×
+/// 2^(failures − 3)` have passed, at most 30 × `throttleSeconds`. Guessing one login's password is
+/// limited to about one try per 30 s whatever the number of connections, while other logins and
+/// credentials verified before are not affected. Unknown logins are throttled the same way, so
+/// the answers do not tell which logins exist.
 ///
 /// The digest uses Swift's `Hasher` (SipHash, seeded randomly per process) under two random salts:
 /// 128 bits that mean nothing outside this process and are never written anywhere.
@@ -35,6 +45,9 @@ final class Authenticator: @unchecked Sendable {
     /// Keyed digest of the whole `Authorization` value → who it was and when it was verified.
     private var remembered: [Digest: (login: String, organization: Organization, verified: Double)] = [:]
     private var failures: [String: (count: Int, last: Double)] = [:]
+    private let throttleSeconds: Double
+    /// Failures are forgotten after this long without another.
+    static let failureWindow = 300.0
     private let salts = (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max))
 
     private struct Digest: Hashable {
@@ -49,6 +62,7 @@ final class Authenticator: @unchecked Sendable {
         self.verify = verify
         self.lifetime = Double(configuration.credentialLifetimeSeconds)
         self.capacity = configuration.credentialCacheSize
+        self.throttleSeconds = configuration.loginThrottleSeconds
     }
 
     /// An API node's authenticator: passwords checked against the store's yescrypt hashes, on a
@@ -73,6 +87,7 @@ final class Authenticator: @unchecked Sendable {
         let known = lock.withLock { remembered[digest] }
         if let known, now - known.verified < lifetime { return .allowed(known.organization) }
         guard let (login, password) = Self.credentials(authorization) else { return .denied }
+        if let wait = lock.withLock({ throttle(login, now: now) }) { return .throttled(login: login, retryAfter: wait) }
         switch await verify(login, password) {
         case .valid(let organization):
             lock.withLock {
@@ -85,18 +100,29 @@ final class Authenticator: @unchecked Sendable {
             // Verified before: still trusted while the verifier is away.
             return known.map { .allowed($0.organization) } ?? .unavailable
         case .invalid:
-            break
+            lock.withLock { recordFailure(login, now: now) }
+            return .denied
         }
-        let count = lock.withLock {
-            let previous = failures[login].map { now - $0.last < 300 ? $0.count : 0 } ?? 0
-            if failures.count >= capacity { failures.removeAll(keepingCapacity: true) }
-            failures[login] = (previous + 1, now)
-            remembered = remembered.filter { $0.value.login != login }
-            return previous + 1
+    }
+
+    /// Seconds until `login` may try again, or `nil` when it may now.
+    private func throttle(_ login: String, now: Double) -> Int? {
+        guard let failure = failures[login], failure.count >= 3, now - failure.last < Self.failureWindow else { return nil }
+        let delay = throttleSeconds * min(30, Double(1 << min(failure.count - 3, 5)))
+        let wait = failure.last + delay - now
+        return wait > 0 ? Int(wait.rounded(.up)) : nil
+    }
+
+    private func recordFailure(_ login: String, now: Double) {
+        let previous = failures[login].map { now - $0.last < Self.failureWindow ? $0.count : 0 }
+        if previous == nil, failures.count >= capacity {
+            // Full: forget expired failures only, so spraying many logins cannot wipe the
+            // throttle of the one under attack.
+            failures = failures.filter { now - $0.value.last < Self.failureWindow }
+            if failures.count >= capacity { return }
         }
-        // The third failure in five minutes and later ones wait before they are answered.
-        if count >= 3 { try? await Task.sleep(for: .milliseconds(min(3_000, 250 * (count - 2)))) }
-        return .denied
+        failures[login] = ((previous ?? 0) + 1, now)
+        remembered = remembered.filter { $0.value.login != login }
     }
 
     /// Replaces the remembered copy of an organization (its labels changed), so requests see the

@@ -61,7 +61,9 @@ struct BasicAuthentication: RouterMiddleware {
             var response = HTTPAnswer.error(
                 .serviceUnavailable, "These credentials cannot be verified now: the contacts API is unreachable. Try again later.")
             response.headers[.retryAfter] = "5"
-            return response
+            return response        case .throttled(let login, let retryAfter):
+            context.logger.notice("login throttled", metadata: ["login": "\(login)", "route": "\(context.endpointPath ?? "-")"])
+            return HTTPAnswer.throttled(login: login, retryAfter: retryAfter)
         }
     }
 }
@@ -84,6 +86,14 @@ enum HTTPAnswer {
         writer.field("error", message)
         writer.endObject()
         return json(status, writer.bytes)
+    }
+
+    /// 429 for a login with too many recent failures.
+    static func throttled(login: String, retryAfter: Int) -> Response {
+        var response = error(
+            .tooManyRequests, "Too many failed logins for '\(login)'. Try again in \(retryAfter) s; the password was not checked.")
+        response.headers[.retryAfter] = String(retryAfter)
+        return response
     }
 
     static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {

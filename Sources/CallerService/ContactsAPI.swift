@@ -225,7 +225,7 @@ extension Handlers {
         do {
             changes = try ContactInput.labelChanges(from: bytes)
         } catch {
-            return HTTPAnswer.json(.badRequest, error.json)
+            return HTTPAnswer.json(HTTPResponse.Status(code: error.status), error.json)
         }
         do {
             let updated = try state.store.setLabels(changes, organizationID: organization.id)

@@ -33,6 +33,10 @@ struct PopupHandler: Sendable {
             switch await state.authenticator.authenticate(authorization: request.headers[.authorization]) {
             case .allowed(let found):
                 organization = found
+            case .throttled(_, let retryAfter):
+                var response = Self.plain(.tooManyRequests, "Too many failed logins. Try again in \(retryAfter) s.")
+                response.headers[.retryAfter] = String(retryAfter)
+                return response
             case .denied, .unavailable:
                 var response = Self.plain(.unauthorized, "Log in with your caller-lookup account, or use the organization's popup link.")
                 response.headers[.wwwAuthenticate] = "Basic realm=\"caller-lookup\", charset=\"UTF-8\""

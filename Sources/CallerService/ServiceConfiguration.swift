@@ -20,6 +20,9 @@ public struct ServiceConfiguration: Sendable {
     public var credentialLifetimeSeconds = 60
     /// `auth.cachesize`: how many credentials are remembered at most.
     public var credentialCacheSize = 10_000
+    /// `auth.throttleseconds`: the first wait after three failed logins of one login; it doubles
+    /// with each further failure, up to 30 times this.
+    public var loginThrottleSeconds = 1.0
     /// `log.level`.
     public var logLevel = Logger.Level.info
     /// `http.idletimeout`: seconds a connection may send nothing before it is closed (a client
@@ -47,6 +50,7 @@ public struct ServiceConfiguration: Sendable {
         longPollLimitSeconds = config.int(forKey: "changes.waitlimit", default: defaults.longPollLimitSeconds)
         credentialLifetimeSeconds = config.int(forKey: "auth.cacheseconds", default: defaults.credentialLifetimeSeconds)
         credentialCacheSize = config.int(forKey: "auth.cachesize", default: defaults.credentialCacheSize)
+        loginThrottleSeconds = config.double(forKey: "auth.throttleseconds", default: defaults.loginThrottleSeconds)
         idleTimeoutSeconds = config.int(forKey: "http.idletimeout", default: defaults.idleTimeoutSeconds)
         headerTimeoutSeconds = config.int(forKey: "http.headertimeout", default: defaults.headerTimeoutSeconds)
         bodyTimeoutSeconds = config.int(forKey: "http.bodytimeout", default: defaults.bodyTimeoutSeconds)

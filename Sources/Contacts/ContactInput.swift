@@ -119,12 +119,12 @@ package enum ContactInput {
         var changes: [ContactField: String?] = [:]
         for (key, value) in object {
             guard let field = ContactField(caseInsensitiveName: key) else {
-                throw InputError("Unknown field '\(key)'. Fields: \(ContactField.allCases.map(\.rawValue).joined(separator: ", ")).")
+                throw InputError(status: 422, "Unknown field '\(key)'. Fields: \(ContactField.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
             switch value {
             case .null: changes[field] = .some(nil)
             case .text(let label): changes[field] = label.isEmpty ? .some(nil) : label
-            case .other: throw InputError("The label of \(field.rawValue) must be a string or null.")
+            case .other: throw InputError(status: 422, "The label of \(field.rawValue) must be a string or null.")
             }
         }
         return changes
