@@ -30,6 +30,8 @@ public final class ContactStore: @unchecked Sendable {
         // transaction spills to the WAL mid-way and re-reads index pages.
         try database.execute("PRAGMA cache_size = -65536")
         try database.execute("PRAGMA temp_store = MEMORY")
+        // After a large import the WAL is cut back to 64 MB once checkpointed, not kept at its peak.
+        try database.execute("PRAGMA journal_size_limit = 67108864")
         try Schema.migrate(database)
         self.path = path
         self.database = database

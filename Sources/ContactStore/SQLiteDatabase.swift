@@ -85,6 +85,10 @@ final class SQLiteDatabase {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
+            // A statement still holding a row keeps this connection's read snapshot from before the
+            // transaction: the checkpoint that runs on COMMIT could then copy nothing back, and
+            // the WAL would grow with every write (found by scripts/reliability/soak.sh).
+            resetStatements()
             try execute("COMMIT")
             return result
         } catch {
