@@ -106,6 +106,7 @@ enum HTTPAnswer {
 public func buildApplication(
     configuration: ServiceConfiguration, store: ContactStore, logger: Logger? = nil
 ) -> some ApplicationProtocol {
+    ProcessMemory.configured
     let state = ServiceState(configuration: configuration, store: store)
     let router = Router(context: CallerRequestContext.self)
     router.get("/health") { _, _ in HTTPAnswer.json(.ok, #"{"status":"ok"}"#) }
@@ -253,6 +254,7 @@ struct Handlers: Sendable {
                 return report
             }
         }
+        await offCooperativePool { ProcessMemory.releaseFreed() }
         switch outcome {
         case .success(let report):
             context.logger.info(

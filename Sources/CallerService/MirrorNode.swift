@@ -252,6 +252,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
 /// Builds a mirror's HTTP application: `/health`, `/metrics` and the lookup routes, answered from
 /// the mirror's index with the same JSON as an API node.
 public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfiguration) -> some ApplicationProtocol {
+    ProcessMemory.configured
     let router = Router(context: CallerRequestContext.self)
     router.get("/health") { _, _ in
         let (status, bytes) = node.health()
