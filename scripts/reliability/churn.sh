@@ -4,8 +4,10 @@
 # default 20,000) and REST writes arrive. The numbers: a marker contact in each set (lastName SetA
 # or SetB, the same number), and the phone1 of the first 10 rows of each set. Before the run, the
 # answer for every number is taken with set A stored and with set B stored; during the run every
-# answer must be exactly one of those (ids and versions aside, which a re-import renews), so a
-# partial set, a mix of both or a missing contact is counted. A run without churn is the baseline.
+# answer must be exactly one of those (ids and versions aside, which a re-import renews), and all
+# answers that carry the same organization version must come from the same set — so a partially
+# applied import, a mix of both sets or a missing contact is counted. A run without churn is the
+# baseline.
 # Usage: scripts/reliability/churn.sh [DURATION] [ROWS]   (needs wrk, curl; release build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -64,13 +66,16 @@ python3 - "$work" <<'PY'
 import re, sys
 work = sys.argv[1]
 def norm(line):
-    line = re.sub(r'^(\d+) \{"version":\d+,', r'\1 {', line.rstrip("\n"))
-    return re.sub(r'"id":\d+,"version":\d+,', "", line)
-expected = sorted({norm(l) for name in ("a", "b") for l in open(f"{work}/expected-{name}.txt", encoding="utf-8")})
+    return re.sub(r'"(id|version)":\d+,', "", line.rstrip("\n"))
+states = {}
+for name in ("a", "b"):
+    for line in open(f"{work}/expected-{name}.txt", encoding="utf-8"):
+        states.setdefault(norm(line), set()).add(name.upper())
 numbers = [l.strip() for l in open(f"{work}/numbers.txt")]
 with open(f"{work}/expected.lua", "w", encoding="utf-8") as out:
     out.write("paths = {\n" + "".join(f'  "/v3/contacts/lookup/{n}",\n' for n in numbers) + "}\n")
-    out.write("expected = {\n" + "".join(f"  [ [==[{e}]==] ] = true,\n" for e in expected) + "}\n")
+    out.write("expected = {\n" + "".join(f'  [ [==[{e}]==] ] = "{"".join(sorted(s))}",\n' for e, s in states.items()) + "}\n")
+expected = states
 print(f"{len(numbers)} numbers, {len(expected)} distinct expected answers", file=sys.stderr)
 PY
 
@@ -79,22 +84,41 @@ dofile("$work/expected.lua")
 wrk.headers["Authorization"] = "Basic $auth"
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
-function init(args) bad = 0; unexpected = 0; counter = 0 end
+function init(args) bad = 0; unexpected = 0; counter = 0; seen = {}; conflicts = 0; versions = "" end
 function request()
     counter = counter + 1
     return wrk.format("GET", paths[(counter % #paths) + 1])
 end
 function response(status, headers, body)
     if status ~= 200 and status ~= 404 then bad = bad + 1 end
+    local version = body:match('"version":(%d+)')
     local line = status .. " " .. body
-    line = line:gsub('^(%d+) {"version":%d+,', '%1 {')
-    line = line:gsub('"id":%d+,"version":%d+,', '')
-    if not expected[line] then unexpected = unexpected + 1 end
+    line = line:gsub('"id":%d+,', '')
+    line = line:gsub('"version":%d+,', '')
+    local state = expected[line]
+    if not state then unexpected = unexpected + 1; return end
+    -- Every answer at one version must come from the same set: A-only and B-only answers at the
+    -- same version would be a partially applied import.
+    if state ~= "AB" and version then
+        local before = seen[version]
+        if before == nil then
+            seen[version] = state
+            versions = versions .. version .. "=" .. state .. ";"
+        elseif before ~= state then
+            conflicts = conflicts + 1
+        end
+    end
 end
 function done(summary, latency, requests)
-    local b, u = 0, 0
-    for _, t in ipairs(threads) do b = b + t:get("bad"); u = u + t:get("unexpected") end
-    io.write(string.format("checked: not 200/404 %d, answers matching neither set %d\n", b, u))
+    local b, u, c, merged, count = 0, 0, 0, {}, 0
+    for _, t in ipairs(threads) do
+        b = b + t:get("bad"); u = u + t:get("unexpected"); c = c + t:get("conflicts")
+        for version, state in string.gmatch(t:get("versions"), "(%d+)=(%a+);") do
+            if merged[version] == nil then merged[version] = state; count = count + 1
+            elseif merged[version] ~= state then c = c + 1 end
+        end
+    end
+    io.write(string.format("checked: not 200/404 %d, answers matching neither set %d, versions seen %d, versions mixing both sets %d\n", b, u, count, c))
 end
 LUA
 
