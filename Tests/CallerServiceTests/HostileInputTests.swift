@@ -144,6 +144,27 @@ import Glibc
         await api.stop()
     }
 
+    /// A header section over the decoder's 80 KiB, or a request line that long, is refused before
+    /// any route runs, and the connection is closed.
+    @Test func oversizedHeadsAreRefused() async throws {
+        let fixture = try ServiceFixture()
+        let api = LiveAPI(store: fixture.store)
+        try await api.start()
+        let heads = [
+            "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 100_000) + "\r\n\r\n",
+            "GET /health HTTP/1.1\r\nHost: x\r\n" + (0..<5_000).map { "X-H\($0): v\r\n" }.joined() + "\r\n",
+            "GET /v3/contacts/lookup/" + String(repeating: "1", count: 100_000) + " HTTP/1.1\r\nHost: x\r\n\r\n",
+        ]
+        for head in heads {
+            let connection = try RawConnection(port: api.port)
+            _ = connection.send(Array(head.utf8))
+            let answer = connection.receive(waitingUpTo: 5).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(head.prefix(40))…")
+            #expect(answer.contains("Connection: close"))
+        }
+        await api.stop()
+    }
+
     /// A body that arrives slower than the minimum rate is cut off; nothing is stored.
     @Test func aTrickledBodyIsCutOffAndNothingChanges() async throws {
         let fixture = try ServiceFixture()
