@@ -75,7 +75,7 @@ for round in $(seq 1 "$rounds"); do
     (cd "$work" && curl -s -o /dev/null -X POST -H "Authorization: Basic $auth" --form "file=@$next.csv" \
         "http://127.0.0.1:$port/v3/contacts/upload" || true) &
     upload=$!
-    sleep "$(awk -v r="$RANDOM" 'BEGIN {printf "%.2f", 0.05 + (r % 250) / 100}')"
+    sleep "$(awk -v r="$RANDOM" 'BEGIN {printf "%.2f", 0.05 + (r % 450) / 100}')"
     kill -9 "$server"; wait "$server" 2>/dev/null || true; server=
     wait "$upload" 2>/dev/null || true
     after=$(check "after killed upload $round")
@@ -96,7 +96,7 @@ PY
     curl -s -o /dev/null -X POST -H "Authorization: Basic $auth" -H 'Content-Type: application/json' \
         --data-binary "@$work/batch.json" "http://127.0.0.1:$port/v3/contacts/batch" &
     request=$!
-    sleep "$(awk -v r="$RANDOM" 'BEGIN {printf "%.3f", (r % 4000) / 1000}')"
+    sleep "$(awk -v r="$RANDOM" 'BEGIN {printf "%.3f", (r % 1000) / 1000}')"
     kill -9 "$server"; wait "$server" 2>/dev/null || true; server=
     wait "$request" 2>/dev/null || true
     written=$(sql "SELECT count(*) FROM contacts WHERE externalId LIKE 'batch-$round-%'")
