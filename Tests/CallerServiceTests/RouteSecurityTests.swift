@@ -24,8 +24,8 @@ import Testing
         let contact = try #require(before.contacts.first)
         let secrets = ["Novák", "Neúplný", "36936", "nase.aplikace.cz", "Tajné", "IPEX"]
 
-        // One user per route for the wrong-password tries: the per-login slowdown after failures
-        // (tested elsewhere) would otherwise make this test take a minute.
+        // One user per route for the wrong-password tries: the per-login throttle after failures
+        // (LoginThrottleTests) would otherwise answer 429 instead of 401.
         for index in APIRoutes.all.indices {
             try store.addUser(login: "ipex\(index)", password: "heslo\(index)", organizationID: ipex.id)
         }
