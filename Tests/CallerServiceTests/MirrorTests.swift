@@ -220,6 +220,37 @@ final class LiveAPI: @unchecked Sendable {
         await api.stop()
     }
 
+    /// A mirror that was away while the log was compacted past its version is told to resync and
+    /// rebuilds: had it followed the log, the deletes compaction dropped would never reach it and
+    /// the first set's contact would stay forever.
+    @Test func aMirrorBehindTheCompactedLogResyncs() async throws {
+        try await api.start()
+        func upload(_ name: String) throws -> Int64 {
+            let csv = "lastName;phone1\n\(name);+420 604 000 001\n"
+            return try fixture.store.importContacts(csv: Array(csv.utf8), organizationID: try ipex.id, validator: .init()).version
+        }
+        _ = try upload("První")
+        let first = mirror()
+        first.start()
+        try await eventually("the first set reached the mirror") { try names(first, "+420604000001") == ["První"] }
+        await first.stop()
+
+        // While the mirror is away: two re-imports (each deletes the previous contact), then a
+        // compaction that keeps as many deletes as there are contacts: the log now starts after
+        // the mirror's version.
+        _ = try upload("Druhý")
+        let third = try upload("Třetí")
+        let (_, logStart) = try fixture.store.compactChangeLog(organizationID: try ipex.id, keepingDeletes: 0)
+        #expect(logStart > 1)
+
+        let second = mirror()
+        second.start()
+        try await eventually("the mirror rebuilt from a full load") { try names(second, "+420604000001") == ["Třetí"] }
+        #expect(second.index?.snapshot.version == third)
+        await second.stop()
+        await api.stop()
+    }
+
     @Test func wrongCredentialsNeverGetAnAnswer() async throws {
         try await api.start()
         let node = mirror(snapshot: false)
