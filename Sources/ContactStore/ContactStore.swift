@@ -315,17 +315,24 @@ public final class ContactStore: @unchecked Sendable {
     @discardableResult
     public func compactChangeLog(organizationID: Int64, keepingDeletes: Int = ContactStore.minimumRetainedDeletes) throws -> (dropped: Int, logStart: Int64) {
         try withDatabase { database in
-            try database.transaction { try Self.compactChangeLog(organizationID: organizationID, keepingDeletes: keepingDeletes, in: database) }
+            try database.transaction {
+                try Self.compactChangeLog(organizationID: organizationID, keepingDeletes: keepingDeletes, below: .max, in: database)
+            }
         }
     }
 
-    private static func compactChangeLog(organizationID: Int64, keepingDeletes: Int, in database: SQLiteDatabase) throws -> (dropped: Int, logStart: Int64) {
+    /// `below`: entries of this version and later are not looked at (a write's own entries are
+    /// the latest of their contacts), so compacting after an import into an empty organization
+    /// reads nothing.
+    private static func compactChangeLog(
+        organizationID: Int64, keepingDeletes: Int, below version: Int64, in database: SQLiteDatabase
+    ) throws -> (dropped: Int, logStart: Int64) {
         try database.statement(
             """
-            DELETE FROM changes WHERE organization_id = ?1 AND op = 'upsert' AND NOT EXISTS \
+            DELETE FROM changes WHERE organization_id = ?1 AND version < ?2 AND op = 'upsert' AND NOT EXISTS \
             (SELECT 1 FROM contacts WHERE contacts.id = changes.contact_id AND contacts.version = changes.version)
             """
-        ).binding([.integer(organizationID)]).run()
+        ).binding([.integer(organizationID), .integer(version)]).run()
         var dropped = database.changes
         let live = try database.statement("SELECT count(*) FROM contacts WHERE organization_id = ?").binding([.integer(organizationID)])
         _ = try live.step()
@@ -460,7 +467,8 @@ public final class ContactStore: @unchecked Sendable {
                 try database.statement("UPDATE organizations SET version = ? WHERE id = ?")
                     .binding([.integer(write.version), .integer(organizationID)]).run()
                 if write.replacedAll || write.version % 512 == 0 {
-                    _ = try Self.compactChangeLog(organizationID: organizationID, keepingDeletes: Self.minimumRetainedDeletes, in: database)
+                    _ = try Self.compactChangeLog(
+                        organizationID: organizationID, keepingDeletes: Self.minimumRetainedDeletes, below: write.version, in: database)
                 }
                 return (result, write.version)
             }
