@@ -61,7 +61,8 @@ struct BasicAuthentication: RouterMiddleware {
             var response = HTTPAnswer.error(
                 .serviceUnavailable, "These credentials cannot be verified now: the contacts API is unreachable. Try again later.")
             response.headers[.retryAfter] = "5"
-            return response        case .throttled(let login, let retryAfter):
+            return response
+        case .throttled(let login, let retryAfter):
             context.logger.notice("login throttled", metadata: ["login": "\(login)", "route": "\(context.endpointPath ?? "-")"])
             return HTTPAnswer.throttled(login: login, retryAfter: retryAfter)
         }
@@ -247,14 +248,15 @@ struct Handlers: Sendable {
         let state = self.state
         // Parsing and validating a large file takes seconds of CPU: off the cooperative pool.
         let outcome: Result<ImportReport, any Error> = await offCooperativePool {
-            Result {
+            let outcome = Result {
                 let report = try state.store.importContacts(
                     csv: file, organizationID: organization.id, validator: state.validator)
                 try state.indexes.refresh(organization)
                 return report
             }
+            ProcessMemory.releaseFreed()
+            return outcome
         }
-        await offCooperativePool { ProcessMemory.releaseFreed() }
         switch outcome {
         case .success(let report):
             context.logger.info(

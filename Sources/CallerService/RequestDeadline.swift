@@ -33,6 +33,13 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
         case betweenRequests
         case head(deadline: NIODeadline)
         case body(deadline: NIODeadline)
+
+        var deadline: NIODeadline? {
+            switch self {
+            case .betweenRequests: nil
+            case .head(let deadline), .body(let deadline): deadline
+            }
+        }
     }
 
     private let limits: RequestDeadlines
@@ -86,28 +93,18 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func schedule() {
-        guard let context else { return }
-        let deadline: NIODeadline
-        switch state {
-        case .betweenRequests: return
-        case .head(let at), .body(let at): deadline = at
-        }
+        guard let context, let deadline = state.deadline else { return }
         timer?.cancel()
-        timer = context.eventLoop.scheduleTask(deadline: deadline) { [weak self] in self?.check() }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in self?.check() }
     }
 
     private func check() {
         timer = nil
-        guard let context, let bytes else { return }
-        let deadline: NIODeadline
-        switch state {
-        case .betweenRequests: return
-        case .head(let at), .body(let at): deadline = at
-        }
+        guard let context, let bytes, let deadline = state.deadline else { return }
         if deadline > .now() { return schedule() }
         // The server is not reading (back-pressure): the client is not late; look again shortly.
         guard bytes.wantsBytes else {
-            timer = context.eventLoop.scheduleTask(in: .seconds(1)) { [weak self] in self?.check() }
+            timer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { [weak self] in self?.check() }
             return
         }
         if case .head = state {
@@ -153,7 +150,7 @@ final class RequestByteWatcher: ChannelDuplexHandler, RemovableChannelHandler {
         let body = message + "\n"
         let response = "HTTP/1.1 \(status)\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"
             + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(string: response)))).whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(string: response)))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
     }

@@ -266,9 +266,7 @@ public final class ContactStore: @unchecked Sendable {
             try database.execute("BEGIN")
             defer { try? database.execute("COMMIT") }
             let current = try version(of: organizationID, in: database)
-            let start = try database.statement("SELECT log_start FROM organizations WHERE id = ?").binding([.integer(organizationID)])
-            let logStart = try start.step() ? start.int64(0) : 0
-            guard since >= logStart, since <= current else {
+            guard since >= (try Self.logStart(of: organizationID, in: database)), since <= current else {
                 return ChangeBatch(changes: [], version: current, resync: true)
             }
             let boundary = try database.statement(
@@ -348,9 +346,13 @@ public final class ContactStore: @unchecked Sendable {
             try database.statement("UPDATE organizations SET log_start = max(log_start, ?) WHERE id = ?")
                 .binding([.integer(horizon), .integer(organizationID)]).run()
         }
-        let start = try database.statement("SELECT log_start FROM organizations WHERE id = ?").binding([.integer(organizationID)])
-        _ = try start.step()
-        return (dropped, start.int64(0))
+        return (dropped, try logStart(of: organizationID, in: database))
+    }
+
+    /// The first version the organization's change log can be followed from (0 until compacted).
+    private static func logStart(of organizationID: Int64, in database: SQLiteDatabase) throws -> Int64 {
+        let statement = try database.statement("SELECT log_start FROM organizations WHERE id = ?").binding([.integer(organizationID)])
+        return try statement.step() ? statement.int64(0) : 0
     }
 
     // MARK: Writing contacts
