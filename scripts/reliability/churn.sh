@@ -17,19 +17,15 @@ rows=${2:-20000}
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 bin=$(swift build -c release --show-bin-path)/caller-lookup
 [ -x "$bin" ] || swift build -c release --product caller-lookup >&2
-work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
+source scripts/reliability/common.sh
 cleanup() {
     [ -n "${churn:-}" ] && kill "$churn" 2>/dev/null || true
     [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
     wait 2>/dev/null || true
-    rm -rf "$work"
+    rm -rf "${work:-}"
 }
 trap cleanup EXIT
-auth=$(printf '%s' 'churn:churnPassword' | base64)
-
-"$bin" org create Churn --default-region CZ --data "$work/data" >/dev/null
-printf '%s\n' churnPassword | "$bin" user add churn --org Churn --data "$work/data" >/dev/null
+scratch_store Churn churn churnPassword
 "$bin" generate --rows "$rows" --seed 41 > "$work/a.csv"
 "$bin" generate --rows "$rows" --seed 42 > "$work/b.csv"
 columns=$(head -1 "$work/a.csv" | tr ';' '\n' | wc -l)
@@ -37,9 +33,7 @@ marker() { printf ';"%s";;;;"+420 601 000 003"' "$1"; printf ';%.0s' $(seq 1 $((
 marker SetA >> "$work/a.csv"
 marker SetB >> "$work/b.csv"
 "$bin" import "$work/a.csv" --org Churn --data "$work/data" >/dev/null
-"$bin" serve --port "$port" --data "$work/data" >"$work/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+start_server
 
 # The looked-up numbers, and each one's answer with set A and with set B stored.
 numbers() { python3 - "$1" <<'PY'

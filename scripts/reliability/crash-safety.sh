@@ -15,19 +15,14 @@ rows=${2:-60000}
 bin=$(swift build -c release --show-bin-path)/caller-lookup
 [ -x "$bin" ] || bin=$(swift build --show-bin-path)/caller-lookup
 [ -x "$bin" ] || { swift build --product caller-lookup >&2; bin=$(swift build --show-bin-path)/caller-lookup; }
-work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-db="$work/data/caller-lookup.sqlite"
+source scripts/reliability/common.sh
 cleanup() {
     [ -n "${server:-}" ] && kill -9 "$server" 2>/dev/null || true
     wait 2>/dev/null || true
-    rm -rf "$work"
+    rm -rf "${work:-}"
 }
 trap cleanup EXIT
-auth=$(printf '%s' 'crash:crashPassword' | base64)
-
-"$bin" org create Crash --default-region CZ --data "$work/data" >/dev/null
-printf '%s\n' crashPassword | "$bin" user add crash --org Crash --data "$work/data" >/dev/null
+scratch_store Crash crash crashPassword
 # Two sets, A and B (other values for the same externalIds, 7 more rows), each with a marker
 # contact (lastName, phone1, the other columns empty).
 "$bin" generate --rows "$rows" --seed 31 > "$work/a.csv"
@@ -38,13 +33,6 @@ marker MarkerA "+420 601 000 001" >> "$work/a.csv"
 marker MarkerB "+420 601 000 002" >> "$work/b.csv"
 "$bin" import "$work/a.csv" --org Crash --data "$work/data" >/dev/null
 
-start() {
-    "$bin" serve --port "$port" --data "$work/data" >>"$work/serve.log" 2>&1 &
-    server=$!
-    for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.05; done
-    echo "crash-safety: the server did not start" >&2
-    exit 1
-}
 sql() { sqlite3 "$db" "$1"; }
 check() {  # LABEL: the store after a kill
     local integrity markers count feed version logged
@@ -69,7 +57,7 @@ check() {  # LABEL: the store after a kill
 
 declare -A outcomes=()
 for round in $(seq 1 "$rounds"); do
-    start
+    start_server
     current=$(check "before upload $round")
     next=$([ "$current" = MarkerA ] && echo b || echo a)
     (cd "$work" && curl -s -o /dev/null -X POST -H "Authorization: Basic $auth" --form "file=@$next.csv" \
@@ -85,7 +73,7 @@ echo "uploads killed: $rounds; outcomes: $(for k in "${!outcomes[@]}"; do printf
 
 batch_all=0; batch_none=0
 for round in $(seq 1 "$rounds"); do
-    start
+    start_server
     python3 - "$round" > "$work/batch.json" <<'PY'
 import json, sys
 r = int(sys.argv[1])

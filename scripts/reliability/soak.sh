@@ -17,25 +17,20 @@ uploads=${1:-200}
 rows=${2:-45000}
 swift build -c release --product caller-lookup >&2
 bin=$(swift build -c release --show-bin-path)/caller-lookup
-work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-db="$work/data/caller-lookup.sqlite"
+source scripts/reliability/common.sh
 cleanup() {
     [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
     wait 2>/dev/null || true
-    rm -rf "$work"
+    rm -rf "${work:-}"
 }
 trap cleanup EXIT
 
-"$bin" org create Soak --default-region CZ --data "$work/data" >/dev/null
-printf '%s\n' soakPassword | "$bin" user add soak --org Soak --data "$work/data" >/dev/null
+scratch_store Soak soak soakPassword
 "$bin" generate --rows "$rows" --seed 41 > "$work/a.csv"
 "$bin" generate --rows "$rows" --seed 42 > "$work/b.csv"
 echo "files: $(du -h "$work/a.csv" | cut -f1) and $(du -h "$work/b.csv" | cut -f1), $rows rows each" >&2
 
-"$bin" serve --port "$port" --data "$work/data" >"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+start_server
 
 csv=.build/soak.csv
 mkdir -p .build
@@ -44,7 +39,7 @@ failures=0
 for i in $(seq 1 "$uploads"); do
     file=$([ $((i % 2)) -eq 1 ] && echo "$work/a.csv" || echo "$work/b.csv")
     start=$(date +%s.%N)
-    status=$(curl -s -o "$work/answer.json" -w '%{http_code}' -u soak:soakPassword \
+    status=$(curl -s -o "$work/answer.json" -w '%{http_code}' -H "Authorization: Basic $auth" \
         --form "file=@$file" "http://127.0.0.1:$port/v3/contacts/upload")
     seconds=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.3f", e - s }')
     [ "$status" = 200 ] || { failures=$((failures + 1)); echo "upload $i answered $status: $(head -c 300 "$work/answer.json")" >&2; }
