@@ -29,9 +29,7 @@ PhoneNumberUtil *util() {
     return PhoneNumberUtil::GetInstance();
 }
 
-uint64_t e164_digits(const PhoneNumberUtil *u, const PhoneNumber &number) {
-    std::string formatted;
-    u->Format(number, PhoneNumberUtil::E164, &formatted);
+uint64_t e164_digits(const std::string &formatted) {
     uint64_t value = 0;
     int digits = 0;
     for (char c : formatted) {
@@ -41,6 +39,12 @@ uint64_t e164_digits(const PhoneNumberUtil *u, const PhoneNumber &number) {
         }
     }
     return value;
+}
+
+uint64_t e164_digits(const PhoneNumberUtil *u, const PhoneNumber &number) {
+    std::string formatted;
+    u->Format(number, PhoneNumberUtil::E164, &formatted);
+    return e164_digits(formatted);
 }
 
 bool number_from_e164(const PhoneNumberUtil *u, uint64_t e164, PhoneNumber *number) {
@@ -78,7 +82,12 @@ extern "C" int32_t cpn_analyze(const char *text, size_t length, const char *defa
             return 0;
         }
         out->country_code = number.country_code();
-        out->e164 = e164_digits(u, number);
+        std::string formatted;
+        u->Format(number, PhoneNumberUtil::E164, &formatted);
+        out->e164 = e164_digits(formatted);
+        if (formatted.size() < sizeof(out->e164_text)) {
+            std::memcpy(out->e164_text, formatted.c_str(), formatted.size() + 1);
+        }
         out->possibility = static_cast<int32_t>(u->IsPossibleNumberWithReason(number));
         out->valid = u->IsValidNumber(number) ? 1 : 0;
         out->type = static_cast<int32_t>(u->GetNumberType(number));

@@ -80,7 +80,12 @@ extension PhoneNumberValidator {
         var possible: [PhoneNumber] = []
         func consider(_ verdict: PhoneNumberVerdict) {
             switch verdict {
-            case .valid(let number) where !valid.contains(number.number): valid.append(number.number)
+            case .valid(let number):
+                // Stored numbers are in the form their own E.164 validates to. A few national
+                // readings are not (in Mexico `01 144 140 967 74` reads as `+5214414096774`, which
+                // validates as `+524414096774`): look for that form first, then the reading itself.
+                let stored = validateInternational(number.number.e164).validNumber?.number ?? number.number
+                for reading in [stored, number.number] where !valid.contains(reading) { valid.append(reading) }
             case .invalid(_, let parsed?) where !possible.contains(parsed): possible.append(parsed)
             default: break
             }

@@ -85,6 +85,13 @@ public struct CallerNumberNormalizer: Sendable {
                 result.append(Self.value(of: [], UnsafeBufferPointer(rebasing: all[prefix.count...])))
                 return result
             }
+            // Digits that begin with the region's own country code read two ways; both are tried,
+            // in the order libphonenumber's `Parse` prefers (the plan's automata decide, no regex).
+            if Self.hasPrefix(all, facts.countryCodeDigits),
+                NumberPlan.installed.readsLeadingCountryCode(all, region: facts.region) == true
+            {
+                result.append(Self.value(of: [], all))
+            }
             for prefix in facts.trunkPrefixes where Self.hasPrefix(all, prefix) {
                 result.append(Self.value(of: facts.countryCodeDigits, UnsafeBufferPointer(rebasing: all[prefix.count...])))
                 break
@@ -95,12 +102,13 @@ public struct CallerNumberNormalizer: Sendable {
         }
     }
 
-    /// The E.164 value of `prefix` followed by `digits`, or 0 when that is not 3 to 15 digits
+    /// The E.164 value of `prefix` followed by `digits`, or 0 when that is not 3 to
+    /// `PhoneNumber.maximumDigits` digits
     /// starting with a non-zero digit.
     @inline(__always)
     static func value(of prefix: [UInt8], _ digits: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let total = prefix.count + digits.count
-        guard total >= 3, total <= 15 else { return 0 }
+        guard total >= 3, total <= PhoneNumber.maximumDigits else { return 0 }
         var value: UInt64 = 0
         for digit in prefix { value = value * 10 + UInt64(digit) }
         for digit in digits { value = value * 10 + UInt64(digit) }

@@ -10,10 +10,11 @@
 /// unknown escapes) are refused at compile time, and the caller leaves those cases to libphonenumber.
 struct DigitAutomaton: Sendable {
     /// `transitions[state * 11 + symbol]` is the next state (symbols 0–9 are digits, 10 is the end
-    /// of the input); state 0 is the dead state.
-    private let transitions: [Int32]
+    /// of the input); state 0 is the dead state. Internal so that tests can walk the automaton's
+    /// paths to generate numbers.
+    let transitions: [Int32]
     /// Bit `i` is set when pattern `i` matches the digits read so far in full.
-    private let accepting: [UInt16]
+    let accepting: [UInt16]
     /// How many capturing groups each pattern has.
     let capturingGroups: [Int]
 

@@ -181,6 +181,24 @@ public struct NumberPlan: Sendable {
         return verdict(nationalNumber: digits, in: country, parsingRegion: region)
     }
 
+    /// `MaybeExtractCountryCode`'s choice for digits written without `+` or an IDD prefix that begin
+    /// with `region`'s own country code (`420222333444` in Czechia, `358759533` on Åland): `true`
+    /// when `Parse` reads them as that code followed by a national number, `false` when it reads
+    /// them whole as a national number, `nil` when the plan cannot tell. libphonenumber strips the
+    /// code when the whole does not match the region's general pattern but the rest (after any
+    /// national prefix) does, or when the whole is too long for the region.
+    public func readsLeadingCountryCode(_ digits: UnsafeBufferPointer<UInt8>, region: String) -> Bool? {
+        guard let (code, position) = regionsByID[region], let country = country(code) else { return nil }
+        let compiled = country.regions[position]
+        let codeDigits = compiled.countryCodeDigits
+        guard digits.count > codeDigits.count, zip(digits, codeDigits).allSatisfy({ $0 == $1 }) else { return false }
+        guard let rest = stripNationalPrefix(UnsafeBufferPointer(rebasing: digits[codeDigits.count...]), region: compiled),
+            let whole = compiled.matchesGeneralPattern(digits), let stripped = compiled.matchesGeneralPattern(rest),
+            let length = compiled.lengthVerdict(digits.count)
+        else { return nil }
+        return (!whole && stripped) || length == .tooLong
+    }
+
     /// The rest of `Parse` (national prefix, lengths) and the validity, type and region of the number.
     private func verdict(
         nationalNumber digits: UnsafeBufferPointer<UInt8>, in country: CompiledCountry, parsingRegion parsing: CompiledRegion

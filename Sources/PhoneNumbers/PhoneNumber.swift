@@ -1,26 +1,38 @@
 /// A phone number in E.164 form, its digits (country code first, no `+`) packed into one integer.
 ///
-/// E.164 numbers have at most 15 digits and never start with `0`, so the packing is lossless and
-/// two numbers are equal exactly when their E.164 texts are. Eight bytes, no heap: the lookup index
-/// keys its tables by `rawValue`.
+/// The ITU's E.164 caps numbers at 15 digits, but libphonenumber — whose verdict the contract
+/// follows — does not: it reads national numbers of up to 17 digits and its metadata calls numbers
+/// valid that have up to 19 in E.164 form (`+81` with 17 national digits in Japan, `+49 800` with
+/// 11 digits after `800` in Germany, `+234 800` in Nigeria). Every 19-digit integer fits a `UInt64`
+/// (below 1.8 × 10¹⁹), so the packing holds every number the installed metadata can call valid —
+/// `NumberPlanTests` checks that against the metadata — and only a 20-digit reading
+/// (a three-digit country code and 17 national digits, never valid) has no value.
+///
+/// A number never starts with `0` (country codes do not), so the packing is lossless and two numbers
+/// are equal exactly when their E.164 texts are. Eight bytes, no heap: the lookup index keys its
+/// tables by `rawValue`.
 public struct PhoneNumber: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The E.164 digits as an integer: `+420222333444` is `420_222_333_444`.
     public let rawValue: UInt64
 
-    /// The largest E.164 number: 15 digits.
-    public static let maximumRawValue: UInt64 = 999_999_999_999_999
+    /// The most digits a number holds: libphonenumber's longest valid numbers have 19.
+    public static let maximumDigits = 19
+
+    /// The largest number: 19 nines.
+    public static let maximumRawValue: UInt64 = 9_999_999_999_999_999_999
 
     public init?(rawValue: UInt64) {
         guard rawValue >= 1, rawValue <= Self.maximumRawValue else { return nil }
         self.rawValue = rawValue
     }
 
-    /// Reads `+` followed by 1 to 15 digits; nothing else is accepted. This does not validate.
+    /// Reads `+` followed by 1 to `maximumDigits` digits; nothing else is accepted. This does not
+    /// validate.
     public init?(e164 text: some StringProtocol) {
         var utf8 = Substring(text).utf8[...]
         guard utf8.first == UInt8(ascii: "+") else { return nil }
         utf8 = utf8.dropFirst()
-        guard !utf8.isEmpty, utf8.count <= 15, utf8.first != UInt8(ascii: "0") else { return nil }
+        guard !utf8.isEmpty, utf8.count <= Self.maximumDigits, utf8.first != UInt8(ascii: "0") else { return nil }
         var value: UInt64 = 0
         for byte in utf8 {
             guard byte &- UInt8(ascii: "0") < 10 else { return nil }

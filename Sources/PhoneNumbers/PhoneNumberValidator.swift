@@ -72,14 +72,20 @@ public struct PhoneNumberValidator: Sendable {
 
     /// libphonenumber's own answer, without the compiled plan.
     public func libphonenumberVerdict(_ text: some StringProtocol, defaultRegion: String? = nil) -> PhoneNumberVerdict {
+        Self.verdict(Self.analysis(String(text), defaultRegion: defaultRegion))
+    }
+
+    /// What libphonenumber's `Parse`, `IsValidNumber`, `GetNumberType`, `GetRegionCodeForNumber` and
+    /// `IsPossibleNumberWithReason` say of `text`, unmapped (the E.164 form as text, whatever its
+    /// length): the oracle the differential tests compare every answer with.
+    static func analysis(_ string: String, defaultRegion: String?) -> cpn_analysis {
         var analysis = cpn_analysis()
-        let string = String(text)
         let region = defaultRegion?.uppercased() ?? "ZZ"
         string.withCString { pointer in
             // The byte count, not strlen: an embedded NUL must reach the shim, which refuses it.
             _ = cpn_analyze(pointer, string.utf8.count, region, &analysis)
         }
-        return Self.verdict(analysis)
+        return analysis
     }
 
     /// The rule of the import contract (SPEC §5): the number must be in international form — `+`

@@ -131,6 +131,23 @@ import Testing
         }
     }
 
+    /// A contact whose number has 16 digits in E.164 form is imported, stored and found by every
+    /// form a PBX sends it in.
+    @Test func numbersLongerThanFifteenDigitsAreImportedAndFound() async throws {
+        let app = buildApplication(configuration: configuration, store: store)
+        try await app.test(.router) { client in
+            let csv = Array("lastName;phone1\nHotline;+49 800 12345678908\n".utf8)
+            let report = try await upload(client, csv)
+            #expect(String(buffer: report.body).hasPrefix(#"{"message":"uploaded","error":"","#))
+            for number in ["+4980012345678908", "004980012345678908", "tel:+49-800-12345678908", "4980012345678908"] {
+                try await client.execute(uri: "/v3/contacts/lookup/\(number)", method: .get, headers: Self.novak) { response in
+                    #expect(response.status == .ok, "\(number)")
+                    #expect(String(buffer: response.body).contains(#""phone1":"+4980012345678908""#), "\(number)")
+                }
+            }
+        }
+    }
+
     @Test func organizationsNeverSeeEachOthersContacts() async throws {
         let app = buildApplication(configuration: configuration, store: store)
         try await app.test(.router) { client in
@@ -189,6 +206,16 @@ import Testing
             }
             try await client.execute(uri: "/v3/contacts/validator/phone-number/222333444?region=CZ", method: .get, headers: Self.novak) { response in
                 #expect(String(buffer: response.body).contains(#""e164":"+420222333444""#))
+            }
+            // More than 15 digits in E.164 form, as libphonenumber allows (German toll-free).
+            for (number, e164) in [("+49%20800%2012345678908", "+4980012345678908"), ("0800%2012345678903?region=DE", "+4980012345678903"),
+                                   ("%2B4980012345678907", "+4980012345678907")] {
+                try await client.execute(uri: "/v3/contacts/validator/phone-number/\(number)", method: .get, headers: Self.novak) { response in
+                    let body = String(buffer: response.body)
+                    #expect(body.hasPrefix(#"{"valid":true"#), "\(number): \(body)")
+                    #expect(body.contains(#""e164":"\#(e164)""#), "\(number): \(body)")
+                    #expect(body.contains(#""TOLL_FREE""#), "\(number): \(body)")
+                }
             }
         }
     }

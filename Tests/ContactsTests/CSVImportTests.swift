@@ -78,6 +78,17 @@ import Testing
         #expect(jan.phone1 == ivan.phone1, "both contacts share +420222333444")
     }
 
+    /// Numbers of more than 15 digits that libphonenumber calls valid (German toll-free numbers
+    /// with 11 digits after `800`) are imported, in E.164 form; one digit more is too long.
+    @Test func numbersLongerThanFifteenDigitsAreImported() throws {
+        let parsed = try parse(
+            "lastName;phone1;phone2\nFree;+49 800 12345678908;+4980012345678907\nToo long;+49 800 123456789012345;\n")
+        #expect(parsed.rows.count == 1)
+        #expect(parsed.rows.first?.contact.phone1.e164 == "+4980012345678908")
+        #expect(parsed.rows.first?.contact.phone2?.e164 == "+4980012345678907")
+        #expect(parsed.rejectedRows.map(\.line) == [3])
+    }
+
     @Test func reportOfACleanImport() throws {
         let report = ImportReport(imported: 2, created: 2, updated: 0, deleted: 0, unchanged: 0, rejectedRows: [], version: 1)
         #expect(report.json.hasPrefix(#"{"message":"uploaded","error":"","#))

@@ -20,8 +20,12 @@ typedef struct {
     int32_t parse_error;
     /// The number's country calling code (0 when the text did not parse).
     int32_t country_code;
-    /// The E.164 digits (country code and national number, no `+`) as one integer; 0 when not parsed.
+    /// The E.164 digits (country code and national number, no `+`) as one integer; 0 when not parsed
+    /// or longer than 19 digits (a three-digit country code with 17 national digits has 20).
     uint64_t e164;
+    /// The E.164 form as libphonenumber formats it (`+` and up to 20 digits), empty when not parsed:
+    /// what differential tests compare with, free of any packing.
+    char e164_text[24];
     /// IsPossibleNumberWithReason: 0 possible, 1 possible local only, 2 invalid country code,
     /// 3 too short, 4 invalid length, 5 too long.
     int32_t possibility;

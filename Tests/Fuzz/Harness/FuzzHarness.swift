@@ -79,16 +79,17 @@ package enum FuzzHarness {
 
     // MARK: Caller numbers
 
-    /// The PBX number normalizer: candidates are distinct numbers of at most 15 digits, and the
-    /// first one, when it is a valid number, is the E.164 form libphonenumber reads.
+    /// The PBX number normalizer: candidates are distinct numbers of at most
+    /// `PhoneNumber.maximumDigits` digits (what libphonenumber reads against the normalizer is
+    /// `CallerNumberDifferentialTests`' job).
     static func normalizer(_ bytes: [UInt8]) -> String? {
         let (region, rest) = region(bytes)
         guard let normalizer = CallerNumberNormalizer(region: region) else { return "no normalizer for \(region)" }
         let candidates = rest.withUnsafeBufferPointer { normalizer.normalize(utf8: $0) }
         var seen = Set<PhoneNumber>()
         for candidate in candidates {
-            guard candidate.rawValue <= PhoneNumber.maximumRawValue, candidate.digitCount <= 15 else {
-                return "candidate \(candidate) has more than 15 digits"
+            guard candidate.rawValue <= PhoneNumber.maximumRawValue, candidate.digitCount <= PhoneNumber.maximumDigits else {
+                return "candidate \(candidate) has more than \(PhoneNumber.maximumDigits) digits"
             }
             guard seen.insert(candidate).inserted else { return "candidate \(candidate) listed twice" }
         }
