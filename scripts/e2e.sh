@@ -45,12 +45,39 @@ if [ "$status" != 401 ]; then
     echo "e2e: wrong password answered $status" >&2
     exit 1
 fi
-batch=$(printf '+420 222 333 444\t\n222 333 444\tCZ\n+42022233\t\r\n' | "$bin" validate --batch)
+batch=$(printf '+420 222 333 444\t\n222 333 444\tCZ\n+42022233\t\r\n+49 800 12345678908\t\n0800 12345678903\tDE\n' \
+    | "$bin" validate --batch)
 expected_batch='{"valid":true,"e164":"+420222333444","type":"FIXED_LINE","region":"CZ","reason":null}
 {"valid":true,"e164":"+420222333444","type":"FIXED_LINE","region":"CZ","reason":null}
-{"valid":false,"e164":null,"type":null,"region":null,"reason":"too short"}'
+{"valid":false,"e164":null,"type":null,"region":null,"reason":"too short"}
+{"valid":true,"e164":"+4980012345678908","type":"TOLL_FREE","region":"DE","reason":null}
+{"valid":true,"e164":"+4980012345678903","type":"TOLL_FREE","region":"DE","reason":null}'
 if [ "$batch" != "$expected_batch" ]; then
     echo "e2e: validate --batch printed: $batch" >&2
+    exit 1
+fi
+# Longer than E.164's 15 digits, valid by libphonenumber: the CLI, the validator endpoint.
+single=$("$bin" validate +4980012345678907)
+if [[ "$single" != valid*'+4980012345678907'*TOLL_FREE* ]]; then
+    echo "e2e: validate +4980012345678907 printed: $single" >&2
+    exit 1
+fi
+checked=$(curl -s -H "Authorization: Basic $auth" "http://127.0.0.1:$port/v3/contacts/validator/phone-number/0800%2012345678903?region=DE")
+if [[ "$checked" != '{"valid":true'*'"e164":"+4980012345678903"'*'"TOLL_FREE"'* ]]; then
+    echo "e2e: the validator answered: $checked" >&2
+    exit 1
+fi
+# A CSV import through the CLI keeps them, and a lookup by the national form finds them.
+"$bin" org create FREE --default-region DE --data "$data" >/dev/null
+printf 'lastName;phone1;phone2\n"Hotline";"+49 800 12345678908";"+4980012345678907"\n' >"$data/free.csv"
+imported=$("$bin" import "$data/free.csv" --org FREE --data "$data")
+if [[ "$imported" != '{"message":"uploaded","error":"",'* ]]; then
+    echo "e2e: the CLI import printed: $imported" >&2
+    exit 1
+fi
+looked=$("$bin" lookup '0800 1234 5678 907' --org FREE --json --data "$data")
+if [[ "$looked" != *'"match":"exact"'*'"phone1":"+4980012345678908","phone2":"+4980012345678907"'* ]]; then
+    echo "e2e: the CLI lookup printed: $looked" >&2
     exit 1
 fi
 
@@ -89,4 +116,4 @@ if [[ "$still" != *'"displayName":"Jan Novák"'* ]]; then
     echo "e2e: with the API down the mirror answered: $still" >&2
     exit 1
 fi
-echo "e2e: upload with the customer's curl command, lookup, 401, validate --batch, the popup link and a mirror all as expected"
+echo "e2e: upload with the customer's curl command, lookup, 401, validate --batch, 16-digit numbers through the CLI and the validator, the popup link and a mirror all as expected"

@@ -85,6 +85,12 @@ public struct CallerNumberNormalizer: Sendable {
                 result.append(Self.value(of: [], UnsafeBufferPointer(rebasing: all[prefix.count...])))
                 return result
             }
+            // Where libphonenumber rewrites a national number after its prefix (a carrier code in
+            // Brazil: `90 90 0525 6113` is +55 900 525 6113), no reading of ours is sure to be its:
+            // the validator's reading, which is Parse's, decides (`CallerLookup` asks it next).
+            if facts.rewritesNationalNumbers, NumberPlan.installed.nationalPrefixMayApply(all, region: facts.region) {
+                return result
+            }
             // Digits that begin with the region's own country code read two ways; both are tried,
             // in the order libphonenumber's `Parse` prefers (the plan's automata decide, no regex).
             if Self.hasPrefix(all, facts.countryCodeDigits),

@@ -13,6 +13,10 @@ public struct DialingFacts: Hashable, Sendable {
     public let trunkPrefixes: [[UInt8]]
     /// The digits of the country code, e.g. `[4, 2, 0]`.
     public let countryCodeDigits: [UInt8]
+    /// Whether libphonenumber rewrites what follows the national prefix (a transform rule:
+    /// Argentina's and Brazil's carrier codes, the Caribbean's seven-digit local numbers), so that
+    /// only its own parse reads a national number exactly.
+    public let rewritesNationalNumbers: Bool
 }
 
 /// Every region's `DialingFacts`, loaded once from the installed libphonenumber; no table is typed
@@ -39,7 +43,8 @@ public struct DialingPlan: Sendable {
                 countryCode: metadata.countryCode,
                 internationalPrefixes: Array(Set(international + preferred)).filter { !$0.isEmpty }.sorted(by: byLength),
                 trunkPrefixes: Array(Set(trunk)).filter { !$0.isEmpty }.sorted(by: byLength),
-                countryCodeDigits: String(metadata.countryCode).utf8.map { $0 - UInt8(ascii: "0") }
+                countryCodeDigits: String(metadata.countryCode).utf8.map { $0 - UInt8(ascii: "0") },
+                rewritesNationalNumbers: !metadata.nationalPrefixTransformRule.isEmpty
             )
             // Non-geographic entities share the id "001"; keep the first.
             if regions[metadata.id] == nil { regions[metadata.id] = facts }

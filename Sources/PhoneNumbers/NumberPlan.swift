@@ -199,6 +199,17 @@ public struct NumberPlan: Sendable {
         return (!whole && stripped) || length == .tooLong
     }
 
+    /// Whether `region`'s national prefix for parsing may match at the start of `digits` (what
+    /// `MaybeStripNationalPrefixAndCarrierCode` looks for); `true` when the plan cannot tell.
+    public func nationalPrefixMayApply(_ digits: UnsafeBufferPointer<UInt8>, region: String) -> Bool {
+        guard let (code, position) = regionsByID[region], let country = country(code) else { return true }
+        switch country.regions[position].nationalPrefixForParsing {
+        case .absent: return false
+        case .unsupported: return true
+        case .automaton(let prefix): return prefix.prefixMatches(digits).any
+        }
+    }
+
     /// The rest of `Parse` (national prefix, lengths) and the validity, type and region of the number.
     private func verdict(
         nationalNumber digits: UnsafeBufferPointer<UInt8>, in country: CompiledCountry, parsingRegion parsing: CompiledRegion
