@@ -80,6 +80,20 @@ if [[ "$looked" != *'"match":"exact"'*'"phone1":"+4980012345678908","phone2":"+4
     echo "e2e: the CLI lookup printed: $looked" >&2
     exit 1
 fi
+# The running server serves what the CLI imported (a new organization, then a replacing import).
+printf '%s\n' hesloFree | "$bin" user add free --org FREE --data "$data" >/dev/null
+free_auth=$(printf '%s' 'free:hesloFree' | base64)
+printf 'lastName;phone1\n"Nová linka";"+49 30 901820"\n' >"$data/free2.csv"
+"$bin" import "$data/free2.csv" --org FREE --data "$data" >/dev/null
+for _ in $(seq 1 100); do
+    served=$(curl -s -H "Authorization: Basic $free_auth" "http://127.0.0.1:$port/v3/contacts/lookup/+4930901820")
+    [[ "$served" == *'"displayName":"Nová linka"'* ]] && break
+    sleep 0.05
+done
+if [[ "$served" != *'"displayName":"Nová linka"'* ]]; then
+    echo "e2e: the server did not serve the CLI import: $served" >&2
+    exit 1
+fi
 
 # The screen-pop page through the organization's signed link.
 link=$("$bin" org popup-link IPEX --data "$data" --base-url "http://127.0.0.1:$port")
@@ -109,8 +123,21 @@ if [[ "$found" != *'"displayName":"Zrcadlová"'* ]]; then
     echo "e2e: the mirror answered: $found (log: $(tail -3 "$data/mirror.log"))" >&2
     exit 1
 fi
+# SIGTERM with a long poll pending (as a mirror holds one): the server answers it and exits at once.
+version=$(curl -s -H "Authorization: Basic $auth" "http://127.0.0.1:$port/v3/whoami" | sed 's/.*"version":\([0-9]*\).*/\1/')
+curl -s -o /dev/null -H "Authorization: Basic $auth" "http://127.0.0.1:$port/v3/contacts/changes?since=$version&wait=25" &
+poll=$!
+sleep 0.5
+stop_started=$(date +%s%N)
 kill "$server" && wait "$server" 2>/dev/null || true
+stopped_after_ms=$(( ($(date +%s%N) - stop_started) / 1000000 ))
 server=
+wait "$poll" 2>/dev/null || true
+echo "e2e: SIGTERM with a pending long poll: exited after $stopped_after_ms ms" >&2
+if [ "$stopped_after_ms" -gt 5000 ]; then
+    echo "e2e: the server took $stopped_after_ms ms to stop with a long poll pending" >&2
+    exit 1
+fi
 still=$(curl -s -H "Authorization: Basic $auth" "http://127.0.0.1:$mirror_port/v3/contacts/lookup/00420222333444")
 if [[ "$still" != *'"displayName":"Jan Novák"'* ]]; then
     echo "e2e: with the API down the mirror answered: $still" >&2

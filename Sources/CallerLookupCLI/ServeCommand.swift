@@ -4,6 +4,8 @@ import Configuration
 import ContactStore
 import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import SystemPackage
 
 struct ServeCommand: AsyncParsableCommand {
@@ -34,8 +36,15 @@ struct ServeCommand: AsyncParsableCommand {
             printError("error: cannot open the store in '\(configuration.dataDirectory)': \(error)")
             throw ExitCode.failure
         }
-        let app = buildApplication(configuration: configuration, store: store)
-        try await app.runService()
+        let node = CallerNode(configuration: configuration, store: store)
+        let logger = Logger(label: "caller-lookup")
+        // Shut down in reverse order: the follower first answers the mirrors' pending long polls,
+        // then the server stops accepting and finishes what is in flight.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [node.application(), node.follower()], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
     }
 
     /// Environment variables over the JSON file over the defaults.

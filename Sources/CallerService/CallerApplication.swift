@@ -103,14 +103,58 @@ enum HTTPAnswer {
     }
 }
 
-/// Builds the HTTP application; `caller-lookup serve` runs it and the tests drive it in-process.
+/// One API node: its shared state, the HTTP application over it and the service that keeps its
+/// indexes following the store. `caller-lookup serve` runs both in one `ServiceGroup`
+/// (`[application, follower]`: shut down in reverse order, the follower first answers the pending
+/// long polls); tests drive the application in-process, with or without the follower.
+public struct CallerNode: Sendable {
+    let state: ServiceState
+
+    public init(configuration: ServiceConfiguration, store: ContactStore) {
+        ProcessMemory.configured
+        state = ServiceState(configuration: configuration, store: store)
+    }
+
+    /// The HTTP application.
+    public func application(logger: Logger? = nil) -> some ApplicationProtocol {
+        buildApplication(state: state, logger: logger)
+    }
+
+    /// The follower of this node's store. From this call on the node counts as warming up:
+    /// lookups of organizations not built yet answer 503 and `/health` says `loading` until the
+    /// service has built every index.
+    public func follower(interval: Duration = .milliseconds(50), logger: Logger = Logger(label: "caller-lookup.follower"))
+        -> StoreFollowerService
+    {
+        state.indexes.expectWarmUp()
+        return StoreFollowerService(state: state, interval: interval, logger: logger)
+    }
+}
+
+/// Builds the HTTP application of a node without a follower service (indexes are built on first
+/// use and refreshed by the writes' handlers); the tests of the routes drive it in-process.
 public func buildApplication(
     configuration: ServiceConfiguration, store: ContactStore, logger: Logger? = nil
 ) -> some ApplicationProtocol {
-    ProcessMemory.configured
-    let state = ServiceState(configuration: configuration, store: store)
+    CallerNode(configuration: configuration, store: store).application(logger: logger)
+}
+
+private func buildApplication(state: ServiceState, logger: Logger?) -> some ApplicationProtocol {
+    let configuration = state.configuration
     let router = Router(context: CallerRequestContext.self)
-    router.get("/health") { _, _ in HTTPAnswer.json(.ok, #"{"status":"ok"}"#) }
+    router.get("/health") { _, _ in
+        // A load balancer's readiness check: 503 until every index is built.
+        guard let progress = state.indexes.loading else { return HTTPAnswer.json(.ok, #"{"status":"ok"}"#) }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("status", "loading")
+        writer.field("indexesBuilt", progress.built)
+        writer.field("organizations", progress.total)
+        writer.endObject()
+        var response = HTTPAnswer.json(.serviceUnavailable, writer.bytes)
+        response.headers[.retryAfter] = "1"
+        return response
+    }
     addMetricsRoute(to: router, state.metrics)
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],

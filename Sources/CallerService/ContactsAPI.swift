@@ -30,10 +30,12 @@ extension Handlers {
     private func answering(_ organization: Organization, _ body: () async throws -> Response) async -> Response {
         do {
             let response = try await body()
-            try state.indexes.refresh(organization)
-            if let version = try state.store.organization(id: organization.id)?.version {
-                state.notifier.publish(organizationID: organization.id, version: version)
+            let state = self.state
+            let version = try await offCooperativePool { () throws -> Int64? in
+                try state.indexes.refresh(organization)
+                return try state.store.organization(id: organization.id)?.version
             }
+            if let version { state.notifier.publish(organizationID: organization.id, version: version) }
             return response
         } catch let error as InputError {
             return HTTPAnswer.json(HTTPResponse.Status(code: error.status), error.json)
@@ -147,10 +149,12 @@ extension Handlers {
         let wait = min(Double(state.configuration.longPollLimitSeconds),
                        max(0, request.uri.queryParameters["wait"].flatMap { Double(String($0)) } ?? 0))
         let limit = min(10_000, max(1, request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 1_000))
-        var batch = try state.store.changes(organizationID: organization.id, after: since, limit: limit)
+        let store = state.store
+        // The store's reader connection: a running import does not hold the feed up.
+        var batch = try await offCooperativePool { try store.changes(organizationID: organization.id, after: since, limit: limit) }
         if batch.changes.isEmpty, !batch.resync, wait > 0, batch.version <= since {
             await state.notifier.wait(organizationID: organization.id, after: since, timeout: .milliseconds(Int(wait * 1_000)))
-            batch = try state.store.changes(organizationID: organization.id, after: since, limit: limit)
+            batch = try await offCooperativePool { try store.changes(organizationID: organization.id, after: since, limit: limit) }
         }
         var bytes = Array(#"{"version":"#.utf8) + Array(String(batch.version).utf8) + Array(#","changes":["#.utf8)
         for (offset, change) in batch.changes.enumerated() {

@@ -51,6 +51,10 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
     /// Login → the mirror's own yescrypt hash of a password the API accepted for the followed
     /// organization: lets known callers in while the API is down, across restarts.
     private var credentials: [String: String] = [:]
+    /// Login → the organization the API verified it for, for credentials verified in this process:
+    /// a caller may come before the mirror knows which organization it follows, and only those of
+    /// that organization are kept (those read from the snapshot file belong to it).
+    private var credentialOrganizations: [String: Int64] = [:]
     private var credentialsChanged = false
     /// Login → a per-process keyed digest of the password last hashed into `credentials`, so an
     /// unchanged password is not hashed again at every re-verification.
@@ -170,7 +174,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
         do {
             let credentials = lock.withLock {
                 credentialsChanged = false
-                return self.credentials
+                return self.credentials.filter { (credentialOrganizations[$0.key] ?? organization.id) == organization.id }
             }
             try MirrorSnapshotFile.write(organization: organization, snapshot: snapshot, credentials: credentials, to: path)
             lock.withLock {
@@ -221,13 +225,16 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
         switch check {
         case .valid(let organization):
             let digest = password.hashValue
-            if organization.id == followed?.id, configuration.snapshotPath != nil,
+            // Also before the mirror has loaded (a caller in its first moments): the organization
+            // is recorded and only the followed one's credentials are written to the file.
+            if followed == nil || organization.id == followed?.id, configuration.snapshotPath != nil,
                 lock.withLock({ hashedPasswords[login] != digest })
             {
                 let hash = await offCooperativePool { PasswordHash.make(password) }
                 if let hash {
                     lock.withLock {
                         credentials[login] = hash
+                        credentialOrganizations[login] = organization.id
                         hashedPasswords[login] = digest
                         credentialsChanged = true
                     }
@@ -237,11 +244,14 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
         case .invalid:
             lock.withLock {
                 hashedPasswords[login] = nil
+                credentialOrganizations[login] = nil
                 if credentials.removeValue(forKey: login) != nil { credentialsChanged = true }
             }
             return check
         case .unavailable:
-            guard let followed, let hash = lock.withLock({ credentials[login] }) else { return .unavailable }
+            guard let followed,
+                let hash = lock.withLock({ (credentialOrganizations[login] ?? followed.id) == followed.id ? credentials[login] : nil })
+            else { return .unavailable }
             let matches = await offCooperativePool { PasswordHash.verify(password, against: hash) }
             return matches ? .valid(followed) : .unavailable
         }

@@ -1,32 +1,92 @@
 import ContactStore
 import Contacts
 import Foundation
+import HTTPTypes
+import Hummingbird
 import LookupIndex
 
-/// The lookup index of every organization this node serves, built on first use from the store and
-/// kept current by its `IndexFollower` — refreshed after each write before the write is answered,
-/// so a client that wrote can look its write up at once.
+/// The lookup index of every organization this node serves, each kept at the store's committed
+/// version by its `IndexFollower`.
+///
+/// On a serving node `StoreFollowerService` builds every index before the node reports ready
+/// (`warmUp`) and then catches all of them up whenever anything commits to the store — a write of
+/// this process, a CLI import, another node (`catchUpAll`). A write's handler also catches its own
+/// organization up before it answers (`refresh`), so the writer reads its write at once. Both read
+/// only the store's change log. Lookups never build an index while the node warms up; outside a
+/// serving node (in-process tests of the routes) an index is built on first use.
 final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
-    // @unchecked: `entries` is only touched under `lock`.
+    // @unchecked: `entries` and `warming` are only touched under `lock`.
     private struct Entry: Sendable {
         let follower: IndexFollower
         let lookup: CallerLookup
+    }
+
+    /// How far a warm start has come.
+    struct Progress: Hashable, Sendable {
+        var built: Int
+        var total: Int
     }
 
     private let store: ContactStore
     private let metrics: ServiceMetrics
     private let lock = NSLock()
     private var entries: [Int64: Entry] = [:]
+    /// Set while `warmUp` runs: lookups of an organization not built yet answer 503 meanwhile.
+    private var warming: Progress?
 
     init(store: ContactStore, metrics: ServiceMetrics) {
         self.store = store
         self.metrics = metrics
     }
 
-    /// The organization's index and lookup, building the index on first use.
+    /// `nil` once warm (or when no warm start runs); otherwise how many indexes are built.
+    var loading: Progress? { lock.withLock { warming } }
+
+    /// The organization's index and lookup.
     func entry(for organization: Organization) throws -> IndexEntry {
+        if let entry = lock.withLock({ entries[organization.id] }) {
+            return IndexEntry(index: entry.follower.index, lookup: entry.lookup)
+        }
+        if let progress = loading {
+            throw HTTPError(
+                .serviceUnavailable, headers: [.retryAfter: "1"],
+                message: "The node is loading its indexes (\(progress.built) of \(progress.total) built); try again in a second.")
+        }
         let entry = try followed(organization)
         return IndexEntry(index: entry.follower.index, lookup: entry.lookup)
+    }
+
+    /// Marks the node as warming up before `warmUp` has started, so that no request that comes
+    /// first builds an index.
+    func expectWarmUp() {
+        lock.withLock { if warming == nil, entries.isEmpty { warming = Progress(built: 0, total: 0) } }
+    }
+
+    /// Builds every organization's index (a full load from the store each); lookups wait for it.
+    /// Blocking: call it off the cooperative pool.
+    func warmUp() throws {
+        let organizations = try store.committedOrganizations()
+        lock.withLock { warming = Progress(built: 0, total: organizations.count) }
+        defer { lock.withLock { warming = nil } }
+        for organization in organizations {
+            _ = try followed(organization)
+            lock.withLock { warming?.built += 1 }
+        }
+    }
+
+    /// Brings every organization's index to the store's committed version, building those of new
+    /// organizations; returns each organization as committed and its index version (for the change
+    /// feed's waiters and the remembered credentials). Blocking: call it off the cooperative pool.
+    func catchUpAll() throws -> [(organization: Organization, version: Int64)] {
+        try store.committedOrganizations().map { organization in
+            let follower = try followed(organization).follower
+            var version = follower.index.snapshot.version
+            if version != organization.version {
+                version = try follower.catchUp()
+                metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
+            }
+            return (organization, version)
+        }
     }
 
     private func followed(_ organization: Organization) throws -> Entry {

@@ -2,11 +2,25 @@ import Foundation
 
 /// Wakes long-polling change-feed requests when an organization's version moves: no busy loop, a
 /// waiter sleeps until a writer publishes or its time is up.
+///
+/// On shutdown every waiter is answered at once and later waits return immediately, so a node
+/// with mirrors long-polling it stops in moments instead of waiting out their polls.
 final class VersionNotifier: @unchecked Sendable {
-    // @unchecked: `versions` and `waiters` are only touched under `lock`.
+    // @unchecked: `versions`, `waiters` and `closed` are only touched under `lock`.
     private let lock = NSLock()
     private var versions: [Int64: Int64] = [:]
     private var waiters: [Int64: [UUID: CheckedContinuation<Void, Never>]] = [:]
+    private var closed = false
+
+    /// Wakes every waiter and makes later waits return at once (graceful shutdown).
+    func shutDown() {
+        let woken: [CheckedContinuation<Void, Never>] = lock.withLock {
+            closed = true
+            defer { waiters.removeAll() }
+            return waiters.values.flatMap(\.values)
+        }
+        for waiter in woken { waiter.resume() }
+    }
 
     /// Records that `organizationID` is at `version` and wakes its waiters.
     func publish(organizationID: Int64, version: Int64) {
@@ -24,7 +38,7 @@ final class VersionNotifier: @unchecked Sendable {
             group.addTask {
                 await withCheckedContinuation { continuation in
                     let ready = self.lock.withLock {
-                        if (self.versions[organizationID] ?? 0) > version { return true }
+                        if self.closed || (self.versions[organizationID] ?? 0) > version { return true }
                         self.waiters[organizationID, default: [:]][id] = continuation
                         return false
                     }

@@ -7,12 +7,19 @@ import PhoneNumbers
 ///
 /// Every write is one transaction that changes contacts, appends the changes to the change log and
 /// bumps the organization's version together, so a follower reading the log after version V sees
-/// exactly the writes that committed after V. One connection, serialized by a mutex: SQLite allows
-/// one writer at a time anyway, and the lookup path never reads from here.
+/// exactly the writes that committed after V.
+///
+/// Two connections, each serialized by its own mutex: the writer (every write, and reads that
+/// belong to a write) and a reader for what followers and the change feed read — full loads,
+/// change batches, the organizations' versions. In WAL mode the reader works from the last
+/// committed state while an import holds the writer for seconds, so a long import never holds up a
+/// follower, a feed request or a warm start. The lookup path never reads from here.
 public final class ContactStore: @unchecked Sendable {
-    // @unchecked: `database` is only touched under `lock`.
+    // @unchecked: `database` is only touched under `lock`, `reader` only under `readerLock`.
     private let database: SQLiteDatabase
     private let lock = NSLock()
+    private let reader: SQLiteDatabase
+    private let readerLock = NSLock()
     /// The popup links' HMAC key, read from `settings` once (under `lock`).
     var popupSecret: [UInt8]?
     /// Where the database file is.
@@ -33,19 +40,48 @@ public final class ContactStore: @unchecked Sendable {
         // After a large import the WAL is cut back to 64 MB once checkpointed, not kept at its peak.
         try database.execute("PRAGMA journal_size_limit = 67108864")
         try Schema.migrate(database)
+        let reader = try SQLiteDatabase(path: path)
+        try reader.execute("PRAGMA query_only = ON")
+        try reader.execute("PRAGMA cache_size = -16384")
         self.path = path
         self.database = database
+        self.reader = reader
     }
 
+    /// Runs `body` on the writer connection.
     func withDatabase<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
+        try Self.using(database, lock, body)
+    }
+
+    /// Runs `body` on the reader connection (see the type's comment); reads only.
+    func withReader<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
+        try Self.using(reader, readerLock, body)
+    }
+
+    private static func using<T>(_ connection: SQLiteDatabase, _ lock: NSLock, _ body: (SQLiteDatabase) throws -> T) throws -> T {
         lock.lock()
         defer {
             // A stepped but unreset SELECT keeps its read snapshot open: this connection would no
             // longer see what another process (a CLI import beside a running server) commits.
-            database.resetStatements()
+            connection.resetStatements()
             lock.unlock()
         }
-        return try body(database)
+        return try body(connection)
+    }
+
+    /// A number that changes whenever any connection — this process's writer or another process,
+    /// such as a CLI import — commits to the database (`PRAGMA data_version` on the reader). One
+    /// page-cache read: followers poll it to notice other writers' commits cheaply.
+    public func commitCounter() throws -> Int64 {
+        try withReader { reader in
+            let statement = try reader.statement("PRAGMA data_version")
+            return try statement.step() ? statement.int64(0) : 0
+        }
+    }
+
+    /// Every organization, as committed now, read on the reader connection.
+    public func committedOrganizations() throws -> [Organization] {
+        try withReader { try Self.organizations(in: $0) }
     }
 
     // MARK: Organizations and users
@@ -90,13 +126,15 @@ public final class ContactStore: @unchecked Sendable {
     }
 
     public func organizations() throws -> [Organization] {
-        try withDatabase { database in
-            let statement = try database.statement(
-                "SELECT id, name, default_region, suffix_digits, version, labels FROM organizations ORDER BY name")
-            var result: [Organization] = []
-            while try statement.step() { result.append(Self.organization(from: statement)) }
-            return result
-        }
+        try withDatabase { try Self.organizations(in: $0) }
+    }
+
+    private static func organizations(in database: SQLiteDatabase) throws -> [Organization] {
+        let statement = try database.statement(
+            "SELECT id, name, default_region, suffix_digits, version, labels FROM organizations ORDER BY name")
+        var result: [Organization] = []
+        while try statement.step() { result.append(Self.organization(from: statement)) }
+        return result
     }
 
     private func organization(named name: String, in database: SQLiteDatabase) throws -> Organization? {
@@ -210,7 +248,7 @@ public final class ContactStore: @unchecked Sendable {
     /// All contacts of an organization in id order, and the version they reflect (one read
     /// transaction, so the two agree).
     public func allContacts(organizationID: Int64) throws -> (contacts: [StoredContact], version: Int64) {
-        try withDatabase { database in
+        try withReader { database in
             try database.execute("BEGIN")
             defer { try? database.execute("COMMIT") }
             let statement = try database.statement(Self.selectContactsOfOrganization)
@@ -262,7 +300,7 @@ public final class ContactStore: @unchecked Sendable {
     /// Each change carries the contact's current state: an entry superseded by a later change of
     /// the same contact is left out, because the later entry carries it.
     public func changes(organizationID: Int64, after since: Int64, limit: Int = 10_000) throws -> ChangeBatch {
-        try withDatabase { database in
+        try withReader { database in
             try database.execute("BEGIN")
             defer { try? database.execute("COMMIT") }
             let current = try version(of: organizationID, in: database)

@@ -201,6 +201,41 @@ final class LiveAPI: @unchecked Sendable {
         await api.stop()
     }
 
+    /// A caller whose first request comes while the mirror is still loading (its first 100 ms) is
+    /// verified by the API like any other, and the mirror's snapshot file remembers it: restarted
+    /// with the API down, the mirror lets that caller in.
+    @Test func aCallerOfTheMirrorsFirstMomentsIsRememberedAcrossARestart() async throws {
+        try await api.start()
+        try await api.send(.POST, "/v3/contacts", json: #"{"lastName":"Ranní","phone1":"+420 603 000 001"}"#)
+        let first = mirror()
+        var configuration = ServiceConfiguration()  // credentials remembered for 60 s: verified once
+        configuration.logLevel = .error
+        try await buildMirrorApplication(node: first, configuration: configuration).test(.router) { client in
+            first.start()
+            // At once, before the mirror has anything loaded: 200 or 503, but verified by the API.
+            _ = try await client.execute(
+                uri: "/v3/contacts/lookup/+420603000001", method: .get,
+                headers: [.authorization: ServiceFixture.basic("novak", "hesloNovak")])
+            try await eventually("the mirror loaded") { try names(first, "+420603000001") == ["Ranní"] }
+            let later = try await client.execute(
+                uri: "/v3/contacts/lookup/+420603000001", method: .get,
+                headers: [.authorization: ServiceFixture.basic("novak", "hesloNovak")])
+            #expect(later.status == .ok)
+        }
+        await api.stop()
+        await first.stop()
+
+        let second = mirror()
+        second.start()
+        try await buildMirrorApplication(node: second, configuration: mirrorTestingConfiguration()).test(.router) { client in
+            let known = try await client.execute(
+                uri: "/v3/contacts/lookup/+420603000001", method: .get,
+                headers: [.authorization: ServiceFixture.basic("novak", "hesloNovak")])
+            #expect(known.status == .ok, "the caller of the first moments is remembered")
+        }
+        await second.stop()
+    }
+
     @Test func aResyncRebuildsFromAFullLoad() async throws {
         try await api.start()
         try await api.send(.POST, "/v3/contacts", json: #"{"lastName":"Pravá","phone1":"+420 603 000 001"}"#)
