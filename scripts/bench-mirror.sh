@@ -38,7 +38,7 @@ wait_for() {  # URL [PATTERN]: until the URL answers (and its body matches PATTE
 start_api() {
     "$bin" serve --port "$api_port" --data "$work/data" >>"$work/api.log" 2>&1 &
     api=$!
-    wait_for "http://127.0.0.1:$api_port/health"
+    wait_for "http://127.0.0.1:$api_port/health" '"status":"ok"'
 }
 start_mirror() {
     CALLER_LOOKUP_PASSWORD=benchPassword "$bin" mirror --from "http://127.0.0.1:$api_port" --login bench \

@@ -22,7 +22,11 @@ public struct StoreFollowerService: Service {
     public func run() async throws {
         let state = self.state
         let started = ContinuousClock.now
-        try await offCooperativePool { try state.indexes.warmUp() }
+        try await offCooperativePool {
+            try state.indexes.warmUp()
+            // The full loads' rows are garbage now; hand their pages back (see `ProcessMemory`).
+            ProcessMemory.releaseFreed()
+        }
         logger.info("indexes built", metadata: ["seconds": "\((ContinuousClock.now - started).seconds)"])
         try await withGracefulShutdownHandler {
             do {
