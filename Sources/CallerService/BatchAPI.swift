@@ -60,8 +60,10 @@ extension Handlers {
             return HTTPAnswer.json(.unprocessableContent, writer.bytes)
         }
         do {
-            let (results, version) = try state.store.applyBatch(operations, organizationID: organization.id)
-            try state.indexes.refresh(organization)
+            let batch = operations
+            let (results, version) = try await store { try $0.applyBatch(batch, organizationID: organization.id) }
+            let indexes = state.indexes
+            try await offCooperativePool { try indexes.refresh(organization) }
             state.notifier.publish(organizationID: organization.id, version: version)
             var bytes = Array(#"{"version":\#(version),"results":["#.utf8)
             for (index, result) in results.enumerated() {

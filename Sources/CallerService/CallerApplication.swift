@@ -250,6 +250,13 @@ struct Handlers: Sendable {
         try context.requireOrganization()
     }
 
+    /// Runs a store call on a dispatch thread: SQLite work (and the store's lock, which an import
+    /// holds for its whole transaction) never holds a thread of Swift's cooperative pool.
+    func store<T: Sendable>(_ work: @escaping @Sendable (ContactStore) throws -> T) async throws -> T {
+        let store = state.store
+        return try await offCooperativePool { try work(store) }
+    }
+
     // MARK: Upload (SPEC §4)
 
     @Sendable func upload(_ request: Request, context: CallerRequestContext) async throws -> Response {

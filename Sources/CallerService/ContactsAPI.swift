@@ -61,7 +61,7 @@ extension Handlers {
         let organization = try organization(context)
         return await answering(organization) {
             let contact = try ContactInput.contact(try ContactInput.fields(from: try await body(request)), validator: state.validator)
-            let stored = try state.store.create(contact, organizationID: organization.id)
+            let stored = try await store { try $0.create(contact, organizationID: organization.id) }
             var response = HTTPAnswer.json(.created, Self.contactJSON(stored))
             response.headers[.location] = "/v3/contacts/\(stored.id)"
             return response
@@ -71,7 +71,7 @@ extension Handlers {
     @Sendable func getContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         guard let id = context.parameters.get("id", as: Int64.self),
-            let stored = try state.store.contact(id: id, organizationID: organization.id)
+            let stored = try await store({ try $0.contact(id: id, organizationID: organization.id) })
         else { return HTTPAnswer.error(.notFound, "No such contact.") }
         return HTTPAnswer.json(.ok, Self.contactJSON(stored))
     }
@@ -81,7 +81,7 @@ extension Handlers {
         let organization = try organization(context)
         let after = request.uri.queryParameters["after"].flatMap { Int64(String($0)) } ?? 0
         let limit = min(1_000, max(1, request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 100))
-        let page = try state.store.contactsPage(organizationID: organization.id, afterID: after, limit: limit)
+        let page = try await store { try $0.contactsPage(organizationID: organization.id, afterID: after, limit: limit) }
         var bytes = Array(#"{"contacts":["#.utf8)
         for (offset, stored) in page.enumerated() {
             if offset > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -98,7 +98,8 @@ extension Handlers {
         return await answering(organization) {
             let id = try contactID(context)
             let contact = try ContactInput.contact(try ContactInput.fields(from: try await body(request)), validator: state.validator)
-            return HTTPAnswer.json(.ok, Self.contactJSON(try state.store.replace(id: id, with: contact, organizationID: organization.id)))
+            let stored = try await store { try $0.replace(id: id, with: contact, organizationID: organization.id) }
+            return HTTPAnswer.json(.ok, Self.contactJSON(stored))
         }
     }
 
@@ -108,8 +109,10 @@ extension Handlers {
             let id = try contactID(context)
             let fields = try ContactInput.fields(from: try await body(request))
             let validator = state.validator
-            let stored = try state.store.update(id: id, organizationID: organization.id) { existing in
-                try ContactInput.patched(existing, with: fields, validator: validator)
+            let stored = try await store {
+                try $0.update(id: id, organizationID: organization.id) { existing in
+                    try ContactInput.patched(existing, with: fields, validator: validator)
+                }
             }
             return HTTPAnswer.json(.ok, Self.contactJSON(stored))
         }
@@ -118,7 +121,8 @@ extension Handlers {
     @Sendable func deleteContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         return await answering(organization) {
-            try state.store.delete(id: try contactID(context), organizationID: organization.id)
+            let id = try contactID(context)
+            try await store { try $0.delete(id: id, organizationID: organization.id) }
             return Response(status: .noContent)
         }
     }
@@ -135,7 +139,9 @@ extension Handlers {
             }
             fields[.externalId] = externalId
             let contact = try ContactInput.contact(fields, validator: state.validator)
-            let (stored, created) = try state.store.upsert(externalId: contact[.externalId], contact: contact, organizationID: organization.id)
+            let (stored, created) = try await store {
+                try $0.upsert(externalId: contact[.externalId], contact: contact, organizationID: organization.id)
+            }
             return HTTPAnswer.json(created ? .created : .ok, Self.contactJSON(stored))
         }
     }
@@ -197,7 +203,7 @@ extension Handlers {
     /// Mirrors verify their callers' credentials with it.
     @Sendable func whoami(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        let current = try state.store.organization(id: organization.id) ?? organization
+        let current = try await store { try $0.organization(id: organization.id) } ?? organization
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("organization")
@@ -216,7 +222,8 @@ extension Handlers {
 
     /// The organization's field labels: `{"labels":{"customField1":"Důležitost",…}}`.
     @Sendable func labels(_ request: Request, context: CallerRequestContext) async throws -> Response {
-        let organization = try state.store.organization(id: try organization(context).id) ?? organization(context)
+        let known = try organization(context)
+        let organization = try await store { try $0.organization(id: known.id) } ?? known
         return Self.labelsAnswer(organization)
     }
 
@@ -232,7 +239,7 @@ extension Handlers {
             return HTTPAnswer.json(HTTPResponse.Status(code: error.status), error.json)
         }
         do {
-            let updated = try state.store.setLabels(changes, organizationID: organization.id)
+            let updated = try await store { try $0.setLabels(changes, organizationID: organization.id) }
             state.authenticator.update(updated)
             return Self.labelsAnswer(updated)
         } catch let error as ContactStoreError {

@@ -25,7 +25,8 @@ struct PopupHandler: Sendable {
         }
         let organization: Organization
         if let token = query["token"].map(String.init) {
-            guard let found = try? state.store.organization(popupToken: token) else {
+            let store = state.store
+            guard let found = try? await offCooperativePool({ try store.organization(popupToken: token) }) else {
                 return Self.plain(.forbidden, "This popup link is not valid (wrong or revoked token).")
             }
             organization = found
