@@ -172,7 +172,14 @@ extension Handlers {
                 bytes += Array(#"{"op":"delete","id":\#(id),"version":\#(version)}"#.utf8)
             }
         }
-        bytes += Array(#"],"resync":\#(batch.resync)}"#.utf8)
+        bytes += Array(#"],"resync":\#(batch.resync)"#.utf8)
+        if let labels = batch.labels {
+            // The organization's labels as of `version`, present when they changed in this batch.
+            var writer = JSONWriter()
+            writer.writeLabels(labels)
+            bytes += Array(#","labels":"#.utf8) + writer.bytes
+        }
+        bytes.append(UInt8(ascii: "}"))
         return HTTPAnswer.json(.ok, bytes)
     }
 
@@ -181,9 +188,14 @@ extension Handlers {
     @Sendable func snapshot(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         let store = state.store
-        let (contacts, version) = try await offCooperativePool { try store.allContacts(organizationID: organization.id) }
+        let load = try await offCooperativePool { try store.fullLoad(organizationID: organization.id) }
+        let (contacts, version) = (load.contacts, load.version)
+        var labels = JSONWriter()
+        labels.writeLabels(load.labels)
+        let labelBytes = labels.bytes
         let body = ResponseBody { writer in
-            var bytes = Array(#"{"version":\#(version),"count":\#(contacts.count),"contacts":["#.utf8)
+            var bytes = Array(#"{"version":\#(version),"count":\#(contacts.count),"labels":"#.utf8) + labelBytes
+            bytes += Array(#","contacts":["#.utf8)
             for (offset, stored) in contacts.enumerated() {
                 if offset > 0 { bytes.append(UInt8(ascii: ",")) }
                 bytes += Self.contactJSON(stored)
@@ -240,6 +252,10 @@ extension Handlers {
         }
         do {
             let updated = try await store { try $0.setLabels(changes, organizationID: organization.id) }
+            // A versioned change: lookups show the new labels once this answer is sent.
+            let indexes = state.indexes
+            try await offCooperativePool { try indexes.refresh(updated) }
+            state.notifier.publish(organizationID: updated.id, version: updated.version)
             state.authenticator.update(updated)
             return Self.labelsAnswer(updated)
         } catch let error as ContactStoreError {

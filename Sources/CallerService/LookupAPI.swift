@@ -49,7 +49,8 @@ struct LookupHandlers: Sendable {
         metrics.lookup(result.match, nanoseconds: (ContinuousClock.now - started).nanoseconds)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1_024)
-        result.writeJSON(labels: organization.labels, to: &bytes)
+        // The labels of the same snapshot as the contacts: one version, on API nodes and mirrors.
+        result.writeJSON(labels: result.snapshot.labels, to: &bytes)
         return HTTPAnswer.json(result.matches.isEmpty ? .notFound : .ok, bytes)
     }
 
@@ -69,7 +70,7 @@ struct LookupHandlers: Sendable {
         writer.field("match", matches.isEmpty ? "none" : "exact")
         writer.field("version", Int(snapshot.version))
         writer.key("labels")
-        writer.writeLabels(organization.labels)
+        writer.writeLabels(snapshot.labels)
         writer.key("contacts")
         bytes += writer.bytes
         snapshot.writeJSONArray(matches, to: &bytes)

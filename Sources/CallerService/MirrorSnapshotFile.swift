@@ -10,16 +10,20 @@ import Glibc
 /// A mirror's state on disk: the organization it follows and every contact at one version, so a
 /// restarted mirror answers at once — even while the API is down — and then catches up.
 ///
-/// Binary, little-endian: the magic `CLMIRROR1\n`; the organization (id, version, suffix digits,
+/// Binary, little-endian: the magic `CLMIRROR2\n`; the organization (id, version, suffix digits,
 /// name, region); the snapshot's version and contact count; then per contact its id, version and
 /// the 22 values, each as a `UInt32` length and UTF-8 bytes; then the count of remembered
 /// credentials and for each a login and the mirror's own yescrypt hash of the password the API
-/// accepted (so callers verified before are let in after a restart while the API is down). The
+/// accepted (so callers verified before are let in after a restart while the API is down); then
+/// the count of field labels and for each the field's name and the label. A file of the first
+/// format (`CLMIRROR1\n`, no labels) is still read. The
 /// file is created with mode 0600. Written to a temporary file in the same
 /// directory, `fsync`ed, renamed over the old one and the directory `fsync`ed: a crash leaves the
 /// old file or the new one, never a torn one.
 enum MirrorSnapshotFile {
-    static let magic = Array("CLMIRROR1\n".utf8)
+    static let magic = Array("CLMIRROR2\n".utf8)
+    /// The first format, without labels.
+    static let firstMagic = Array("CLMIRROR1\n".utf8)
 
     static func write(
         organization: Organization, snapshot: IndexSnapshot, credentials: [String: String] = [:], to path: String
@@ -43,6 +47,12 @@ enum MirrorSnapshotFile {
         for (login, hash) in credentials.sorted(by: { $0.key < $1.key }) {
             append(login, to: &bytes)
             append(hash, to: &bytes)
+        }
+        let labels = ContactField.allCases.compactMap { field in snapshot.labels[field].map { (field, $0) } }
+        append(Int64(labels.count), to: &bytes)
+        for (field, label) in labels {
+            append(field.rawValue, to: &bytes)
+            append(label, to: &bytes)
         }
         let temporary = path + ".tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -82,7 +92,8 @@ enum MirrorSnapshotFile {
     ) {
         guard let data = FileManager.default.contents(atPath: path) else { throw MirrorError("cannot read \(path)") }
         var reader = Reader(bytes: Array(data))
-        guard reader.take(magic.count) == magic[...] else { throw MirrorError("\(path) is not a mirror snapshot") }
+        let format = reader.take(magic.count)
+        guard format == magic[...] || format == firstMagic[...] else { throw MirrorError("\(path) is not a mirror snapshot") }
         let id = try reader.int64()
         let organizationVersion = try reader.int64()
         let suffixDigits = Int(try reader.int64())
@@ -106,10 +117,22 @@ enum MirrorSnapshotFile {
         }
         var credentials: [String: String] = [:]
         for _ in 0..<credentialCount { credentials[try reader.string()] = try reader.string() }
+        var labels: [ContactField: String] = [:]
+        if format == magic[...] {
+            let labelCount = try reader.int64()
+            guard labelCount >= 0, labelCount <= Int64(ContactField.allCases.count) else {
+                throw MirrorError("\(path) is damaged (labels)")
+            }
+            for _ in 0..<labelCount {
+                guard let field = ContactField(rawValue: try reader.string()) else { throw MirrorError("\(path) is damaged (labels)") }
+                labels[field] = try reader.string()
+            }
+        }
         guard reader.remaining == 0 else { throw MirrorError("\(path) is damaged (trailing bytes)") }
         let organization = Organization(
-            id: id, name: name, defaultRegion: region, suffixDigits: suffixDigits, version: organizationVersion)
-        return (organization, IndexSnapshot.build(contacts, version: version, suffixDigits: suffixDigits), credentials)
+            id: id, name: name, defaultRegion: region, suffixDigits: suffixDigits, version: organizationVersion, labels: labels)
+        let snapshot = IndexSnapshot.build(contacts, version: version, suffixDigits: suffixDigits).withLabels(labels)
+        return (organization, snapshot, credentials)
     }
 
     private static func append(_ value: Int64, to bytes: inout [UInt8]) {

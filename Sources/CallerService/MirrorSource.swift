@@ -48,7 +48,7 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
 
     // MARK: ChangeSource
 
-    func loadAll() throws -> (contacts: [StoredContact], version: Int64) {
+    func loadAll() throws -> FullLoad {
         let body = try get("/v3/contacts/snapshot", timeout: .seconds(600))
         let snapshot = try decoding("snapshot") { () throws(JSONScanner.Failure) in try ChangeFeedJSON.snapshot(body) }
         noteVersion(snapshot.version)

@@ -54,7 +54,7 @@ struct PopupHandler: Sendable {
         let shown = result.normalized.map { format($0, for: organization) } ?? raw
         let html = PopupPage.render(
             number: raw, formattedNumber: shown, cards: cards, suffixMatch: result.match == .suffix,
-            labels: organization.labels, language: language)
+            labels: snapshot.labels, language: language)
         var response = Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
         Self.secure(&response)

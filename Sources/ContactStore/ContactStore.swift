@@ -152,25 +152,34 @@ public final class ContactStore: @unchecked Sendable {
 
     /// Sets or clears (`nil` or empty) the organization's names for fields and returns the
     /// organization with its new labels. Labels are trimmed and 1 to 64 characters long.
+    /// Changes the organization's field labels (`nil` or empty clears one). A real change is a
+    /// versioned change like a contact's: it bumps the organization's version and is logged, so
+    /// every follower — other API nodes, mirrors — applies it in order.
     public func setLabels(_ changes: [ContactField: String?], organizationID: Int64) throws -> Organization {
-        try withDatabase { database in
-            guard var labels = try organization(id: organizationID, in: database)?.labels else {
+        for (field, label) in changes {
+            let trimmed = (label ?? "").trimmingWhitespace()
+            guard trimmed.unicodeScalars.count <= 64, !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+                throw ContactStoreError(.invalidInput, "The label of \(field.rawValue) must have at most 64 characters and no control characters.")
+            }
+        }
+        _ = try write(organizationID: organizationID) { write in
+            guard var labels = try organization(id: organizationID, in: write.database)?.labels else {
                 throw ContactStoreError(.notFound, "Organization \(organizationID) does not exist.")
             }
+            let before = labels
             for (field, label) in changes {
                 let trimmed = (label ?? "").trimmingWhitespace()
-                guard trimmed.unicodeScalars.count <= 64, !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-                    throw ContactStoreError(.invalidInput, "The label of \(field.rawValue) must have at most 64 characters and no control characters.")
-                }
                 labels[field] = trimmed.isEmpty ? nil : trimmed
             }
-            try database.statement("UPDATE organizations SET labels = ? WHERE id = ?")
+            guard labels != before else { return }
+            try write.database.statement("UPDATE organizations SET labels = ? WHERE id = ?")
                 .binding([.text(FieldLabels.encode(labels)), .integer(organizationID)]).run()
-            guard let updated = try organization(id: organizationID, in: database) else {
-                throw ContactStoreError(.notFound, "Organization \(organizationID) does not exist.")
-            }
-            return updated
+            try write.logLabels()
         }
+        guard let updated = try organization(id: organizationID) else {
+            throw ContactStoreError(.notFound, "Organization \(organizationID) does not exist.")
+        }
+        return updated
     }
 
     /// Adds a user; the password is kept only as a yescrypt hash.
@@ -248,6 +257,13 @@ public final class ContactStore: @unchecked Sendable {
     /// All contacts of an organization in id order, and the version they reflect (one read
     /// transaction, so the two agree).
     public func allContacts(organizationID: Int64) throws -> (contacts: [StoredContact], version: Int64) {
+        let load = try fullLoad(organizationID: organizationID)
+        return (load.contacts, load.version)
+    }
+
+    /// All contacts of an organization in id order, its field labels, and the version they reflect
+    /// (one read transaction): what a follower starts from.
+    public func fullLoad(organizationID: Int64) throws -> FullLoad {
         try withReader { database in
             try database.execute("BEGIN")
             defer { try? database.execute("COMMIT") }
@@ -255,7 +271,10 @@ public final class ContactStore: @unchecked Sendable {
             statement.bind(1, organizationID)
             var result: [StoredContact] = []
             while try statement.step() { result.append(try Self.storedContact(from: statement)) }
-            return (result, try version(of: organizationID, in: database))
+            guard let organization = try organization(id: organizationID, in: database) else {
+                throw ContactStoreError(.unknownOrganization, "Organization \(organizationID) does not exist.")
+            }
+            return FullLoad(contacts: result, version: organization.version, labels: organization.labels)
         }
     }
 
@@ -321,16 +340,21 @@ public final class ContactStore: @unchecked Sendable {
                 """)
             statement.binding([.integer(organizationID), .integer(since), .integer(upTo)])
             var changes: [ContactChange] = []
+            var labelsChanged = false
             while try statement.step() {
                 let version = statement.int64(0)
-                if statement.string(2) == "delete" {
+                if statement.string(2) == "labels" {
+                    labelsChanged = true
+                } else if statement.string(2) == "delete" {
                     changes.append(.delete(id: statement.int64(1), version: version))
                 } else if !statement.isNull(3), statement.int64(4) == version {
                     changes.append(.upsert(try Self.storedContact(from: statement, offset: 3)))
                 }
                 // Otherwise a later entry of the same contact carries its state.
             }
-            return ChangeBatch(changes: changes, version: upTo, resync: false)
+            // Only the newest labels entry is kept, and it carries the current labels.
+            let labels = labelsChanged ? try organization(id: organizationID, in: database)?.labels : nil
+            return ChangeBatch(changes: changes, version: upTo, resync: false, labels: labels)
         }
     }
 
@@ -480,6 +504,14 @@ public final class ContactStore: @unchecked Sendable {
             } catch let error as SQLiteError where error.isUniqueViolation {
                 throw ContactStoreError(.duplicateExternalId, "externalId '\(externalId)' already belongs to another contact.")
             }
+        }
+
+        /// Logs a change of the organization's labels; the older labels entry goes (the feed
+        /// carries the current labels with the newest one).
+        mutating func logLabels() throws {
+            try database.statement("DELETE FROM changes WHERE organization_id = ? AND op = 'labels'")
+                .binding([.integer(organizationID)]).run()
+            try log(0, "labels")
         }
 
         private mutating func log(_ id: Int64, _ op: String) throws {

@@ -62,6 +62,20 @@ enum Schema {
         """
         ALTER TABLE organizations ADD COLUMN log_start INTEGER NOT NULL DEFAULT 0 CHECK (log_start >= 0);
         """,
+        // Label changes are logged like contacts' (contact id 0), so every follower applies them in
+        // order. SQLite cannot alter a CHECK: the table is rebuilt.
+        """
+        CREATE TABLE changes_v5 (
+            organization_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            contact_id INTEGER NOT NULL,
+            op TEXT NOT NULL CHECK (op IN ('upsert', 'delete', 'labels')),
+            PRIMARY KEY (organization_id, version, contact_id)
+        ) WITHOUT ROWID;
+        INSERT INTO changes_v5 SELECT organization_id, version, contact_id, op FROM changes;
+        DROP TABLE changes;
+        ALTER TABLE changes_v5 RENAME TO changes;
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {

@@ -11,8 +11,8 @@ public struct StoreChangeSource: ChangeSource {
         self.organizationID = organizationID
     }
 
-    public func loadAll() throws -> (contacts: [StoredContact], version: Int64) {
-        try store.allContacts(organizationID: organizationID)
+    public func loadAll() throws -> FullLoad {
+        try store.fullLoad(organizationID: organizationID)
     }
 
     public func changes(after version: Int64, limit: Int) throws -> ChangeBatch {

@@ -5,41 +5,59 @@
 /// (`Contact(trustedValues:)`); anything else that is not what the API writes is a `Failure`
 /// that says where, never a crash.
 package enum ChangeFeedJSON {
-    /// `{"version":V,"count":N,"contacts":[{…},…]}`.
-    package static func snapshot(_ bytes: [UInt8]) throws(JSONScanner.Failure) -> (contacts: [StoredContact], version: Int64) {
+    /// `{"version":V,"count":N,"labels":{…},"contacts":[{…},…]}`.
+    package static func snapshot(_ bytes: [UInt8]) throws(JSONScanner.Failure) -> FullLoad {
         var scanner = JSONScanner(bytes)
         var version: Int64?
+        var labels: [ContactField: String] = [:]
         var contacts: [StoredContact] = []
         try scanner.object { scanner, key throws(JSONScanner.Failure) in
             switch key {
             case "version": version = try scanner.int64()
             case "count": contacts.reserveCapacity(Int(clamping: min(max(0, try scanner.int64()), Int64(bytes.count / 16))))
+            case "labels": labels = try self.labels(&scanner)
             case "contacts": try scanner.array { scanner throws(JSONScanner.Failure) in contacts.append(try storedContact(&scanner)) }
             default: try scanner.skipValue()
             }
         }
         try trailing(&scanner)
         guard let version else { throw JSONScanner.Failure(description: "a snapshot without its version") }
-        return (contacts, version)
+        return FullLoad(contacts: contacts, version: version, labels: labels)
     }
 
-    /// `{"version":V,"resync":false,"changes":[{"op":"upsert","contact":{…}},{"op":"delete",…}]}`.
+    /// `{"version":V,"resync":false,"changes":[{"op":"upsert","contact":{…}},{"op":"delete",…}]}`,
+    /// with `"labels":{…}` when the organization's labels changed in the batch.
     package static func changes(_ bytes: [UInt8]) throws(JSONScanner.Failure) -> ChangeBatch {
         var scanner = JSONScanner(bytes)
         var version: Int64?
         var resync = false
+        var labels: [ContactField: String]?
         var changes: [ContactChange] = []
         try scanner.object { scanner, key throws(JSONScanner.Failure) in
             switch key {
             case "version": version = try scanner.int64()
             case "resync": resync = try scanner.bool()
+            case "labels": labels = try self.labels(&scanner)
             case "changes": try scanner.array { scanner throws(JSONScanner.Failure) in changes.append(try change(&scanner)) }
             default: try scanner.skipValue()
             }
         }
         try trailing(&scanner)
         guard let version else { throw JSONScanner.Failure(description: "a change feed answer without its version") }
-        return ChangeBatch(changes: changes, version: version, resync: resync)
+        return ChangeBatch(changes: changes, version: version, resync: resync, labels: labels)
+    }
+
+    /// `{"customField1":"Důležitost",…}` as `JSONWriter.writeLabels` writes it; other keys are skipped.
+    static func labels(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> [ContactField: String] {
+        var labels: [ContactField: String] = [:]
+        try scanner.object { scanner, key throws(JSONScanner.Failure) in
+            if let field = ContactField(rawValue: key), !scanner.null() {
+                labels[field] = try scanner.string()
+            } else if ContactField(rawValue: key) == nil {
+                try scanner.skipValue()
+            }
+        }
+        return labels
     }
 
     private static func trailing(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) {

@@ -188,7 +188,7 @@ extension IndexSnapshot {
                 remove(id, from: &overlay)
             }
         }
-        return IndexSnapshot(version: version, suffixDigits: suffixDigits, base: base, overlay: overlay)
+        return IndexSnapshot(version: version, suffixDigits: suffixDigits, base: base, overlay: overlay, labels: labels)
     }
 
     private func remove(_ id: Int64, from overlay: inout Overlay) {
@@ -242,7 +242,7 @@ extension IndexSnapshot {
             }
             flushOverlay(before: nil)
         }
-        return builder.build(version: version)
+        return builder.build(version: version).withLabels(labels)
     }
 }
 

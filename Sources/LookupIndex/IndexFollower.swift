@@ -16,8 +16,7 @@ public final class IndexFollower: Sendable {
     public init(source: any ChangeSource, suffixDigits: Int = 9) throws {
         self.source = source
         self.suffixDigits = suffixDigits
-        let (contacts, version) = try source.loadAll()
-        index = OrganizationIndex(IndexSnapshot.build(contacts, version: version, suffixDigits: suffixDigits))
+        index = OrganizationIndex(Self.build(try source.loadAll(), suffixDigits: suffixDigits))
     }
 
     /// Starts from a snapshot already at hand (a mirror's snapshot file) without loading anything;
@@ -26,6 +25,10 @@ public final class IndexFollower: Sendable {
         self.source = source
         self.suffixDigits = snapshot.suffixDigits
         index = OrganizationIndex(snapshot)
+    }
+
+    private static func build(_ load: FullLoad, suffixDigits: Int) -> IndexSnapshot {
+        IndexSnapshot.build(load.contacts, version: load.version, suffixDigits: suffixDigits).withLabels(load.labels)
     }
 
     /// Overlay size past which deltas are merged into a new base: an eighth of the contacts, at
@@ -41,13 +44,13 @@ public final class IndexFollower: Sendable {
         while true {
             let batch = try source.changes(after: snapshot.version, limit: 10_000)
             if batch.resync {
-                let (contacts, version) = try source.loadAll()
-                snapshot = IndexSnapshot.build(contacts, version: version, suffixDigits: suffixDigits)
+                snapshot = Self.build(try source.loadAll(), suffixDigits: suffixDigits)
                 index.publish(snapshot)
                 return snapshot.version
             }
             guard batch.version > snapshot.version else { return snapshot.version }
             snapshot = snapshot.applying(batch.changes, version: batch.version)
+            if let labels = batch.labels { snapshot = snapshot.withLabels(labels) }
             if snapshot.overlaySize > compactionThreshold(for: snapshot) { snapshot = snapshot.compacted() }
             index.publish(snapshot)
         }

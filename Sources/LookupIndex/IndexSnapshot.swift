@@ -158,13 +158,23 @@ public final class IndexSnapshot: Sendable {
     let overlay: Overlay
     /// Cached `overlay.isEmpty`: the hot path's only question about the overlay.
     let overlayIsEmpty: Bool
+    /// The organization's names for fields as of `version` (lookups and the popup show them):
+    /// they travel through the change feed with the contacts, so an answer's labels and contacts
+    /// come from one version, on API nodes and mirrors alike.
+    public let labels: [ContactField: String]
 
-    init(version: Int64, suffixDigits: Int, base: BaseIndex, overlay: Overlay) {
+    init(version: Int64, suffixDigits: Int, base: BaseIndex, overlay: Overlay, labels: [ContactField: String] = [:]) {
         self.version = version
         self.suffixDigits = suffixDigits
         self.base = base
         self.overlay = overlay
         self.overlayIsEmpty = overlay.isEmpty
+        self.labels = labels
+    }
+
+    /// The same snapshot with other labels (sharing everything else).
+    public func withLabels(_ labels: [ContactField: String]) -> IndexSnapshot {
+        IndexSnapshot(version: version, suffixDigits: suffixDigits, base: base, overlay: overlay, labels: labels)
     }
 
     /// An empty index.

@@ -236,6 +236,28 @@ final class LiveAPI: @unchecked Sendable {
         await second.stop()
     }
 
+    /// Labels are versioned changes: set on the API they reach a mirror through the feed (not at
+    /// a credential re-check) and survive its restart from the snapshot file.
+    @Test func labelsReachTheMirrorThroughTheFeedAndSurviveARestart() async throws {
+        try await api.start()
+        let first = mirror()
+        first.start()
+        try await eventually("the mirror loaded") { first.index != nil }
+        let (status, _) = try await api.send(.PUT, "/v3/labels", json: #"{"customField1":"Důležitost","agent1":"Linka"}"#)
+        #expect(status == 200)
+        try await eventually("the labels reached the mirror") {
+            first.index?.snapshot.labels == [.customField1: "Důležitost", .agent1: "Linka"]
+        }
+        #expect(first.index?.snapshot.version == (try ipex.version), "a labels change has its own version")
+        await api.stop()
+        await first.stop()
+
+        let second = mirror()
+        second.start()
+        #expect(second.index?.snapshot.labels == [.customField1: "Důležitost", .agent1: "Linka"])
+        await second.stop()
+    }
+
     @Test func aResyncRebuildsFromAFullLoad() async throws {
         try await api.start()
         try await api.send(.POST, "/v3/contacts", json: #"{"lastName":"Pravá","phone1":"+420 603 000 001"}"#)

@@ -202,6 +202,27 @@ import Testing
         #expect(try store.changes(organizationID: organization.id, after: 3).changes.map(\.version) == [4, 5])
     }
 
+    /// Labels are versioned changes: a real change bumps the version and the feed carries the
+    /// current labels with the batch that contains it (only the newest labels entry is kept).
+    @Test func labelChangesAreVersionedAndInTheFeed() throws {
+        try importText("lastName;phone1\nA;+420222333441\n")
+        let first = try store.setLabels([.customField1: "Důležitost"], organizationID: organization.id)
+        #expect(first.version == 2)
+        #expect(try store.setLabels([.customField1: " Důležitost "], organizationID: organization.id).version == 2, "no change, no version")
+        let second = try store.setLabels([.customField1: nil, .agent1: "Linka"], organizationID: organization.id)
+        #expect(second.version == 3)
+        let batch = try store.changes(organizationID: organization.id, after: 1)
+        #expect(batch.version == 3)
+        #expect(batch.changes.isEmpty)
+        #expect(batch.labels == [.agent1: "Linka"])
+        #expect(try store.changes(organizationID: organization.id, after: 0).labels == [.agent1: "Linka"])
+        #expect(try store.changes(organizationID: organization.id, after: 3).labels == nil)
+        _ = try store.create(try contact([.lastName: "B", .phone1: "+420222333442"]), organizationID: organization.id)
+        #expect(try store.changes(organizationID: organization.id, after: 3).labels == nil, "a contact write carries no labels")
+        let load = try store.fullLoad(organizationID: organization.id)
+        #expect(load.version == 4 && load.labels == [.agent1: "Linka"] && load.contacts.count == 2)
+    }
+
     @Test func duplicateExternalIdIsRefused() throws {
         _ = try store.create(try contact([.lastName: "A", .phone1: "+420222333441", .externalId: "x1"]), organizationID: organization.id)
         #expect {

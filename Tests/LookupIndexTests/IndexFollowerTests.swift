@@ -53,7 +53,7 @@ import Testing
         _ = try store.create(try contact("A", "+420777000111"), organizationID: organization.id)
         struct Forgetful: ChangeSource {
             let inner: StoreChangeSource
-            func loadAll() throws -> (contacts: [StoredContact], version: Int64) { try inner.loadAll() }
+            func loadAll() throws -> FullLoad { try inner.loadAll() }
             func changes(after version: Int64, limit: Int) throws -> ChangeBatch {
                 ChangeBatch(changes: [], version: 0, resync: true)
             }
