@@ -82,8 +82,7 @@ extension Handlers {
             bytes += Array("]}".utf8)
             return HTTPAnswer.json(.ok, bytes)
         } catch let failure as BatchFailure {
-            let status: HTTPResponse.Status = failure.error.code == .notFound ? .notFound
-                : failure.error.code == .duplicateExternalId ? .conflict : .badRequest
+            let status = failure.error.status
             var writer = JSONWriter()
             writer.beginObject()
             writer.field("error", "Operation \(failure.index) failed, so nothing of the batch was written: \(failure.error.message)")

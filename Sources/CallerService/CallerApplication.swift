@@ -69,6 +69,19 @@ struct BasicAuthentication: RouterMiddleware {
     }
 }
 
+extension ContactStoreError {
+    /// The one mapping of store errors to HTTP statuses (SPEC §6): 404 for what does not exist,
+    /// 409 for a duplicate, 422 for a value the store's rules refuse, 500 for the database.
+    var status: HTTPResponse.Status {
+        switch code {
+        case .notFound, .unknownOrganization: .notFound
+        case .duplicateExternalId, .organizationExists, .loginTaken: .conflict
+        case .invalidInput, .unknownRegion: .unprocessableContent
+        case .database: .internalServerError
+        }
+    }
+}
+
 /// JSON answers built from bytes, without a generic encoder.
 enum HTTPAnswer {
     static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
@@ -95,6 +108,21 @@ enum HTTPAnswer {
             .tooManyRequests, "Too many failed logins for '\(login)'. Try again in \(retryAfter) s; the password was not checked.")
         response.headers[.retryAfter] = String(retryAfter)
         return response
+    }
+
+    /// The one answer to an error thrown below a handler: input errors with their own status and
+    /// message, store errors by `ContactStoreError.status`, anything else a 500 that names no
+    /// internals (no SQL text) — the details go to the log.
+    static func failure(_ error: any Error, logger: Logger) -> Response {
+        switch error {
+        case let error as InputError:
+            return json(HTTPResponse.Status(code: error.status), error.json)
+        case let error as ContactStoreError where error.code != .database:
+            return self.error(error.status, error.message)
+        default:
+            logger.error("request failed", metadata: ["error": "\(error)"])
+            return self.error(.internalServerError, "The request could not be completed and nothing was changed; the server's log says why.")
+        }
     }
 
     static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
@@ -320,7 +348,9 @@ struct Handlers: Sendable {
             metrics.upload("rejected", rejectedRows: rejection.rejectedRows.count)
             return HTTPAnswer.json(.badRequest, rejection.json)
         case .failure(let error):
-            return rejected(.internalServerError, "The import failed and nothing was changed: \(error)")
+            // The details (SQLite's message, the statement) go to the log, not to the client.
+            context.logger.error("upload failed", metadata: ["organization": "\(organization.name)", "error": "\(error)"])
+            return rejected(.internalServerError, "The import failed and nothing was changed; the server's log says why.")
         }
     }
 

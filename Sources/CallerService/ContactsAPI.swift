@@ -3,6 +3,7 @@ import Contacts
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 
 /// REST: single contacts, upsert by `externalId`, the list, and the change feed (SPEC §6). Every
@@ -10,6 +11,7 @@ import NIOCore
 /// long-polling followers.
 extension Handlers {
     static let jsonBodyLimit = 1 << 20
+    static let logger = Logger(label: "caller-lookup")
 
     private func body(_ request: Request) async throws -> [UInt8] {
         do {
@@ -37,17 +39,8 @@ extension Handlers {
             }
             if let version { state.notifier.publish(organizationID: organization.id, version: version) }
             return response
-        } catch let error as InputError {
-            return HTTPAnswer.json(HTTPResponse.Status(code: error.status), error.json)
-        } catch let error as ContactStoreError {
-            switch error.code {
-            case .notFound: return HTTPAnswer.error(.notFound, error.message)
-            case .duplicateExternalId: return HTTPAnswer.error(.conflict, error.message)
-            case .invalidInput: return HTTPAnswer.error(.badRequest, error.message)
-            default: return HTTPAnswer.error(.internalServerError, error.message)
-            }
         } catch {
-            return HTTPAnswer.error(.internalServerError, "\(error)")
+            return HTTPAnswer.failure(error, logger: Self.logger)
         }
     }
 
@@ -258,8 +251,8 @@ extension Handlers {
             state.notifier.publish(organizationID: updated.id, version: updated.version)
             state.authenticator.update(updated)
             return Self.labelsAnswer(updated)
-        } catch let error as ContactStoreError {
-            return HTTPAnswer.error(.unprocessableContent, error.message)
+        } catch {
+            return HTTPAnswer.failure(error, logger: context.logger)
         }
     }
 

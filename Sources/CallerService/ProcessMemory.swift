@@ -1,3 +1,7 @@
+#if os(Linux)
+import CMalloc
+#endif
+
 /// Keeps a server's resident memory near what it holds rather than at its largest upload's peak
 /// (measured by scripts/reliability/soak.sh: 200 uploads of 10 MB held about 370 MB before,
 /// 120–140 MB with this).
@@ -11,23 +15,14 @@ enum ProcessMemory {
     /// Once per process, before serving.
     static let configured: Void = {
         #if os(Linux)
-        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 20)
+        _ = mallopt(M_MMAP_THRESHOLD, 1 << 20)
         #endif
     }()
 
     /// After a large import.
     static func releaseFreed() {
         #if os(Linux)
-        _ = glibcMallocTrim(0)
+        _ = malloc_trim(0)
         #endif
     }
 }
-
-#if os(Linux)
-// From <malloc.h>, which the Glibc module does not export.
-@_silgen_name("malloc_trim")
-private func glibcMallocTrim(_ pad: Int) -> Int32
-
-@_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
-#endif

@@ -17,7 +17,15 @@ enum ContactRecord {
     static let phoneFields: Set<Int> = [ContactField.phone1.index, ContactField.phone2.index]
     /// The presence bit of `email`.
     static let emailBit = UInt32(1) << UInt32(ContactField.email.index)
-    static let fieldCount = ContactField.allCases.count
+    /// The fields a record can hold: the presence mask has 24 bits, so a 25th field would be
+    /// silently dropped; refused when the type is first used instead.
+    static let fieldCount: Int = {
+        let count = ContactField.allCases.count
+        precondition(count <= presenceBits, "ContactRecord's presence mask has \(presenceBits) bits; ContactField has \(count) cases")
+        return count
+    }()
+    /// The width of the presence mask (3 bytes).
+    static let presenceBits = 24
 
     /// Appends the record of `contact` to `arena`.
     static func encode(_ contact: Contact, version: Int64, into arena: inout [UInt8]) {
