@@ -1,5 +1,6 @@
 import ContactStore
 import Contacts
+import Dispatch
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -62,16 +63,26 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
         lock.withLock { if warming == nil, entries.isEmpty { warming = Progress(built: 0, total: 0) } }
     }
 
-    /// Builds every organization's index (a full load from the store each); lookups wait for it.
-    /// Blocking: call it off the cooperative pool.
-    func warmUp() throws {
+    /// Builds every organization's index (a full load from the store each), two at a time so both
+    /// cores work while one organization's rows are read; lookups wait for it. An organization
+    /// that cannot be built is reported and left to be built on first use, so one bad organization
+    /// does not keep the node from serving the others. Blocking: call it off the cooperative pool.
+    func warmUp() throws -> [(organization: Organization, error: any Error)] {
         let organizations = try store.committedOrganizations()
         lock.withLock { warming = Progress(built: 0, total: organizations.count) }
         defer { lock.withLock { warming = nil } }
-        for organization in organizations {
-            _ = try followed(organization)
-            lock.withLock { warming?.built += 1 }
+        let failures = FailureList()
+        DispatchQueue.concurrentPerform(iterations: min(2, organizations.count)) { worker in
+            for organization in organizations[worker...].enumerated().filter({ $0.offset % 2 == 0 }).map(\.element) {
+                do {
+                    _ = try followed(organization)
+                } catch {
+                    failures.append((organization, error))
+                }
+                lock.withLock { warming?.built += 1 }
+            }
         }
+        return failures.all
     }
 
     /// Brings every organization's index to the store's committed version, building those of new
@@ -112,4 +123,14 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
         try follower.catchUp()
         metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
     }
+}
+
+/// The warm start's failures, collected from its two workers.
+private final class FailureList: @unchecked Sendable {
+    // @unchecked: `items` is only touched under `lock`.
+    private let lock = NSLock()
+    private var items: [(organization: Organization, error: any Error)] = []
+
+    func append(_ item: (organization: Organization, error: any Error)) { lock.withLock { items.append(item) } }
+    var all: [(organization: Organization, error: any Error)] { lock.withLock { items } }
 }

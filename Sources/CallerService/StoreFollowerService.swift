@@ -22,10 +22,14 @@ public struct StoreFollowerService: Service {
     public func run() async throws {
         let state = self.state
         let started = ContinuousClock.now
-        try await offCooperativePool {
-            try state.indexes.warmUp()
+        let failures = try await offCooperativePool {
+            let failures = try state.indexes.warmUp()
             // The full loads' rows are garbage now; hand their pages back (see `ProcessMemory`).
             ProcessMemory.releaseFreed()
+            return failures
+        }
+        for (organization, error) in failures {
+            logger.error("cannot build the index; it is built on first use", metadata: ["organization": "\(organization.name)", "error": "\(error)"])
         }
         logger.info("indexes built", metadata: ["seconds": "\((ContinuousClock.now - started).seconds)"])
         try await withGracefulShutdownHandler {
