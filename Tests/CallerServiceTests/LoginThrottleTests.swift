@@ -32,7 +32,8 @@ import Testing
             let (status, body, retryAfter) = try await get(client, "novak", "hesloNovak")
             #expect(status == 429)
             #expect(body.contains("Too many failed logins for 'novak'"))
-            #expect(Int(retryAfter ?? "") ?? 0 >= 599)
+            // Ten minutes from the third failure, less however long this loaded machine took since.
+            #expect((300...600).contains(Int(retryAfter ?? "") ?? 0), "Retry-After \(retryAfter ?? "missing")")
             #expect(try await get(client, "novak", "dalsi").0 == 429)
             // Per login: the other organization's user, a colleague, and a popup by login are unaffected.
             #expect(try await get(client, "cizi", "hesloCizi").0 == 200)
