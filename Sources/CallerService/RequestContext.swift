@@ -1,0 +1,39 @@
+import ContactStore
+import Contacts
+import Dispatch
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import LookupIndex
+import NIOCore
+import PhoneNumbers
+
+/// The request context: Hummingbird's core storage plus the caller's organization once
+/// `BasicAuthentication` has let the request in.
+public struct CallerRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var organization: Organization?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// Shared state of one server: the store, the indexes, authentication.
+final class ServiceState: Sendable {
+    let configuration: ServiceConfiguration
+    let store: ContactStore
+    let indexes: OrganizationIndexes
+    let authenticator: Authenticator
+    let notifier = VersionNotifier()
+    let metrics = ServiceMetrics()
+    let validator = PhoneNumberValidator()
+
+    init(configuration: ServiceConfiguration, store: ContactStore) {
+        self.configuration = configuration
+        self.store = store
+        self.indexes = OrganizationIndexes(store: store, metrics: metrics)
+        self.authenticator = Authenticator(store: store, configuration: configuration)
+    }
+}

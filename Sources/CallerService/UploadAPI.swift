@@ -1,0 +1,93 @@
+import ContactStore
+import Contacts
+import Dispatch
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import LookupIndex
+import NIOCore
+import PhoneNumbers
+
+/// The CSV upload (SPEC §4) and the validator (SPEC §5).
+extension Handlers {
+    // MARK: Upload (SPEC §4)
+
+    @Sendable func upload(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        let limit = state.configuration.uploadLimit
+        let metrics = state.metrics
+        func rejected(_ status: HTTPResponse.Status, _ message: String) -> Response {
+            metrics.upload(status == .contentTooLarge ? "too_large" : status == .unsupportedMediaType ? "not_multipart" : "rejected")
+            return HTTPAnswer.json(status, ImportRejection(message).json)
+        }
+        let contentType = request.headers[.contentType] ?? ""
+        guard contentType.lowercased().hasPrefix("multipart/form-data") else {
+            return rejected(.unsupportedMediaType,
+                            "The upload must be multipart/form-data with the CSV in the field 'file' (curl --form file=@import.csv).")
+        }
+        guard let boundary = Multipart.boundary(contentType: contentType) else {
+            return rejected(.badRequest, "The multipart/form-data Content-Type has no boundary.")
+        }
+        // The form around the file adds a few hundred bytes; anything beyond the limit plus 64 KiB
+        // is refused while streaming, before it is buffered.
+        let slack = 64 * 1024
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit + slack {
+            return rejected(.contentTooLarge, "The file is larger than \(limit / 1_048_576) MB; split it or remove unused columns.")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit + slack)
+        } catch is NIOTooManyBytesError {
+            return rejected(.contentTooLarge, "The file is larger than \(limit / 1_048_576) MB; split it or remove unused columns.")
+        }
+        let file: [UInt8]
+        do {
+            file = try Multipart.field("file", in: Array(buffer: body), boundary: boundary)
+        } catch {
+            return rejected(.badRequest, error.message)
+        }
+        guard file.count <= limit else {
+            return rejected(.contentTooLarge, "The file is larger than \(limit / 1_048_576) MB; split it or remove unused columns.")
+        }
+        let state = self.state
+        // Parsing and validating a large file takes seconds of CPU: off the cooperative pool.
+        let outcome: Result<ImportReport, any Error> = await offCooperativePool {
+            let outcome = Result {
+                let report = try state.store.importContacts(
+                    csv: file, organizationID: organization.id, validator: state.validator)
+                try state.indexes.refresh(organization)
+                return report
+            }
+            ProcessMemory.releaseFreed()
+            return outcome
+        }
+        switch outcome {
+        case .success(let report):
+            context.logger.info(
+                "upload", metadata: ["organization": "\(organization.name)", "imported": "\(report.imported)",
+                                     "rejected": "\(report.rejectedRows.count)", "version": "\(report.version)"])
+            state.notifier.publish(organizationID: organization.id, version: report.version)
+            metrics.upload("uploaded", imported: report.imported, rejectedRows: report.rejectedRows.count)
+            return HTTPAnswer.json(.ok, report.json)
+        case .failure(let rejection as ImportRejection):
+            metrics.upload("rejected", rejectedRows: rejection.rejectedRows.count)
+            return HTTPAnswer.json(.badRequest, rejection.json)
+        case .failure(let error):
+            // The details (SQLite's message, the statement) go to the log, not to the client.
+            context.logger.error("upload failed", metadata: ["organization": "\(organization.name)", "error": "\(error)"])
+            return rejected(.internalServerError, "The import failed and nothing was changed; the server's log says why.")
+        }
+    }
+
+    // MARK: Validator (SPEC §5)
+
+    @Sendable func validate(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        _ = try organization(context)
+        let number = try context.pathParameter("phoneNumber")
+        guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
+        let region = request.uri.queryParameters["region"].map(String.init)
+        let verdict = region == nil ? state.validator.validateInternational(number) : state.validator.validate(number, defaultRegion: region)
+        return HTTPAnswer.json(.ok, PhoneNumberReport(verdict: verdict, validator: state.validator).json)
+    }
+}
