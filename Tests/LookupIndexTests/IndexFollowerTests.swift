@@ -47,6 +47,22 @@ import Testing
         #expect(follower.index.snapshot.allContacts() == (try store.allContacts(organizationID: organization.id).contacts))
     }
 
+    /// An import larger than one batch of the source is applied batch by batch and merged into a
+    /// new base once, at the end: the index ends with no overlay and equal to the store.
+    @Test func aLargeImportIsMergedOnceCaughtUp() throws {
+        let store = try ContactStore(directory: directory.path)
+        let organization = try store.createOrganization(name: "IPEX")
+        let follower = try IndexFollower(source: StoreChangeSource(store: store, organizationID: organization.id))
+        let contacts = try (0..<(IndexFollower.batchLimit * 2 + 500)).map { number in
+            try contact("N\(number)", "+420777\(String(100_000 + number))")
+        }
+        _ = try store.replaceAll(organizationID: organization.id, with: contacts)
+        try follower.catchUp()
+        #expect(follower.index.snapshot.overlaySize == 0, "merged once the source had no more")
+        #expect(follower.index.snapshot.count == contacts.count)
+        #expect(follower.index.snapshot.allContacts() == (try store.allContacts(organizationID: organization.id).contacts))
+    }
+
     @Test func rebuildsOnResync() throws {
         let store = try ContactStore(directory: directory.path)
         let organization = try store.createOrganization(name: "IPEX")
