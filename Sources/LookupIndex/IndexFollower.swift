@@ -35,15 +35,13 @@ public final class IndexFollower: Sendable {
     /// least 1,024, so the amortized cost of a change stays a small constant.
     public func compactionThreshold(for snapshot: IndexSnapshot) -> Int { max(1_024, snapshot.count / 8) }
 
-    /// How many changes one read of the source asks for.
+    /// How many changes one read of the source asks for (a batch holds whole transactions, so an
+    /// import arrives as one batch however large).
     static let batchLimit = 10_000
 
     /// Applies every change the source has after the current snapshot; returns the new version.
-    ///
-    /// Each batch is published as it is applied. The overlay is merged into a new base once the
-    /// source has no more (the last batch is short) or when the overlay has grown as large as the
-    /// base: a large import arrives in many batches, and merging after each would rebuild the
-    /// organization's index many times over.
+    /// A batch that leaves the overlay past `compactionThreshold` is merged into a new base before
+    /// it is published, so readers never see a large overlay.
     @discardableResult
     public func catchUp() throws -> Int64 {
         writer.lock()
@@ -56,22 +54,10 @@ public final class IndexFollower: Sendable {
                 index.publish(snapshot)
                 return snapshot.version
             }
-            guard batch.version > snapshot.version else {
-                // Caught up: merge what the last batches left in the overlay.
-                if snapshot.overlaySize > compactionThreshold(for: snapshot) {
-                    snapshot = snapshot.compacted()
-                    index.publish(snapshot)
-                }
-                return snapshot.version
-            }
+            guard batch.version > snapshot.version else { return snapshot.version }
             snapshot = snapshot.applying(batch.changes, version: batch.version)
             if let labels = batch.labels { snapshot = snapshot.withLabels(labels) }
-            let more = batch.changes.count >= Self.batchLimit
-            if snapshot.overlaySize > compactionThreshold(for: snapshot),
-                !more || snapshot.overlaySize > max(compactionThreshold(for: snapshot), snapshot.count)
-            {
-                snapshot = snapshot.compacted()
-            }
+            if snapshot.overlaySize > compactionThreshold(for: snapshot) { snapshot = snapshot.compacted() }
             index.publish(snapshot)
         }
     }

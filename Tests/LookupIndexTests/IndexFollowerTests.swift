@@ -47,9 +47,9 @@ import Testing
         #expect(follower.index.snapshot.allContacts() == (try store.allContacts(organizationID: organization.id).contacts))
     }
 
-    /// An import larger than one batch of the source is applied batch by batch and merged into a
-    /// new base once, at the end: the index ends with no overlay and equal to the store.
-    @Test func aLargeImportIsMergedOnceCaughtUp() throws {
+    /// An import larger than a batch limit arrives as one batch (whole transactions) and is merged
+    /// into a new base before it is published: no overlay, equal to the store.
+    @Test func aLargeImportIsMergedBeforeItIsPublished() throws {
         let store = try ContactStore(directory: directory.path)
         let organization = try store.createOrganization(name: "IPEX")
         let follower = try IndexFollower(source: StoreChangeSource(store: store, organizationID: organization.id))
@@ -58,7 +58,7 @@ import Testing
         }
         _ = try store.replaceAll(organizationID: organization.id, with: contacts)
         try follower.catchUp()
-        #expect(follower.index.snapshot.overlaySize == 0, "merged once the source had no more")
+        #expect(follower.index.snapshot.overlaySize == 0, "merged before it was published")
         #expect(follower.index.snapshot.count == contacts.count)
         #expect(follower.index.snapshot.allContacts() == (try store.allContacts(organizationID: organization.id).contacts))
     }
