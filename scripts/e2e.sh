@@ -14,6 +14,16 @@ cleanup() {
     rm -rf "$data"
 }
 trap cleanup EXIT
+# lookup_until URL AUTH NAME ATTEMPTS: the lookup's body once it names NAME, tried every 0.05 s.
+lookup_until() {
+    local body=""
+    for _ in $(seq 1 "$4"); do
+        body=$(curl -s -H "Authorization: Basic $2" "$1")
+        [[ "$body" == *"\"displayName\":\"$3\""* ]] && break
+        sleep 0.05
+    done
+    printf '%s' "$body"
+}
 
 "$bin" org create IPEX --default-region CZ --data "$data" >/dev/null
 printf '%s\n' hesloNovak | "$bin" user add novak --org IPEX --data "$data" >/dev/null
@@ -85,11 +95,7 @@ printf '%s\n' hesloFree | "$bin" user add free --org FREE --data "$data" >/dev/n
 free_auth=$(printf '%s' 'free:hesloFree' | base64)
 printf 'lastName;phone1\n"Nová linka";"+49 30 901820"\n' >"$data/free2.csv"
 "$bin" import "$data/free2.csv" --org FREE --data "$data" >/dev/null
-for _ in $(seq 1 100); do
-    served=$(curl -s -H "Authorization: Basic $free_auth" "http://127.0.0.1:$port/v3/contacts/lookup/+4930901820")
-    [[ "$served" == *'"displayName":"Nová linka"'* ]] && break
-    sleep 0.05
-done
+served=$(lookup_until "http://127.0.0.1:$port/v3/contacts/lookup/+4930901820" "$free_auth" "Nová linka" 100)
 if [[ "$served" != *'"displayName":"Nová linka"'* ]]; then
     echo "e2e: the server did not serve the CLI import: $served" >&2
     exit 1
@@ -114,11 +120,7 @@ for _ in $(seq 1 100); do
 done
 curl -s -X POST -H "Authorization: Basic $auth" -H 'Content-Type: application/json' \
     -d '{"lastName":"Zrcadlová","phone1":"+420 601 222 333"}' "http://127.0.0.1:$port/v3/contacts" >/dev/null
-for _ in $(seq 1 100); do
-    found=$(curl -s -H "Authorization: Basic $auth" "http://127.0.0.1:$mirror_port/v3/contacts/lookup/601222333")
-    [[ "$found" == *'"displayName":"Zrcadlová"'* ]] && break
-    sleep 0.1
-done
+found=$(lookup_until "http://127.0.0.1:$mirror_port/v3/contacts/lookup/601222333" "$auth" "Zrcadlová" 200)
 if [[ "$found" != *'"displayName":"Zrcadlová"'* ]]; then
     echo "e2e: the mirror answered: $found (log: $(tail -3 "$data/mirror.log"))" >&2
     exit 1

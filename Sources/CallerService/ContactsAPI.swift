@@ -32,12 +32,10 @@ extension Handlers {
     private func answering(_ organization: Organization, _ body: () async throws -> Response) async -> Response {
         do {
             let response = try await body()
-            let state = self.state
-            let version = try await offCooperativePool { () throws -> Int64? in
-                try state.indexes.refresh(organization)
-                return try state.store.organization(id: organization.id)?.version
-            }
-            if let version { state.notifier.publish(organizationID: organization.id, version: version) }
+            let indexes = state.indexes
+            // The index's version once caught up is the store's, this write included.
+            let version = try await offCooperativePool { try indexes.refresh(organization) }
+            state.notifier.publish(organizationID: organization.id, version: version)
             return response
         } catch {
             return HTTPAnswer.failure(error, logger: Self.logger)

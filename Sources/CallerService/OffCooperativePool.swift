@@ -28,4 +28,7 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
+
+    /// The duration in seconds, for logs.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

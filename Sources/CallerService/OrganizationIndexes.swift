@@ -73,7 +73,8 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
         defer { lock.withLock { warming = nil } }
         let failures = FailureList()
         DispatchQueue.concurrentPerform(iterations: min(2, organizations.count)) { worker in
-            for organization in organizations[worker...].enumerated().filter({ $0.offset % 2 == 0 }).map(\.element) {
+            for index in stride(from: worker, to: organizations.count, by: 2) {
+                let organization = organizations[index]
                 do {
                     _ = try followed(organization)
                 } catch {
@@ -90,13 +91,8 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     /// feed's waiters and the remembered credentials). Blocking: call it off the cooperative pool.
     func catchUpAll() throws -> [(organization: Organization, version: Int64)] {
         try store.committedOrganizations().map { organization in
-            let follower = try followed(organization).follower
-            var version = follower.index.snapshot.version
-            if version != organization.version {
-                version = try follower.catchUp()
-                metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
-            }
-            return (organization, version)
+            let version = try followed(organization).follower.index.snapshot.version
+            return (organization, version == organization.version ? version : try refresh(organization))
         }
     }
 
@@ -117,11 +113,14 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
         }
     }
 
-    /// Brings the organization's index up to the store's version (after a write).
-    func refresh(_ organization: Organization) throws {
+    /// Brings the organization's index up to the store's version (after a write); returns that
+    /// version.
+    @discardableResult
+    func refresh(_ organization: Organization) throws -> Int64 {
         let follower = try followed(organization).follower
-        try follower.catchUp()
+        let version = try follower.catchUp()
         metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
+        return version
     }
 }
 

@@ -67,8 +67,3 @@ public struct StoreFollowerService: Service {
         }
     }
 }
-
-extension Duration {
-    /// The duration in seconds, for logs.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

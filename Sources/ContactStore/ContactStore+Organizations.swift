@@ -69,14 +69,14 @@ extension ContactStore {
     }
 
     /// Sets or clears (`nil` or empty) the organization's names for fields and returns the
-    /// organization with its new labels. Labels are trimmed and 1 to 64 characters long.
-    /// Changes the organization's field labels (`nil` or empty clears one). A real change is a
-    /// versioned change like a contact's: it bumps the organization's version and is logged, so
-    /// every follower — other API nodes, mirrors — applies it in order.
+    /// organization with its new labels. Labels are trimmed and at most 64 characters long.
+    ///
+    /// A real change is versioned like a contact's: it bumps the organization's version and is
+    /// logged, so every follower — other API nodes, mirrors — applies it in order.
     public func setLabels(_ changes: [ContactField: String?], organizationID: Int64) throws -> Organization {
-        for (field, label) in changes {
-            let trimmed = (label ?? "").trimmingWhitespace()
-            guard trimmed.unicodeScalars.count <= 64, !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+        let trimmed = changes.mapValues { ($0 ?? "").trimmingWhitespace() }
+        for (field, label) in trimmed {
+            guard label.unicodeScalars.count <= 64, !label.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
                 throw ContactStoreError(.invalidInput, "The label of \(field.rawValue) must have at most 64 characters and no control characters.")
             }
         }
@@ -85,10 +85,7 @@ extension ContactStore {
                 throw ContactStoreError(.notFound, "Organization \(organizationID) does not exist.")
             }
             let before = labels
-            for (field, label) in changes {
-                let trimmed = (label ?? "").trimmingWhitespace()
-                labels[field] = trimmed.isEmpty ? nil : trimmed
-            }
+            for (field, label) in trimmed { labels[field] = label.isEmpty ? nil : label }
             guard labels != before else { return }
             try write.database.statement("UPDATE organizations SET labels = ? WHERE id = ?")
                 .binding([.text(FieldLabels.encode(labels)), .integer(organizationID)]).run()

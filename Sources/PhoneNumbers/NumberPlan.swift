@@ -66,6 +66,15 @@ public struct NumberPlan: Sendable {
         return compiledByCode[code].storeIfNilThenLoad(CompiledCountry(metadataByCode[code]))
     }
 
+    /// A two-letter region (any case) and its country code's compiled regions, compiling them on
+    /// first use; `nil` for a region libphonenumber does not know.
+    private func compiled(region id: String) -> (country: CompiledCountry, region: CompiledRegion)? {
+        guard let (code, position) = regionsByID[id] ?? regionsByID[id.uppercased()], let country = country(code) else {
+            return nil
+        }
+        return (country, country.regions[position])
+    }
+
     /// Compiles every country code now and lists the parts of the metadata that could not be
     /// compiled (inputs that need them are left to libphonenumber).
     public func compileAll() -> [String] {
@@ -100,10 +109,8 @@ public struct NumberPlan: Sendable {
             guard let (count, hasPlus) = Self.digits(of: utf8, into: buffer), count >= 3 else { return nil }
             let digits = UnsafeBufferPointer(rebasing: buffer[..<count])
             if hasPlus { return internationalVerdict(digits) }
-            guard let defaultRegion, let (code, position) = regionsByID[defaultRegion] ?? regionsByID[defaultRegion.uppercased()],
-                let country = country(code)
-            else { return nil }
-            return nationalVerdict(digits, in: country, region: country.regions[position])
+            guard let defaultRegion, let (country, region) = compiled(region: defaultRegion) else { return nil }
+            return nationalVerdict(digits, in: country, region: region)
         }
     }
 
@@ -188,8 +195,7 @@ public struct NumberPlan: Sendable {
     /// code when the whole does not match the region's general pattern but the rest (after any
     /// national prefix) does, or when the whole is too long for the region.
     public func readsLeadingCountryCode(_ digits: UnsafeBufferPointer<UInt8>, region: String) -> Bool? {
-        guard let (code, position) = regionsByID[region], let country = country(code) else { return nil }
-        let compiled = country.regions[position]
+        guard let (_, compiled) = compiled(region: region) else { return nil }
         let codeDigits = compiled.countryCodeDigits
         guard digits.count > codeDigits.count, zip(digits, codeDigits).allSatisfy({ $0 == $1 }) else { return false }
         guard let rest = stripNationalPrefix(UnsafeBufferPointer(rebasing: digits[codeDigits.count...]), region: compiled),
@@ -202,8 +208,8 @@ public struct NumberPlan: Sendable {
     /// Whether `region`'s national prefix for parsing may match at the start of `digits` (what
     /// `MaybeStripNationalPrefixAndCarrierCode` looks for); `true` when the plan cannot tell.
     public func nationalPrefixMayApply(_ digits: UnsafeBufferPointer<UInt8>, region: String) -> Bool {
-        guard let (code, position) = regionsByID[region], let country = country(code) else { return true }
-        switch country.regions[position].nationalPrefixForParsing {
+        guard let (_, compiled) = compiled(region: region) else { return true }
+        switch compiled.nationalPrefixForParsing {
         case .absent: return false
         case .unsupported: return true
         case .automaton(let prefix): return prefix.prefixMatches(digits).any
