@@ -61,10 +61,8 @@ extension Handlers {
         }
         do {
             let batch = operations
-            let (results, version) = try await store { try $0.applyBatch(batch, organizationID: organization.id) }
-            let indexes = state.indexes
-            try await offCooperativePool { try indexes.refresh(organization) }
-            state.notifier.publish(organizationID: organization.id, version: version)
+            let (results, version) = try await state.store.write { try $0.applyBatch(batch, organizationID: organization.id) }
+            await state.indexes.awaitVersion(version, of: organization.id)
             var bytes = Array(#"{"version":\#(version),"results":["#.utf8)
             for (index, result) in results.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }

@@ -38,7 +38,7 @@ public struct CallerNode: Sendable {
 }
 
 /// Builds the HTTP application of a node without a follower service (indexes are built on first
-/// use and refreshed by the writes' handlers); the tests of the routes drive it in-process.
+/// use and caught up when a write's handler asks); the tests of the routes drive it in-process.
 public func buildApplication(
     configuration: ServiceConfiguration, store: ContactStore, logger: Logger? = nil
 ) -> some ApplicationProtocol {
@@ -154,12 +154,5 @@ struct Handlers: Sendable {
 
     func organization(_ context: CallerRequestContext) throws -> Organization {
         try context.requireOrganization()
-    }
-
-    /// Runs a store call on a dispatch thread: SQLite work (and the store's lock, which an import
-    /// holds for its whole transaction) never holds a thread of Swift's cooperative pool.
-    func store<T: Sendable>(_ work: @escaping @Sendable (ContactStore) throws -> T) async throws -> T {
-        let store = state.store
-        return try await offCooperativePool { try work(store) }
     }
 }

@@ -7,8 +7,8 @@ import Logging
 import NIOCore
 
 /// REST: single contacts, upsert by `externalId`, the list, and the change feed (SPEC §6). Every
-/// write refreshes the organization's index before it is answered (read-your-writes) and wakes
-/// long-polling followers.
+/// write is answered once the organization's index has reached it (read-your-writes); the
+/// catch-up that gets it there wakes the long-polling followers.
 extension Handlers {
     static let jsonBodyLimit = 1 << 20
     static let logger = Logger(label: "caller-lookup")
@@ -28,14 +28,14 @@ extension Handlers {
         return id
     }
 
-    /// Runs a write, refreshes the index and wakes followers; maps errors to statuses.
-    private func answering(_ organization: Organization, _ body: () async throws -> Response) async -> Response {
+    /// Runs a write on the store's writer thread, then waits until the organization's index has
+    /// reached the version it committed; maps errors to statuses.
+    private func answering(
+        _ organization: Organization, _ body: () async throws -> (response: Response, version: Int64)
+    ) async -> Response {
         do {
-            let response = try await body()
-            let indexes = state.indexes
-            // The index's version once caught up is the store's, this write included.
-            let version = try await offCooperativePool { try indexes.refresh(organization) }
-            state.notifier.publish(organizationID: organization.id, version: version)
+            let (response, version) = try await body()
+            await state.indexes.awaitVersion(version, of: organization.id)
             return response
         } catch {
             return HTTPAnswer.failure(error, logger: Self.logger)
@@ -52,17 +52,17 @@ extension Handlers {
         let organization = try organization(context)
         return await answering(organization) {
             let contact = try ContactInput.contact(try ContactInput.fields(from: try await body(request)), validator: state.validator)
-            let stored = try await store { try $0.create(contact, organizationID: organization.id) }
+            let stored = try await state.store.write { try $0.create(contact, organizationID: organization.id) }
             var response = HTTPAnswer.json(.created, Self.contactJSON(stored))
             response.headers[.location] = "/v3/contacts/\(stored.id)"
-            return response
+            return (response, stored.version)
         }
     }
 
     @Sendable func getContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         guard let id = context.parameters.get("id", as: Int64.self),
-            let stored = try await store({ try $0.contact(id: id, organizationID: organization.id) })
+            let stored = try await state.store.read({ try $0.contact(id: id, organizationID: organization.id) })
         else { return HTTPAnswer.error(.notFound, "No such contact.") }
         return HTTPAnswer.json(.ok, Self.contactJSON(stored))
     }
@@ -72,7 +72,7 @@ extension Handlers {
         let organization = try organization(context)
         let after = request.uri.queryParameters["after"].flatMap { Int64(String($0)) } ?? 0
         let limit = min(1_000, max(1, request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 100))
-        let page = try await store { try $0.contactsPage(organizationID: organization.id, afterID: after, limit: limit) }
+        let page = try await state.store.read { try $0.contactsPage(organizationID: organization.id, afterID: after, limit: limit) }
         var bytes = Array(#"{"contacts":["#.utf8)
         for (offset, stored) in page.enumerated() {
             if offset > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -89,8 +89,8 @@ extension Handlers {
         return await answering(organization) {
             let id = try contactID(context)
             let contact = try ContactInput.contact(try ContactInput.fields(from: try await body(request)), validator: state.validator)
-            let stored = try await store { try $0.replace(id: id, with: contact, organizationID: organization.id) }
-            return HTTPAnswer.json(.ok, Self.contactJSON(stored))
+            let stored = try await state.store.write { try $0.replace(id: id, with: contact, organizationID: organization.id) }
+            return (HTTPAnswer.json(.ok, Self.contactJSON(stored)), stored.version)
         }
     }
 
@@ -100,12 +100,12 @@ extension Handlers {
             let id = try contactID(context)
             let fields = try ContactInput.fields(from: try await body(request))
             let validator = state.validator
-            let stored = try await store {
+            let stored = try await state.store.write {
                 try $0.update(id: id, organizationID: organization.id) { existing in
                     try ContactInput.patched(existing, with: fields, validator: validator)
                 }
             }
-            return HTTPAnswer.json(.ok, Self.contactJSON(stored))
+            return (HTTPAnswer.json(.ok, Self.contactJSON(stored)), stored.version)
         }
     }
 
@@ -113,8 +113,8 @@ extension Handlers {
         let organization = try organization(context)
         return await answering(organization) {
             let id = try contactID(context)
-            try await store { try $0.delete(id: id, organizationID: organization.id) }
-            return Response(status: .noContent)
+            let version = try await state.store.write { try $0.delete(id: id, organizationID: organization.id) }
+            return (Response(status: .noContent), version)
         }
     }
 
@@ -130,10 +130,10 @@ extension Handlers {
             }
             fields[.externalId] = externalId
             let contact = try ContactInput.contact(fields, validator: state.validator)
-            let (stored, created) = try await store {
+            let (stored, created) = try await state.store.write {
                 try $0.upsert(externalId: contact[.externalId], contact: contact, organizationID: organization.id)
             }
-            return HTTPAnswer.json(created ? .created : .ok, Self.contactJSON(stored))
+            return (HTTPAnswer.json(created ? .created : .ok, Self.contactJSON(stored)), stored.version)
         }
     }
 
@@ -146,12 +146,12 @@ extension Handlers {
         let wait = min(Double(state.configuration.longPollLimitSeconds),
                        max(0, request.uri.queryParameters["wait"].flatMap { Double(String($0)) } ?? 0))
         let limit = min(10_000, max(1, request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 1_000))
-        let store = state.store
-        // The store's reader connection: a running import does not hold the feed up.
-        var batch = try await offCooperativePool { try store.changes(organizationID: organization.id, after: since, limit: limit) }
+        // A reader connection: a running import does not hold the feed up.
+        let read: @Sendable (ContactStore) throws -> ChangeBatch = { try $0.changes(organizationID: organization.id, after: since, limit: limit) }
+        var batch = try await state.store.read(read)
         if batch.changes.isEmpty, !batch.resync, wait > 0, batch.version <= since {
             await state.notifier.wait(organizationID: organization.id, after: since, timeout: .milliseconds(Int(wait * 1_000)))
-            batch = try await offCooperativePool { try store.changes(organizationID: organization.id, after: since, limit: limit) }
+            batch = try await state.store.read(read)
         }
         var bytes = Array(#"{"version":"#.utf8) + Array(String(batch.version).utf8) + Array(#","changes":["#.utf8)
         for (offset, change) in batch.changes.enumerated() {
@@ -178,8 +178,7 @@ extension Handlers {
     /// the full load of a mirror. Streamed in chunks, so a million contacts never sit in one buffer.
     @Sendable func snapshot(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        let store = state.store
-        let load = try await offCooperativePool { try store.fullLoad(organizationID: organization.id) }
+        let load = try await state.store.read { try $0.fullLoad(organizationID: organization.id) }
         let (contacts, version) = (load.contacts, load.version)
         var labels = JSONWriter()
         labels.writeLabels(load.labels)
@@ -206,7 +205,7 @@ extension Handlers {
     /// Mirrors verify their callers' credentials with it.
     @Sendable func whoami(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        let current = try await store { try $0.organization(id: organization.id) } ?? organization
+        let current = try await state.store.read { try $0.organization(id: organization.id) } ?? organization
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("organization")
@@ -226,7 +225,7 @@ extension Handlers {
     /// The organization's field labels: `{"labels":{"customField1":"Důležitost",…}}`.
     @Sendable func labels(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let known = try organization(context)
-        let organization = try await store { try $0.organization(id: known.id) } ?? known
+        let organization = try await state.store.read { try $0.organization(id: known.id) } ?? known
         return Self.labelsAnswer(organization)
     }
 
@@ -242,11 +241,9 @@ extension Handlers {
             return HTTPAnswer.json(HTTPResponse.Status(code: error.status), error.json)
         }
         do {
-            let updated = try await store { try $0.setLabels(changes, organizationID: organization.id) }
+            let updated = try await state.store.write { try $0.setLabels(changes, organizationID: organization.id) }
             // A versioned change: lookups show the new labels once this answer is sent.
-            let indexes = state.indexes
-            try await offCooperativePool { try indexes.refresh(updated) }
-            state.notifier.publish(organizationID: updated.id, version: updated.version)
+            await state.indexes.awaitVersion(updated.version, of: updated.id)
             state.authenticator.update(updated)
             return Self.labelsAnswer(updated)
         } catch {

@@ -9,14 +9,18 @@ import LookupIndex
 /// The lookup index of every organization this node serves, each kept at the store's committed
 /// version by its `IndexFollower`.
 ///
-/// On a serving node `StoreFollowerService` builds every index before the node reports ready
-/// (`warmUp`) and then catches all of them up whenever anything commits to the store — a write of
-/// this process, a CLI import, another node (`catchUpAll`). A write's handler also catches its own
-/// organization up before it answers (`refresh`), so the writer reads its write at once. Both read
-/// only the store's change log. Lookups never build an index while the node warms up; outside a
-/// serving node (in-process tests of the routes) an index is built on first use.
+/// Index work never runs in a request task: it runs on two threads of its own. On a serving node
+/// `StoreFollowerService` builds every index before the node reports ready (`warmUp`) and then has
+/// every index caught up whenever anything commits to the store — a write of this process, a CLI
+/// import, another node (`catchUp`). A write's handler asks for a catch-up too and awaits the
+/// version its commit made (`awaitVersion`), so the writer reads its write at once; concurrent
+/// requests share one catch-up. Every catch-up reads only the store's change log and reports the
+/// organizations' new versions to `caughtUp` (the change feed's waiters, the remembered
+/// credentials). Lookups never build an index on a serving node; outside one (in-process tests of
+/// the routes) an index is built on first use.
 final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
-    // @unchecked: `entries` and `warming` are only touched under `lock`.
+    // @unchecked: `entries`, `warming`, `serving` and the catch-up state are only touched under
+    // `lock`.
     private struct Entry: Sendable {
         let follower: IndexFollower
         let lookup: CallerLookup
@@ -30,14 +34,39 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
 
     private let store: ContactStore
     private let metrics: ServiceMetrics
+    private let notifier: VersionNotifier
+    private let threads = WorkerThreads(name: "index follower", count: 2)
     private let lock = NSLock()
     private var entries: [Int64: Entry] = [:]
     /// Set while `warmUp` runs: lookups of an organization not built yet answer 503 meanwhile.
     private var warming: Progress?
+    /// Set once a follower service serves this node: lookups never build an index.
+    private var serving = false
+    /// Whether a catch-up runs, and who waits for the next one.
+    private var catchingUp = false
+    private var catchUpAsked = false
+    private var catchUpWaiters: [CheckedContinuation<Void, any Error>] = []
+    /// An organization as committed, its index's version after a catch-up, and whether that
+    /// catch-up built or moved the index.
+    struct CaughtUp: Sendable {
+        let organization: Organization
+        let version: Int64
+        let moved: Bool
+    }
 
-    init(store: ContactStore, metrics: ServiceMetrics) {
+    /// Called after each catch-up with every organization.
+    private let caughtUp: @Sendable ([CaughtUp]) -> Void
+
+    /// `caughtUp` learns the indexes' new versions after each catch-up; `notifier` wakes
+    /// a write's handler waiting in `awaitVersion` (`caughtUp` publishes to it).
+    init(
+        store: ContactStore, metrics: ServiceMetrics, notifier: VersionNotifier,
+        caughtUp: @escaping @Sendable ([CaughtUp]) -> Void
+    ) {
         self.store = store
         self.metrics = metrics
+        self.notifier = notifier
+        self.caughtUp = caughtUp
     }
 
     /// `nil` once warm (or when no warm start runs); otherwise how many indexes are built.
@@ -45,54 +74,119 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
 
     /// The organization's index and lookup.
     func entry(for organization: Organization) throws -> IndexEntry {
-        if let entry = lock.withLock({ entries[organization.id] }) {
-            return IndexEntry(index: entry.follower.index, lookup: entry.lookup)
-        }
-        if let progress = loading {
+        let (entry, progress, serving): (Entry?, Progress?, Bool) = lock.withLock { (entries[organization.id], warming, self.serving) }
+        if let entry { return IndexEntry(index: entry.follower.index, lookup: entry.lookup) }
+        if let progress {
             throw HTTPError(
                 .serviceUnavailable, headers: [.retryAfter: "1"],
                 message: "The node is loading its indexes (\(progress.built) of \(progress.total) built); try again in a second.")
         }
-        let entry = try followed(organization)
-        return IndexEntry(index: entry.follower.index, lookup: entry.lookup)
+        if serving {
+            // An organization created a moment ago: the next catch-up builds its index.
+            requestCatchUp()
+            throw HTTPError(
+                .serviceUnavailable, headers: [.retryAfter: "1"],
+                message: "The organization's index is being built; try again in a second.")
+        }
+        let built = try followed(organization)
+        return IndexEntry(index: built.follower.index, lookup: built.lookup)
     }
 
-    /// Marks the node as warming up before `warmUp` has started, so that no request that comes
-    /// first builds an index.
+    /// Marks the node as served by a follower service, warming up until `warmUp` has run, so that
+    /// no request builds an index.
     func expectWarmUp() {
-        lock.withLock { if warming == nil, entries.isEmpty { warming = Progress(built: 0, total: 0) } }
+        lock.withLock {
+            serving = true
+            if warming == nil, entries.isEmpty { warming = Progress(built: 0, total: 0) }
+        }
     }
 
-    /// Builds every organization's index (a full load from the store each), two at a time so both
-    /// cores work while one organization's rows are read; lookups wait for it. An organization
-    /// that cannot be built is reported and left to be built on first use, so one bad organization
-    /// does not keep the node from serving the others. Blocking: call it off the cooperative pool.
-    func warmUp() throws -> [(organization: Organization, error: any Error)] {
-        let organizations = try store.committedOrganizations()
+    /// Builds every organization's index (a full load from the store each), on both threads so
+    /// both cores work while one organization's rows are read; lookups wait for it. An
+    /// organization that cannot be built is reported and left to the next catch-up, so one bad
+    /// organization does not keep the node from serving the others.
+    func warmUp() async throws -> [(organization: Organization, error: any Error)] {
+        let organizations = try await store.read { try $0.committedOrganizations() }
         lock.withLock { warming = Progress(built: 0, total: organizations.count) }
         defer { lock.withLock { warming = nil } }
-        let failures = FailureList()
-        DispatchQueue.concurrentPerform(iterations: min(2, organizations.count)) { worker in
-            for index in stride(from: worker, to: organizations.count, by: 2) {
-                let organization = organizations[index]
-                do {
-                    _ = try followed(organization)
-                } catch {
-                    failures.append((organization, error))
+        return await withTaskGroup(of: [(organization: Organization, error: any Error)].self) { group in
+            for worker in 0..<min(2, organizations.count) {
+                group.addTask {
+                    await self.threads.run {
+                        var failures: [(organization: Organization, error: any Error)] = []
+                        for index in stride(from: worker, to: organizations.count, by: 2) {
+                            do {
+                                _ = try self.followed(organizations[index])
+                            } catch {
+                                failures.append((organizations[index], error))
+                            }
+                            self.lock.withLock { self.warming?.built += 1 }
+                        }
+                        return failures
+                    }
                 }
-                lock.withLock { warming?.built += 1 }
             }
+            return await group.reduce(into: []) { $0 += $1 }
         }
-        return failures.all
     }
 
     /// Brings every organization's index to the store's committed version, building those of new
-    /// organizations; returns each organization as committed and its index version (for the change
-    /// feed's waiters and the remembered credentials). Blocking: call it off the cooperative pool.
-    func catchUpAll() throws -> [(organization: Organization, version: Int64)] {
+    /// organizations, and reports the versions to `caughtUp`. A catch-up asked for while one runs
+    /// is served by the next one, which starts after it was asked for: it sees every commit made
+    /// before the call.
+    func catchUp() async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueueCatchUp(continuation)
+        }
+    }
+
+    /// Asks for a catch-up without waiting for it.
+    func requestCatchUp() { enqueueCatchUp(nil) }
+
+    /// Asks for a catch-up and waits, at most `timeout`, until the organization's index has reached
+    /// `version` (a write's handler, so the writer reads its write).
+    func awaitVersion(_ version: Int64, of organizationID: Int64, timeout: Duration = .seconds(10)) async {
+        requestCatchUp()
+        await notifier.wait(organizationID: organizationID, after: version - 1, timeout: timeout)
+    }
+
+    private func enqueueCatchUp(_ waiter: CheckedContinuation<Void, any Error>?) {
+        let start: Bool = lock.withLock {
+            if let waiter { catchUpWaiters.append(waiter) }
+            catchUpAsked = true
+            defer { catchingUp = true }
+            return !catchingUp
+        }
+        guard start else { return }
+        threads.submit { [self] in
+            // Who asked before a run starts is served by it; who asks during it, by the next.
+            while let waiters = lock.withLock({ () -> [CheckedContinuation<Void, any Error>]? in
+                guard catchUpAsked else {
+                    catchingUp = false
+                    return nil
+                }
+                catchUpAsked = false
+                defer { catchUpWaiters.removeAll() }
+                return catchUpWaiters
+            }) {
+                let result = Result { try catchUpAll() }
+                if case .success(let versions) = result { caughtUp(versions) }
+                for waiter in waiters { waiter.resume(with: result.map { _ in }) }
+            }
+        }
+    }
+
+    /// Every organization, its index's version, and whether this run built or moved the index.
+    private func catchUpAll() throws -> [CaughtUp] {
         try store.committedOrganizations().map { organization in
-            let version = try followed(organization).follower.index.snapshot.version
-            return (organization, version == organization.version ? version : try refresh(organization))
+            if let follower = lock.withLock({ entries[organization.id]?.follower }) {
+                let version = follower.index.snapshot.version
+                guard version != organization.version else { return CaughtUp(organization: organization, version: version, moved: false) }
+                let reached = try follower.catchUp()
+                metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
+                return CaughtUp(organization: organization, version: reached, moved: true)
+            }
+            return CaughtUp(organization: organization, version: try followed(organization).follower.index.snapshot.version, moved: true)
         }
     }
 
@@ -111,16 +205,6 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
             entries[organization.id] = entry
             return entry
         }
-    }
-
-    /// Brings the organization's index up to the store's version (after a write); returns that
-    /// version.
-    @discardableResult
-    func refresh(_ organization: Organization) throws -> Int64 {
-        let follower = try followed(organization).follower
-        let version = try follower.catchUp()
-        metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
-        return version
     }
 }
 

@@ -25,8 +25,7 @@ struct PopupHandler: Sendable {
         }
         let organization: Organization
         if let token = query["token"].map(String.init) {
-            let store = state.store
-            guard let found = try? await offCooperativePool({ try store.organization(popupToken: token) }) else {
+            guard let found = try? await state.store.read({ try $0.organization(popupToken: token) }) else {
                 return Self.plain(.forbidden, "This popup link is not valid (wrong or revoked token).")
             }
             organization = found

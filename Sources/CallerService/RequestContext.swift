@@ -33,7 +33,15 @@ final class ServiceState: Sendable {
     init(configuration: ServiceConfiguration, store: ContactStore) {
         self.configuration = configuration
         self.store = store
-        self.indexes = OrganizationIndexes(store: store, metrics: metrics)
-        self.authenticator = Authenticator(store: store, configuration: configuration)
+        let authenticator = Authenticator(store: store, configuration: configuration)
+        self.authenticator = authenticator
+        self.indexes = OrganizationIndexes(store: store, metrics: metrics, notifier: notifier) { [notifier] organizations in
+            for caughtUp in organizations {
+                // Labels and settings changed elsewhere (`org labels` from the CLI) reach the
+                // credentials remembered with their organization.
+                if caughtUp.moved { authenticator.update(caughtUp.organization) }
+                notifier.publish(organizationID: caughtUp.organization.id, version: caughtUp.version)
+            }
+        }
     }
 }

@@ -51,23 +51,23 @@ extension Handlers {
             return rejected(.contentTooLarge, "The file is larger than \(limit / 1_048_576) MB; split it or remove unused columns.")
         }
         let state = self.state
-        // Parsing and validating a large file takes seconds of CPU: off the cooperative pool.
-        let outcome: Result<ImportReport, any Error> = await offCooperativePool {
-            let outcome = Result {
-                let report = try state.store.importContacts(
-                    csv: file, organizationID: organization.id, validator: state.validator)
-                try state.indexes.refresh(organization)
-                return report
-            }
-            ProcessMemory.releaseFreed()
-            return outcome
+        // Parsing, validating and writing a large file takes seconds: on the store's writer thread.
+        let validator = state.validator
+        let outcome: Result<ImportReport, any Error>
+        do {
+            outcome = .success(try await state.store.write { store in
+                defer { ProcessMemory.releaseFreed() }
+                return try store.importContacts(csv: file, organizationID: organization.id, validator: validator)
+            })
+        } catch {
+            outcome = .failure(error)
         }
         switch outcome {
         case .success(let report):
+            await state.indexes.awaitVersion(report.version, of: organization.id)
             context.logger.info(
                 "upload", metadata: ["organization": "\(organization.name)", "imported": "\(report.imported)",
                                      "rejected": "\(report.rejectedRows.count)", "version": "\(report.version)"])
-            state.notifier.publish(organizationID: organization.id, version: report.version)
             metrics.upload("uploaded", imported: report.imported, rejectedRows: report.rejectedRows.count)
             return HTTPAnswer.json(.ok, report.json)
         case .failure(let rejection as ImportRejection):

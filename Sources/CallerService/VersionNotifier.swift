@@ -22,10 +22,12 @@ final class VersionNotifier: @unchecked Sendable {
         for waiter in woken { waiter.resume() }
     }
 
-    /// Records that `organizationID` is at `version` and wakes its waiters.
+    /// Records that `organizationID` is at `version` and, if that is later than it was, wakes its
+    /// waiters (publishing an unchanged version wakes no one).
     func publish(organizationID: Int64, version: Int64) {
         let woken: [CheckedContinuation<Void, Never>] = lock.withLock {
-            versions[organizationID] = max(versions[organizationID] ?? 0, version)
+            guard version > versions[organizationID] ?? 0 else { return [] }
+            versions[organizationID] = version
             return Array((waiters.removeValue(forKey: organizationID) ?? [:]).values)
         }
         for waiter in woken { waiter.resume() }

@@ -29,11 +29,11 @@ extension ContactStore {
     }
 
     public func organization(named name: String) throws -> Organization? {
-        try withDatabase { try organization(named: name, in: $0) }
+        try withReader { try organization(named: name, in: $0) }
     }
 
     public func organization(id: Int64) throws -> Organization? {
-        try withDatabase { try organization(id: id, in: $0) }
+        try withReader { try organization(id: id, in: $0) }
     }
 
     func organization(id: Int64, in database: SQLiteDatabase) throws -> Organization? {
@@ -44,7 +44,7 @@ extension ContactStore {
     }
 
     public func organizations() throws -> [Organization] {
-        try withDatabase { try Self.organizations(in: $0) }
+        try withReader { try Self.organizations(in: $0) }
     }
 
     static func organizations(in database: SQLiteDatabase) throws -> [Organization] {
@@ -121,7 +121,7 @@ extension ContactStore {
 
     /// The organization of the user whose login and password these are, or `nil`.
     public func authenticate(login: String, password: String) throws -> Organization? {
-        let stored: (hash: String, organizationID: Int64)? = try withDatabase { database in
+        let stored: (hash: String, organizationID: Int64)? = try withReader { database in
             let statement = try database.statement("SELECT password_hash, organization_id FROM users WHERE login = ?")
             statement.bind(1, login)
             return try statement.step() ? (statement.string(0), statement.int64(1)) : nil

@@ -28,7 +28,7 @@ extension ContactStore {
     }
 
     public func contact(id: Int64, organizationID: Int64) throws -> StoredContact? {
-        try withDatabase { try contact(id: id, organizationID: organizationID, in: $0) }
+        try withReader { try contact(id: id, organizationID: organizationID, in: $0) }
     }
 
     func contact(id: Int64, organizationID: Int64, in database: SQLiteDatabase) throws -> StoredContact? {
@@ -64,7 +64,7 @@ extension ContactStore {
     /// One page of an organization's contacts in id order, after `afterID` (a stable cursor:
     /// writes between pages neither repeat nor skip the contacts that stay).
     public func contactsPage(organizationID: Int64, afterID: Int64, limit: Int) throws -> [StoredContact] {
-        try withDatabase { database in
+        try withReader { database in
             let statement = try database.statement(Self.selectContactsPage)
             statement.binding([.integer(organizationID), .integer(afterID), .integer(Int64(max(1, limit)))])
             var result: [StoredContact] = []
@@ -76,7 +76,7 @@ extension ContactStore {
     /// Contacts whose `phone1` or `phone2` is `number`, in id order, read from SQL (a scan of the
     /// organization's rows: lookups are the in-memory index's job; this is for checks and tools).
     public func contacts(withNumber number: PhoneNumber, organizationID: Int64) throws -> [StoredContact] {
-        try withDatabase { database in
+        try withReader { database in
             let statement = try database.statement(Self.selectContactsByNumber)
             statement.binding([.integer(organizationID), .text(number.e164)])
             var result: [StoredContact] = []

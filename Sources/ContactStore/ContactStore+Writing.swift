@@ -227,14 +227,15 @@ extension ContactStore {
         }.0
     }
 
-    /// Deletes a contact.
-    public func delete(id: Int64, organizationID: Int64) throws {
-        _ = try write(organizationID: organizationID) { write in
+    /// Deletes a contact; returns the organization's version with the delete.
+    @discardableResult
+    public func delete(id: Int64, organizationID: Int64) throws -> Int64 {
+        try write(organizationID: organizationID) { write in
             guard try contact(id: id, organizationID: organizationID, in: write.database) != nil else {
                 throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
             }
             try write.delete(id)
-        }
+        }.version
     }
 
     /// Applies many writes in one transaction: all of them, or — when one fails — none.

@@ -9,19 +9,27 @@ import PhoneNumbers
 /// bumps the organization's version together, so a follower reading the log after version V sees
 /// exactly the writes that committed after V.
 ///
-/// Two connections, each serialized by its own mutex: the writer (every write, and reads that
-/// belong to a write) and a reader for what followers and the change feed read — full loads,
-/// change batches, the organizations' versions. In WAL mode the reader works from the last
-/// committed state while an import holds the writer for seconds, so a long import never holds up a
-/// follower, a feed request or a warm start. The lookup path never reads from here.
+/// Four connections: the writer (every write, and the reads that belong to a write), two
+/// read-only readers for everything else — logins, full loads, change batches, pages, the
+/// organizations — and one that only answers `commitCounter`. In WAL mode a reader works from the
+/// last committed state while an import holds the writer for seconds, so a long import never holds
+/// up a login, a follower, a feed request or a warm start. The lookup path never reads from here.
+///
+/// From async code, `write` and `read` run the work on the store's own threads (one writer, two
+/// readers, each with a connection free for it), so a request task never blocks on SQLite or on an
+/// import's transaction. The synchronous methods are for those threads and for the command line.
 public final class ContactStore: @unchecked Sendable {
-    // @unchecked: `database` is only touched under `lock`, `reader` only under `readerLock`.
+    // @unchecked: `database` is only touched under `lock`, `counter` under `counterLock`; a reader connection only by the one
+    // that took it from `readers`.
     private let database: SQLiteDatabase
     private let lock = NSLock()
-    private let reader: SQLiteDatabase
-    private let readerLock = NSLock()
-    /// The popup links' HMAC key, read from `settings` once (under `lock`).
-    var popupSecret: [UInt8]?
+    private let readers: ConnectionPool
+    private let counter: SQLiteDatabase
+    private let counterLock = NSLock()
+    private let writerThread = WorkerThreads(name: "store writer", count: 1)
+    private let readerThreads = WorkerThreads(name: "store reader", count: ConnectionPool.size)
+    /// The popup links' HMAC key, from `settings`.
+    let popupSecret: [UInt8]
     /// Where the database file is.
     public let path: String
 
@@ -40,41 +48,66 @@ public final class ContactStore: @unchecked Sendable {
         // After a large import the WAL is cut back to 64 MB once checkpointed, not kept at its peak.
         try database.execute("PRAGMA journal_size_limit = 67108864")
         try Schema.migrate(database)
-        let reader = try SQLiteDatabase(path: path)
-        try reader.execute("PRAGMA query_only = ON")
-        try reader.execute("PRAGMA cache_size = -16384")
+        self.popupSecret = try Self.popupSecret(in: database)
+        self.readers = try ConnectionPool((0..<ConnectionPool.size).map { _ in
+            let reader = try SQLiteDatabase(path: path)
+            try reader.execute("PRAGMA query_only = ON")
+            try reader.execute("PRAGMA cache_size = -16384")
+            return reader
+        })
+        self.counter = try SQLiteDatabase(path: path)
+        try counter.execute("PRAGMA query_only = ON")
+        try counter.execute("PRAGMA cache_size = 16")
         self.path = path
         self.database = database
-        self.reader = reader
+    }
+
+    /// Runs `work` on the store's writer thread: writes, and reads that belong to a write.
+    public func write<T: Sendable>(_ work: @escaping @Sendable (ContactStore) throws -> T) async throws -> T {
+        try await writerThread.run { try work(self) }
+    }
+
+    /// Runs `work` on one of the store's reader threads: reads only (the public reading methods
+    /// use a reader connection; calling a write from here would wait behind the writer).
+    public func read<T: Sendable>(_ work: @escaping @Sendable (ContactStore) throws -> T) async throws -> T {
+        try await readerThreads.run { try work(self) }
     }
 
     /// Runs `body` on the writer connection.
     func withDatabase<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
-        try Self.using(database, lock, body)
-    }
-
-    /// Runs `body` on the reader connection (see the type's comment); reads only.
-    func withReader<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
-        try Self.using(reader, readerLock, body)
-    }
-
-    private static func using<T>(_ connection: SQLiteDatabase, _ lock: NSLock, _ body: (SQLiteDatabase) throws -> T) throws -> T {
         lock.lock()
         defer {
-            // A stepped but unreset SELECT keeps its read snapshot open: this connection would no
-            // longer see what another process (a CLI import beside a running server) commits.
-            connection.resetStatements()
+            Self.release(database)
             lock.unlock()
         }
-        return try body(connection)
+        return try body(database)
+    }
+
+    /// Runs `body` on a free reader connection (see the type's comment); reads only.
+    func withReader<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
+        let reader = readers.take()
+        defer {
+            Self.release(reader)
+            readers.give(reader)
+        }
+        return try body(reader)
+    }
+
+    private static func release(_ connection: SQLiteDatabase) {
+        // A stepped but unreset SELECT keeps its read snapshot open: this connection would no
+        // longer see what another process (a CLI import beside a running server) commits.
+        connection.resetStatements()
     }
 
     /// A number that changes whenever any connection — this process's writer or another process,
     /// such as a CLI import — commits to the database (`PRAGMA data_version` on the reader). One
     /// page-cache read: followers poll it to notice other writers' commits cheaply.
     public func commitCounter() throws -> Int64 {
-        try withReader { reader in
-            let statement = try reader.statement("PRAGMA data_version")
+        // `data_version` counts the commits of other connections than the one asked, so it is
+        // always asked on the same one, which never writes.
+        try counterLock.withLock {
+            defer { counter.resetStatements() }
+            let statement = try counter.statement("PRAGMA data_version")
             return try statement.step() ? statement.int64(0) : 0
         }
     }
@@ -82,5 +115,29 @@ public final class ContactStore: @unchecked Sendable {
     /// Every organization, as committed now, read on the reader connection.
     public func committedOrganizations() throws -> [Organization] {
         try withReader { try Self.organizations(in: $0) }
+    }
+}
+
+/// The store's read-only connections; `take` waits while all are in use.
+private final class ConnectionPool: @unchecked Sendable {
+    // @unchecked: `free` is only touched under `condition`.
+    static let size = 2
+    private let condition = NSCondition()
+    private var free: [SQLiteDatabase]
+
+    init(_ connections: [SQLiteDatabase]) { free = connections }
+
+    func take() -> SQLiteDatabase {
+        condition.lock()
+        defer { condition.unlock() }
+        while free.isEmpty { condition.wait() }
+        return free.removeLast()
+    }
+
+    func give(_ connection: SQLiteDatabase) {
+        condition.lock()
+        free.append(connection)
+        condition.signal()
+        condition.unlock()
     }
 }

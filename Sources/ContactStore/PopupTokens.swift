@@ -10,8 +10,8 @@ import Foundation
 extension ContactStore {
     /// The organization's current popup token.
     public func popupToken(organizationID: Int64) throws -> String {
-        try withDatabase { database in
-            try signedToken(organizationID: organizationID, epoch: try epoch(organizationID, in: database), in: database)
+        try withReader { database in
+            try signedToken(organizationID: organizationID, epoch: try epoch(organizationID, in: database))
         }
     }
 
@@ -20,7 +20,7 @@ extension ContactStore {
         try withDatabase { database in
             try database.statement("UPDATE organizations SET popup_epoch = popup_epoch + 1 WHERE id = ?")
                 .binding([.integer(organizationID)]).run()
-            return try signedToken(organizationID: organizationID, epoch: try epoch(organizationID, in: database), in: database)
+            return try signedToken(organizationID: organizationID, epoch: try epoch(organizationID, in: database))
         }
     }
 
@@ -29,9 +29,9 @@ extension ContactStore {
     public func organization(popupToken token: String) throws -> Organization? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "v1", let id = Int64(parts[1]), let epoch = Int64(parts[2]) else { return nil }
-        let valid: Bool = try withDatabase { database in
+        let valid: Bool = try withReader { database in
             guard let current = try? self.epoch(id, in: database), current == epoch else { return false }
-            let expected = try signedToken(organizationID: id, epoch: epoch, in: database)
+            let expected = try signedToken(organizationID: id, epoch: epoch)
             return PasswordHash.constantTimeEqual(Array(expected.utf8), Array(token.utf8))
         }
         return valid ? try organization(id: id) : nil
@@ -44,8 +44,8 @@ extension ContactStore {
         return statement.int64(0)
     }
 
-    private func signedToken(organizationID: Int64, epoch: Int64, in database: SQLiteDatabase) throws -> String {
-        let key = try secret(in: database)
+    private func signedToken(organizationID: Int64, epoch: Int64) throws -> String {
+        let key = popupSecret
         let message = Array("caller-lookup popup v1|\(organizationID)|\(epoch)".utf8)
         var mac = [UInt8](repeating: 0, count: 32)
         let ok = key.withUnsafeBytes { keyBytes in
@@ -57,10 +57,9 @@ extension ContactStore {
         return "v1.\(organizationID).\(epoch).\(encoded)"
     }
 
-    /// The popup secret, created on first use and then kept in memory (callers hold the store's
-    /// lock), so verifying a link reads no setting and writes nothing.
-    private func secret(in database: SQLiteDatabase) throws -> [UInt8] {
-        if let popupSecret { return popupSecret }
+    /// The popup secret, created the first time a store is opened (on the writer connection) and
+    /// then kept in memory, so signing or verifying a link reads no setting and writes nothing.
+    static func popupSecret(in database: SQLiteDatabase) throws -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         let fresh = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         try database.statement("INSERT OR IGNORE INTO settings (key, value) VALUES ('popup-secret', ?)")
@@ -68,8 +67,6 @@ extension ContactStore {
         let statement = try database.statement("SELECT value FROM settings WHERE key = 'popup-secret'")
         guard try statement.step() else { throw ContactStoreError(.database, "The popup secret is missing.") }
         let hex = Array(statement.string(0).utf8)
-        let secret = stride(from: 0, to: hex.count - 1, by: 2).compactMap { UInt8(String(decoding: hex[$0...($0 + 1)], as: UTF8.self), radix: 16) }
-        popupSecret = secret
-        return secret
+        return stride(from: 0, to: hex.count - 1, by: 2).compactMap { UInt8(String(decoding: hex[$0...($0 + 1)], as: UTF8.self), radix: 16) }
     }
 }
