@@ -2,6 +2,8 @@ import ArgumentParser
 import CallerService
 import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 
 /// `caller-lookup mirror`: a lookup node that follows an API node's change feed (SPEC §7, §8).
 struct MirrorCommand: AsyncParsableCommand {
@@ -40,9 +42,14 @@ struct MirrorCommand: AsyncParsableCommand {
         service.host = host
         service.port = port
         let node = MirrorNode(configuration: mirror)
-        node.start()
-        let app = buildMirrorApplication(node: node, configuration: service)
-        try await app.runService()
-        await node.stop()
+        var logger = Logger(label: "caller-lookup.mirror")
+        logger.logLevel = service.logLevel
+        // Shut down in reverse order: the follower first (its long poll aborted, the snapshot file
+        // written), then the HTTP application.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [buildMirrorApplication(node: node, configuration: service), node.follower()],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }

@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import LookupIndex
 import NIOCore
+import ServiceLifecycle
 
 /// How a mirror reaches its API and keeps its state.
 public struct MirrorConfiguration: Sendable {
@@ -34,20 +35,23 @@ public struct MirrorConfiguration: Sendable {
 /// A mirror node: one organization's lookup index, fed over HTTP by the API's change feed through
 /// the same `IndexFollower` an API node uses, and served by the lookup routes of `LookupHandlers`.
 ///
-/// A follower thread loads the organization (from the snapshot file if there is one, else from the
-/// API's snapshot route), then long-polls the change feed. When the API is unreachable or failing
-/// it keeps serving the last index and retries with capped exponential backoff and jitter; a
-/// `resync` from the API rebuilds the index from a full load and swaps it atomically.
+/// Its follower (`follower()`, a `Service` beside the HTTP application in the `ServiceGroup`)
+/// loads the organization (from the snapshot file if there is one, else from the API's snapshot
+/// route), then long-polls the change feed. The blocking HTTP calls and index builds run on a
+/// thread of its own, never on the cooperative pool. When the API is unreachable or failing it
+/// keeps serving the last index and retries with capped exponential backoff and jitter; a `resync`
+/// from the API rebuilds the index from a full load and swaps it atomically. On shutdown it aborts
+/// the pending long poll and writes the snapshot file once more.
 public final class MirrorNode: IndexProvider, @unchecked Sendable {
-    // @unchecked: `followed` and the snapshot bookkeeping are only touched under `lock`.
+    // @unchecked: `followed`, `running` and the snapshot bookkeeping are only touched under `lock`.
     public let configuration: MirrorConfiguration
     let metrics = ServiceMetrics()
     private let source: MirrorSource
+    private let thread = WorkerThreads(name: "mirror follower", count: 1)
     private let lock = NSLock()
-    private let wake = NSCondition()
     private var followed: (organization: Organization, follower: IndexFollower, lookup: CallerLookup)?
-    private var stopped = false
-    private var thread: Thread?
+    /// The follower's task while `start` runs it outside a `ServiceGroup`.
+    private var running: Task<Void, Never>?
     /// Login → the mirror's own yescrypt hash of a password the API accepted for the followed
     /// organization: lets known callers in while the API is down, across restarts.
     private var credentials: [String: String] = [:]
@@ -73,40 +77,45 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
             wait: configuration.longPollSeconds)
     }
 
-    /// Loads the snapshot file (so lookups are answered at once) and starts following the API.
+    /// The service that loads and follows the organization; run it after the HTTP application in
+    /// a `ServiceGroup` (shut down first, it aborts its long poll and writes the snapshot file).
+    /// Run it once: stopping shuts the mirror's HTTP client down.
+    public func follower() -> MirrorFollowerService { MirrorFollowerService(node: self) }
+
+    /// Loads the snapshot file (so lookups are answered at once) and runs the follower outside a
+    /// `ServiceGroup` (tests), until `stop`.
     public func start() {
-        if let path = configuration.snapshotPath, FileManager.default.fileExists(atPath: path) {
-            do {
-                let (organization, snapshot, credentials) = try MirrorSnapshotFile.read(from: path)
-                try install(organization, IndexFollower(source: source, startingFrom: snapshot))
-                lock.withLock {
-                    writtenVersion = snapshot.version
-                    self.credentials = credentials
-                }
-                logger.info("loaded \(snapshot.count) contacts at version \(snapshot.version) from \(path)")
-            } catch {
-                logger.error("ignoring the snapshot file \(path): \(error)")
-            }
-        }
-        let thread = Thread { [self] in follow() }
-        thread.name = "mirror follower"
-        thread.stackSize = 8 << 20
-        lock.withLock { self.thread = thread }
-        thread.start()
+        loadSnapshotFile()
+        lock.withLock { running = Task { await self.follow(snapshotLoaded: true) } }
     }
 
-    /// Stops following (in-flight requests are cancelled) and writes the snapshot file once more.
+    /// Stops what `start` started and waits for it (the snapshot file is written once more).
     public func stop() async {
-        wake.withLock {
-            stopped = true
-            wake.broadcast()
-        }
-        try? await source.client.shutdown()
-        while lock.withLock({ thread?.isFinished == false }) { try? await Task.sleep(for: .milliseconds(10)) }
-        writeSnapshotIfNeeded(force: true)
+        guard let task = lock.withLock({ running }) else { return }
+        task.cancel()
+        await task.value
     }
 
-    private var isStopped: Bool { wake.withLock { stopped } }
+    /// Loads the snapshot file, if there is one, so lookups are answered at once.
+    fileprivate func loadSnapshotFile() {
+        guard let path = configuration.snapshotPath, FileManager.default.fileExists(atPath: path) else { return }
+        do {
+            let (organization, snapshot, credentials) = try MirrorSnapshotFile.read(from: path)
+            try install(organization, IndexFollower(source: source, startingFrom: snapshot))
+            lock.withLock {
+                writtenVersion = snapshot.version
+                self.credentials = credentials
+            }
+            logger.info("loaded \(snapshot.count) contacts at version \(snapshot.version) from \(path)")
+        } catch {
+            logger.error("ignoring the snapshot file \(path): \(error)")
+        }
+    }
+
+    /// Aborts the request in flight (a long poll) and every later one.
+    fileprivate func abort() {
+        source.client.shutdown { _ in }
+    }
 
     // MARK: IndexProvider
 
@@ -133,33 +142,44 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
         metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
     }
 
-    private func follow() {
+    /// Follows the API until cancelled: one step (load, or catch up through a long poll) at a time
+    /// on the mirror's thread, with capped exponential backoff and jitter after a failure.
+    fileprivate func follow(snapshotLoaded: Bool = false) async {
+        if !snapshotLoaded { await thread.run { self.loadSnapshotFile() } }
         var failures = 0
-        while !isStopped {
-            do {
-                if let follower = lock.withLock({ followed?.follower }) {
-                    try follower.catchUp()
-                    if let organization = lock.withLock({ followed?.organization }) {
-                        metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
-                    }
-                } else {
-                    let organization = try source.organization()
-                    try install(organization, try IndexFollower(source: source, suffixDigits: organization.suffixDigits))
-                    logger.info("loaded organization \(organization.name) from \(configuration.apiURL)")
+        await withTaskCancellationHandler {
+            while !Task.isCancelled {
+                do {
+                    try await thread.run { try self.step() }
+                    failures = 0
+                    await thread.run { self.writeSnapshotIfNeeded(force: false) }
+                } catch {
+                    if Task.isCancelled { break }
+                    failures += 1
+                    // 0.25 s, 0.5 s, 1 s … up to the cap.
+                    let ceiling = min(configuration.maximumBackoffSeconds, 0.25 * pow(2, Double(min(failures, 16) - 1)))
+                    let delay = Double.random(in: (ceiling / 2)...ceiling)
+                    logger.warning("API unreachable or failing (attempt \(failures)), retrying in \(String(format: "%.1f", delay)) s: \(error)")
+                    try? await Task.sleep(for: .seconds(delay))
                 }
-                failures = 0
-                writeSnapshotIfNeeded(force: false)
-            } catch {
-                if isStopped { break }
-                failures += 1
-                // Capped exponential backoff with jitter: 0.25 s, 0.5 s, 1 s … up to the cap.
-                let ceiling = min(configuration.maximumBackoffSeconds, 0.25 * pow(2, Double(min(failures, 16) - 1)))
-                let delay = Double.random(in: (ceiling / 2)...ceiling)
-                logger.warning("API unreachable or failing (attempt \(failures)), retrying in \(String(format: "%.1f", delay)) s: \(error)")
-                wake.lock()
-                if !stopped { _ = wake.wait(until: Date(timeIntervalSinceNow: delay)) }
-                wake.unlock()
             }
+        } onCancel: {
+            abort()
+        }
+        await thread.run { self.writeSnapshotIfNeeded(force: true) }
+    }
+
+    /// Loads the organization when nothing is loaded yet, else catches up (blocking: a long poll).
+    private func step() throws {
+        if let follower = lock.withLock({ followed?.follower }) {
+            try follower.catchUp()
+            if let organization = lock.withLock({ followed?.organization }) {
+                metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
+            }
+        } else {
+            let organization = try source.organization()
+            try install(organization, try IndexFollower(source: source, suffixDigits: organization.suffixDigits))
+            logger.info("loaded organization \(organization.name) from \(configuration.apiURL)")
         }
     }
 
@@ -257,6 +277,16 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
         }
     }
 
+}
+
+/// A mirror's follower as a service: follows the API until the group shuts down, then aborts its
+/// long poll and writes the snapshot file.
+public struct MirrorFollowerService: Service {
+    let node: MirrorNode
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await node.follow() }
+    }
 }
 
 /// Builds a mirror's HTTP application: `/health`, `/metrics` and the lookup routes, answered from

@@ -336,4 +336,26 @@ final class LiveAPI: @unchecked Sendable {
         }
         await node.stop()
     }
+
+    /// Stopping the mirror aborts its pending long poll (25 s here) instead of waiting it out, and
+    /// writes the snapshot file with what it followed.
+    @Test func stoppingAbortsThePendingLongPollAndWritesTheSnapshot() async throws {
+        try await api.start()
+        var configuration = MirrorConfiguration(apiURL: api.url, login: "novak", password: "hesloNovak", snapshotPath: snapshotPath)
+        configuration.longPollSeconds = 25
+        configuration.snapshotIntervalSeconds = 3_600
+        let node = MirrorNode(configuration: configuration)
+        node.start()
+        try await eventually("the mirror loaded") { node.index != nil }
+        try await api.send(.POST, "/v3/contacts", json: #"{"lastName":"Poslední","phone1":"+420 605 000 001"}"#)
+        try await eventually("the write arrived") { try names(node, "+420605000001") == ["Poslední"] }
+        // The mirror is back in a long poll now; nothing more happens on the API.
+        try await Task.sleep(for: .milliseconds(300))
+        let clock = ContinuousClock()
+        let stopped = await clock.measure { await node.stop() }
+        #expect(stopped < .seconds(10), "a stop waited \(stopped) (the long poll lasts 25 s)")
+        let (_, snapshot, _) = try MirrorSnapshotFile.read(from: snapshotPath)
+        #expect(snapshot.version == node.index?.snapshot.version)
+        await api.stop()
+    }
 }
