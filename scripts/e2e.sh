@@ -9,6 +9,7 @@ data=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 log="$data/serve.log"
 cleanup() {
+    [ -n "${second:-}" ] && kill "$second" 2>/dev/null && wait "$second" 2>/dev/null
     [ -n "${mirror:-}" ] && kill "$mirror" 2>/dev/null && wait "$mirror" 2>/dev/null
     [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
     rm -rf "$data"
@@ -101,6 +102,28 @@ if [[ "$served" != *'"displayName":"Nová linka"'* ]]; then
     exit 1
 fi
 
+# A second server process on the same data directory serves what the first one's REST API wrote.
+second_port=$((port + 2))
+"$bin" serve --port "$second_port" --data "$data" >"$data/second.log" 2>&1 &
+second=$!
+for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$second_port/health" >/dev/null && break
+    sleep 0.1
+done
+created=$(curl -s -X POST -H "Authorization: Basic $auth" -H 'Content-Type: application/json' \
+    -d '{"lastName":"Druhý uzel","phone1":"+420 603 111 222"}' "http://127.0.0.1:$port/v3/contacts")
+if [[ "$created" != *'"lastName":"Druhý uzel"'* ]]; then
+    echo "e2e: the REST create answered: $created" >&2
+    exit 1
+fi
+beside=$(lookup_until "http://127.0.0.1:$second_port/v3/contacts/lookup/603111222" "$auth" "Druhý uzel" 100)
+if [[ "$beside" != *'"displayName":"Druhý uzel"'* ]]; then
+    echo "e2e: the second server did not serve the first one's write: $beside (log: $(tail -3 "$data/second.log"))" >&2
+    exit 1
+fi
+kill "$second" && wait "$second" 2>/dev/null || true
+second=
+
 # The screen-pop page through the organization's signed link.
 link=$("$bin" org popup-link IPEX --data "$data" --base-url "http://127.0.0.1:$port")
 page=$(curl -s -H 'Accept-Language: cs' "${link/\{NUMBER\}/%2B420222333444}")
@@ -155,4 +178,4 @@ if [ "$stopped_after_ms" -gt 2000 ] || [ ! -s "$data/mirror.snapshot" ]; then
     echo "e2e: the mirror took $stopped_after_ms ms to stop or wrote no snapshot file (log: $(tail -3 "$data/mirror.log"))" >&2
     exit 1
 fi
-echo "e2e: upload with the customer's curl command, lookup, 401, validate --batch, 16-digit numbers through the CLI and the validator, the popup link and a mirror all as expected"
+echo "e2e: upload with the customer's curl command, lookup, 401, validate --batch, 16-digit numbers through the CLI and the validator, the popup link, a second server on the same store and a mirror all as expected"
