@@ -63,9 +63,12 @@ extension Handlers {
             let batch = operations
             let (results, version) = try await state.store.write { try $0.applyBatch(batch, organizationID: organization.id) }
             await state.indexes.awaitVersion(version, of: organization.id)
-            var bytes = Array(#"{"version":\#(version),"results":["#.utf8)
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.field("version", Int(version))
+            writer.key("results")
+            writer.beginArray()
             for (index, result) in results.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 let (status, id, contact): (Int, Int64, StoredContact?) =
                     switch result {
                     case .created(let stored): (201, stored.id, stored)
@@ -73,12 +76,19 @@ extension Handlers {
                     case .unchanged(let stored): (200, stored.id, stored)
                     case .deleted(let id): (204, id, nil)
                     }
-                bytes += Array(#"{"index":\#(index),"status":\#(status),"id":\#(id)"#.utf8)
-                if let contact { bytes += Array(#","contact":"#.utf8) + Self.contactJSON(contact) }
-                bytes.append(UInt8(ascii: "}"))
+                writer.beginObject()
+                writer.field("index", index)
+                writer.field("status", status)
+                writer.field("id", Int(id))
+                if let contact {
+                    writer.key("contact")
+                    contact.contact.writeJSON(id: contact.id, version: contact.version, to: &writer)
+                }
+                writer.endObject()
             }
-            bytes += Array("]}".utf8)
-            return HTTPAnswer.json(.ok, bytes)
+            writer.endArray()
+            writer.endObject()
+            return HTTPAnswer.json(.ok, writer.bytes)
         } catch let failure as BatchFailure {
             let status = failure.error.status
             var writer = JSONWriter()

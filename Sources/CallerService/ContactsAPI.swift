@@ -43,9 +43,9 @@ extension Handlers {
     }
 
     static func contactJSON(_ stored: StoredContact) -> [UInt8] {
-        var writer = JSONWriter()
-        stored.contact.writeJSON(id: stored.id, version: stored.version, to: &writer)
-        return writer.bytes
+        var bytes: [UInt8] = []
+        stored.contact.writeJSON(id: stored.id, version: stored.version, to: &bytes)
+        return bytes
     }
 
     @Sendable func createContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
@@ -73,15 +73,16 @@ extension Handlers {
         let after = request.uri.queryParameters["after"].flatMap { Int64(String($0)) } ?? 0
         let limit = min(1_000, max(1, request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 100))
         let page = try await state.store.read { try $0.contactsPage(organizationID: organization.id, afterID: after, limit: limit) }
-        var bytes = Array(#"{"contacts":["#.utf8)
-        for (offset, stored) in page.enumerated() {
-            if offset > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes += Self.contactJSON(stored)
-        }
-        bytes += Array(#"],"next":"#.utf8)
-        bytes += Array((page.count == limit ? "\"\(page.last!.id)\"" : "null").utf8)
-        bytes.append(UInt8(ascii: "}"))
-        return HTTPAnswer.json(.ok, bytes)
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("contacts")
+        writer.beginArray()
+        for stored in page { stored.contact.writeJSON(id: stored.id, version: stored.version, to: &writer) }
+        writer.endArray()
+        writer.key("next")
+        if page.count == limit, let last = page.last { writer.value(String(last.id)) } else { writer.null() }
+        writer.endObject()
+        return HTTPAnswer.json(.ok, writer.bytes)
     }
 
     @Sendable func replaceContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
@@ -153,25 +154,34 @@ extension Handlers {
             await state.notifier.wait(organizationID: organization.id, after: since, timeout: .milliseconds(Int(wait * 1_000)))
             batch = try await state.store.read(read)
         }
-        var bytes = Array(#"{"version":"#.utf8) + Array(String(batch.version).utf8) + Array(#","changes":["#.utf8)
-        for (offset, change) in batch.changes.enumerated() {
-            if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("version", Int(batch.version))
+        writer.key("changes")
+        writer.beginArray()
+        for change in batch.changes {
+            writer.beginObject()
             switch change {
             case .upsert(let stored):
-                bytes += Array(#"{"op":"upsert","contact":"#.utf8) + Self.contactJSON(stored) + [UInt8(ascii: "}")]
+                writer.field("op", "upsert")
+                writer.key("contact")
+                stored.contact.writeJSON(id: stored.id, version: stored.version, to: &writer)
             case .delete(let id, let version):
-                bytes += Array(#"{"op":"delete","id":\#(id),"version":\#(version)}"#.utf8)
+                writer.field("op", "delete")
+                writer.field("id", Int(id))
+                writer.field("version", Int(version))
             }
+            writer.endObject()
         }
-        bytes += Array(#"],"resync":\#(batch.resync)"#.utf8)
+        writer.endArray()
+        writer.field("resync", batch.resync)
         if let labels = batch.labels {
             // The organization's labels as of `version`, present when they changed in this batch.
-            var writer = JSONWriter()
+            writer.key("labels")
             writer.writeLabels(labels)
-            bytes += Array(#","labels":"#.utf8) + writer.bytes
         }
-        bytes.append(UInt8(ascii: "}"))
-        return HTTPAnswer.json(.ok, bytes)
+        writer.endObject()
+        return HTTPAnswer.json(.ok, writer.bytes)
     }
 
     /// Every contact of the organization and the version they reflect, read in one transaction:
@@ -179,24 +189,23 @@ extension Handlers {
     @Sendable func snapshot(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         let load = try await state.store.read { try $0.fullLoad(organizationID: organization.id) }
-        let (contacts, version) = (load.contacts, load.version)
-        var labels = JSONWriter()
-        labels.writeLabels(load.labels)
-        let labelBytes = labels.bytes
-        let body = ResponseBody { writer in
-            var bytes = Array(#"{"version":\#(version),"count":\#(contacts.count),"labels":"#.utf8) + labelBytes
-            bytes += Array(#","contacts":["#.utf8)
-            for (offset, stored) in contacts.enumerated() {
-                if offset > 0 { bytes.append(UInt8(ascii: ",")) }
-                bytes += Self.contactJSON(stored)
-                if bytes.count >= 1 << 20 {
-                    try await writer.write(ByteBuffer(bytes: bytes))
-                    bytes.removeAll(keepingCapacity: true)
-                }
+        let body = ResponseBody { output in
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.field("version", Int(load.version))
+            writer.field("count", load.contacts.count)
+            writer.key("labels")
+            writer.writeLabels(load.labels)
+            writer.key("contacts")
+            writer.beginArray()
+            for stored in load.contacts {
+                stored.contact.writeJSON(id: stored.id, version: stored.version, to: &writer)
+                if writer.bytes.count >= 1 << 20 { try await output.write(ByteBuffer(bytes: writer.takeBytes())) }
             }
-            bytes += Array("]}".utf8)
-            try await writer.write(ByteBuffer(bytes: bytes))
-            try await writer.finish(nil)
+            writer.endArray()
+            writer.endObject()
+            try await output.write(ByteBuffer(bytes: writer.takeBytes()))
+            try await output.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: body)
     }

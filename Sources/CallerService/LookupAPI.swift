@@ -63,7 +63,6 @@ struct LookupHandlers: Sendable {
         let started = ContinuousClock.now
         let matches = snapshot.contacts(withEmail: email)
         metrics.lookup(matches.isEmpty ? .none : .exact, nanoseconds: (ContinuousClock.now - started).nanoseconds)
-        var bytes: [UInt8] = []
         var writer = JSONWriter()
         writer.beginObject()
         writer.field("email", email)
@@ -72,10 +71,9 @@ struct LookupHandlers: Sendable {
         writer.key("labels")
         writer.writeLabels(snapshot.labels)
         writer.key("contacts")
-        bytes += writer.bytes
-        snapshot.writeJSONArray(matches, to: &bytes)
-        bytes.append(UInt8(ascii: "}"))
-        return HTTPAnswer.json(matches.isEmpty ? .notFound : .ok, bytes)
+        writer.rawValue { snapshot.writeJSONArray(matches, to: &$0) }
+        writer.endObject()
+        return HTTPAnswer.json(matches.isEmpty ? .notFound : .ok, writer.bytes)
     }
 
     /// IVR: the agent tags of the best match, as JSON or (Accept: text/plain) one line `22,100`.

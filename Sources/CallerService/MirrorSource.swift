@@ -76,9 +76,7 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
     /// The organization of the mirror's own login (blocking; the follower thread asks it first).
     func organization() throws -> Organization {
         let body = try get("/v3/whoami", timeout: .seconds(30))
-        guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-            let organization = Self.organization(from: object)
-        else {
+        guard let organization = Self.organization(fromWhoami: body) else {
             throw MirrorError("The API's whoami answer has no organization.")
         }
         return organization
@@ -97,9 +95,7 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
             let body = try await response.body.collect(upTo: 1 << 16)
             switch response.status.code {
             case 200:
-                guard let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
-                    let organization = Self.organization(from: object)
-                else { return .unavailable }
+                guard let organization = Self.organization(fromWhoami: Array(buffer: body)) else { return .unavailable }
                 return .valid(organization)
             case 401, 403:
                 return .invalid
@@ -138,16 +134,37 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
         lock.withLock { apiVersion = max(apiVersion, version) }
     }
 
-    static func organization(from object: [String: Any]) -> Organization? {
-        guard let fields = object["organization"] as? [String: Any],
-            let id = (fields["id"] as? NSNumber)?.int64Value,
-            let name = fields["name"] as? String,
-            let region = fields["defaultRegion"] as? String,
-            let suffixDigits = (fields["suffixDigits"] as? NSNumber)?.intValue
-        else { return nil }
-        let version = (fields["version"] as? NSNumber)?.int64Value ?? 0
-        return Organization(
-            id: id, name: name, defaultRegion: region, suffixDigits: suffixDigits, version: version,
-            labels: FieldLabels.labels(from: fields["labels"] as? [String: Any] ?? [:]))
+    /// The organization of a `whoami` answer,
+    /// `{"organization":{"id","name","defaultRegion","suffixDigits","version","labels"}}`, or `nil`
+    /// when the answer is not that.
+    static func organization(fromWhoami bytes: [UInt8]) -> Organization? {
+        var scanner = JSONScanner(bytes)
+        var id: Int64?
+        var name: String?
+        var region: String?
+        var suffixDigits: Int64?
+        var version: Int64 = 0
+        var labels: [ContactField: String] = [:]
+        do throws(JSONScanner.Failure) {
+            try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                guard key == "organization" else { return try scanner.skipValue() }
+                try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                    switch key {
+                    case "id": id = try scanner.int64()
+                    case "name": name = try scanner.string()
+                    case "defaultRegion": region = try scanner.string()
+                    case "suffixDigits": suffixDigits = try scanner.int64()
+                    case "version": version = try scanner.int64()
+                    case "labels": labels = try ChangeFeedJSON.labels(&scanner)
+                    default: try scanner.skipValue()
+                    }
+                }
+            }
+            try ChangeFeedJSON.trailing(&scanner)
+        } catch {
+            return nil
+        }
+        guard let id, let name, let region, let suffixDigits, let digits = Int(exactly: suffixDigits) else { return nil }
+        return Organization(id: id, name: name, defaultRegion: region, suffixDigits: digits, version: version, labels: labels)
     }
 }

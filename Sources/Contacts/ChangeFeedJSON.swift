@@ -47,20 +47,25 @@ package enum ChangeFeedJSON {
         return ChangeBatch(changes: changes, version: version, resync: resync, labels: labels)
     }
 
-    /// `{"customField1":"Důležitost",…}` as `JSONWriter.writeLabels` writes it; other keys are skipped.
-    static func labels(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> [ContactField: String] {
+    /// `{"customField1":"Důležitost",…}` as `JSONWriter.writeLabels` writes it. Unknown keys,
+    /// values that are not text and empty labels are skipped: labels are decoration, never a
+    /// reason to refuse an answer.
+    package static func labels(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> [ContactField: String] {
         var labels: [ContactField: String] = [:]
         try scanner.object { scanner, key throws(JSONScanner.Failure) in
-            if let field = ContactField(rawValue: key), !scanner.null() {
-                labels[field] = try scanner.string()
-            } else if ContactField(rawValue: key) == nil {
-                try scanner.skipValue()
-            }
+            guard let field = ContactField(rawValue: key) else { return try scanner.skipValue() }
+            if let label = try scanner.stringOrSkip(), !label.isEmpty { labels[field] = label }
         }
         return labels
     }
 
-    private static func trailing(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) {
+    /// Labels as a whole text (the store's column); `[:]` when it is not a JSON object.
+    package static func labels(_ text: String) -> [ContactField: String] {
+        var scanner = JSONScanner(Array(text.utf8))
+        return (try? labels(&scanner)) ?? [:]
+    }
+
+    package static func trailing(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) {
         guard scanner.atEnd() else { throw JSONScanner.Failure(description: "text after the JSON value") }
     }
 

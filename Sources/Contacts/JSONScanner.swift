@@ -102,6 +102,16 @@ package struct JSONScanner {
         return true
     }
 
+    /// The next value when it is a string; `nil` (and the value skipped) when it is anything else.
+    package mutating func stringOrSkip() throws(Failure) -> String? {
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+            try skipValue()
+            return nil
+        }
+        return try string()
+    }
+
     package mutating func bool() throws(Failure) -> Bool {
         skipWhitespace()
         if bytes[position...].starts(with: "true".utf8) {

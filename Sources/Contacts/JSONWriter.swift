@@ -64,10 +64,17 @@ package struct JSONWriter {
         needsComma = true
     }
 
-    /// Appends JSON that was rendered before (e.g. a contact's pre-rendered object).
-    package mutating func raw(_ json: some Sequence<UInt8>) {
+    /// The bytes written so far, handed over and cleared (the writer goes on where it was): for
+    /// answers streamed in chunks.
+    package mutating func takeBytes() -> [UInt8] {
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes
+    }
+
+    /// Lets `render` append one complete JSON value in place (a contact, an array of them).
+    package mutating func rawValue(_ render: (inout [UInt8]) -> Void) {
         separate()
-        bytes.append(contentsOf: json)
+        render(&bytes)
         needsComma = true
     }
 

@@ -76,9 +76,9 @@ extension LookupResult {
         writer.key("labels")
         writer.writeLabels(labels)
         writer.key("contacts")
+        writer.rawValue { snapshot.writeJSONArray(matches, to: &$0) }
+        writer.endObject()
         output += writer.bytes
-        snapshot.writeJSONArray(matches, to: &output)
-        output.append(UInt8(ascii: "}"))
     }
 
     public var json: String {
@@ -99,88 +99,19 @@ extension IndexSnapshot {
         output.append(UInt8(ascii: "]"))
     }
 
-    /// Writes one contact's JSON (the same bytes as `Contact.writeJSON`) from its record: no
-    /// decoding into Swift strings, no encoder.
+    /// Writes one contact's JSON from its record, through the one contact renderer
+    /// (`ContactJSON`): no decoding into Swift strings, no encoder.
     public func writeJSON(_ ref: ContactRef, to output: inout [UInt8]) {
         let id = id(of: ref)
         withRecord(ref) { record in
             withUnsafeTemporaryAllocation(of: UnsafeRawBufferPointer.self, capacity: ContactRecord.fieldCount) { values in
                 values.initialize(repeating: UnsafeRawBufferPointer(start: nil, count: 0))
                 let version = record.decode { index, value in values[index] = value }
-                JSONEscaping.appendLiteral("{\"id\":", to: &output)
-                JSONEscaping.appendInteger(id, to: &output)
-                JSONEscaping.appendLiteral(",\"version\":", to: &output)
-                JSONEscaping.appendInteger(version, to: &output)
-                JSONEscaping.appendLiteral(",\"displayName\":\"", to: &output)
-                let first = values[ContactField.firstName.index]
-                let last = values[ContactField.lastName.index]
-                if first.count > 0 || last.count > 0 {
-                    JSONEscaping.append(first, to: &output)
-                    if first.count > 0, last.count > 0 { output.append(UInt8(ascii: " ")) }
-                    JSONEscaping.append(last, to: &output)
-                } else {
-                    JSONEscaping.append(values[ContactField.organization.index], to: &output)
-                }
-                JSONEscaping.appendLiteral("\",\"agents\":[", to: &output)
-                let agent1 = values[ContactField.agent1.index]
-                let agent2 = values[ContactField.agent2.index]
-                if agent1.count > 0 {
-                    output.append(UInt8(ascii: "\""))
-                    JSONEscaping.append(agent1, to: &output)
-                    output.append(UInt8(ascii: "\""))
-                }
-                if agent2.count > 0 {
-                    if agent1.count > 0 { output.append(UInt8(ascii: ",")) }
-                    output.append(UInt8(ascii: "\""))
-                    JSONEscaping.append(agent2, to: &output)
-                    output.append(UInt8(ascii: "\""))
-                }
-                output.append(UInt8(ascii: "]"))
-                for (index, key) in JSONEscaping.fieldKeys.enumerated() {
-                    key.withUnsafeBufferPointer { output.append(contentsOf: $0) }
-                    let phone = index == ContactField.phone1.index ? record.phone1
-                        : index == ContactField.phone2.index ? record.phone2 : 0
-                    if phone != 0 {
-                        JSONEscaping.appendLiteral("\"+", to: &output)
-                        JSONEscaping.appendInteger(Int64(phone), to: &output)
-                        output.append(UInt8(ascii: "\""))
-                    } else if values[index].count > 0 {
-                        output.append(UInt8(ascii: "\""))
-                        JSONEscaping.append(values[index], to: &output)
-                        output.append(UInt8(ascii: "\""))
-                    } else {
-                        JSONEscaping.appendLiteral("null", to: &output)
-                    }
-                }
-                output.append(UInt8(ascii: "}"))
+                ContactJSON.write(
+                    id: id, version: version, values: UnsafeBufferPointer(values), phones: (record.phone1, record.phone2),
+                    to: &output)
                 values.deinitialize()
             }
         }
-    }
-}
-
-/// The pieces of the contact renderer: literals, integers, and `JSONWriter`'s escaping.
-enum JSONEscaping {
-    /// `,"firstName":` … for every field, rendered once.
-    static let fieldKeys: [[UInt8]] = ContactField.allCases.map { Array(",\"\($0.rawValue)\":".utf8) }
-
-    @inline(__always)
-    static func appendLiteral(_ literal: StaticString, to output: inout [UInt8]) {
-        output.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
-    }
-
-    static func appendInteger(_ value: Int64, to output: inout [UInt8]) {
-        if value < 0 {
-            output.append(UInt8(ascii: "-"))
-            appendInteger(0 - value, to: &output)
-            return
-        }
-        if value >= 10 { appendInteger(value / 10, to: &output) }
-        output.append(UInt8(ascii: "0") + UInt8(value % 10))
-    }
-
-    @inline(__always)
-    static func append(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
-        JSONWriter.appendEscaped(bytes, to: &output)
     }
 }

@@ -60,4 +60,14 @@ import Testing
         #expect(throws: JSONScanner.Failure.self) { try ChangeFeedJSON.changes(Array(#"{"version":9} trailing"#.utf8)) }
         #expect(throws: JSONScanner.Failure.self) { try ChangeFeedJSON.changes(Array(#"{"changes":[]}"#.utf8)) }
     }
+
+    /// Labels are decoration: unknown keys, values that are not text and empty labels are skipped,
+    /// and text that is no JSON object is no labels — never an error.
+    @Test func labelsSkipWhatIsNotALabel() {
+        let text = #"{"customField1":"Důležitost","customField2":7,"agent1":{"x":[1]},"agent2":"","colour":"red","note":null,"firstName":"Jméno \"J\""}"#
+        #expect(ChangeFeedJSON.labels(text) == [.customField1: "Důležitost", .firstName: "Jméno \"J\""])
+        for broken in ["", "[]", "{", #"{"customField1":}"#, "null"] {
+            #expect(ChangeFeedJSON.labels(broken).isEmpty, "\(broken)")
+        }
+    }
 }
