@@ -74,6 +74,22 @@ print(f"1. warm start, {contacts:,} contacts: ready after {ready:.2f} s; "
       f"first lookup {first * 1000:.2f} ms (status {status}), warm lookup {warm * 1000:.2f} ms")
 print(f"   resident {rss_mb():.0f} MB once warm; index bytes {index_bytes / 1e6:.0f} MB")
 
+def resident_by_mapping():
+    """Resident MB of the process's mappings, grouped: the main heap, anonymous mappings (thread
+    arenas, large blocks, stacks), the binary and its libraries."""
+    groups, name = {}, None
+    with open(f"/proc/{pid}/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                path = fields[5] if len(fields) > 5 else ""
+                name = "heap" if path == "[heap]" else "anonymous" if path == "" else "stack" if path.startswith("[stack") \
+                    else "files" if path.startswith("/") else path
+            elif fields[0] == "Rss:":
+                groups[name] = groups.get(name, 0) + int(fields[1]) / 1024
+    return ", ".join(f"{key} {value:.0f}" for key, value in sorted(groups.items(), key=lambda item: -item[1]))
+print(f"   resident by mapping (MB): {resident_by_mapping()}")
+
 lags = []
 for i in range(imports):
     phone = f"+420 601 {i // 1000:03d} {i % 1000:03d}"

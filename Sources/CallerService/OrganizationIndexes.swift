@@ -35,7 +35,7 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     private let store: ContactStore
     private let metrics: ServiceMetrics
     private let notifier: VersionNotifier
-    private let threads = WorkerThreads(name: "index follower", count: 2)
+    private let threads = WorkerThreads(name: "index follower", count: 2, niceness: 10)
     private let lock = NSLock()
     private var entries: [Int64: Entry] = [:]
     /// Set while `warmUp` runs: lookups of an organization not built yet answer 503 meanwhile.
@@ -126,7 +126,11 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
                     }
                 }
             }
-            return await group.reduce(into: []) { $0 += $1 }
+            let failures = await group.reduce(into: []) { $0 += $1 }
+            // The full loads' rows are garbage now: hand their pages back (see `ProcessMemory`)
+            // before the node reports ready, so no request waits behind the trim's arena locks.
+            await threads.run { ProcessMemory.releaseFreed() }
+            return failures
         }
     }
 

@@ -23,8 +23,6 @@ public struct StoreFollowerService: Service {
         let state = self.state
         let started = ContinuousClock.now
         let failures = try await state.indexes.warmUp()
-        // The full loads' rows are garbage now; hand their pages back (see `ProcessMemory`).
-        ProcessMemory.releaseFreed()
         for (organization, error) in failures {
             logger.error("cannot build the index; it is built on first use", metadata: ["organization": "\(organization.name)", "error": "\(error)"])
         }

@@ -26,7 +26,7 @@ public final class ContactStore: @unchecked Sendable {
     private let readers: ConnectionPool
     private let counter: SQLiteDatabase
     private let counterLock = NSLock()
-    private let writerThread = WorkerThreads(name: "store writer", count: 1)
+    private let writerThread = WorkerThreads(name: "store writer", count: 1, niceness: 10)
     private let readerThreads = WorkerThreads(name: "store reader", count: ConnectionPool.size)
     /// The popup links' HMAC key, from `settings`.
     let popupSecret: [UInt8]

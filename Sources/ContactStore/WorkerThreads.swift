@@ -36,13 +36,18 @@ public final class WorkerThreads: @unchecked Sendable {
     private let queue = Queue()
     private let name: String
     private let count: Int
+    private let niceness: Int32
     private var started = false
 
-    /// `count` threads named `name` (as `top` and debuggers show them).
-    public init(name: String, count: Int) {
+    /// `count` threads named `name` (as `top` and debuggers show them). A `niceness` above 0 makes
+    /// them yield the cores to the rest of the process when both are busy (Linux: the threads' nice
+    /// value), for background work such as imports and index builds, so lookups keep their
+    /// latency while a large upload is written and indexed.
+    public init(name: String, count: Int, niceness: Int32 = 0) {
         precondition(count > 0)
         self.name = name
         self.count = count
+        self.niceness = niceness
     }
 
     deinit {
@@ -80,7 +85,13 @@ public final class WorkerThreads: @unchecked Sendable {
             // The thread holds the queue, not this value: releasing it closes the queue and lets
             // the threads end.
             let queue = self.queue
+            let niceness = self.niceness
             let thread = Thread {
+                #if os(Linux)
+                // `who` 0 is the calling thread alone on Linux; threads it starts (an import's
+                // reader) inherit its value.
+                if niceness != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
+                #endif
                 while let job = queue.next() { job() }
             }
             thread.name = count == 1 ? name : "\(name) \(index + 1)"
