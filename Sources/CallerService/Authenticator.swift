@@ -27,12 +27,11 @@ enum AuthenticationOutcome: Sendable {
 /// trip. While the verifier is unavailable, credentials verified before keep working past their
 /// lifetime; unknown ones are not let in.
 ///
-/// Failed logins are throttled per login: from the third failure within five minutes, the next
-/// attempt for that login is refused with 429 (its password unchecked) until `throttleSeconds ×
-/// 2^(failures − 3)` have passed, at most 30 × `throttleSeconds`. Guessing one login's password is
-/// limited to about one try per 30 s whatever the number of connections, while other logins and
-/// credentials verified before are not affected. Unknown logins are throttled the same way, so
-/// the answers do not tell which logins exist.
+/// Failed logins are throttled by `LoginThrottle` (per login and client address, and per address),
+/// but only for credentials not verified before: a client that had it right keeps working whatever
+/// others try, and a failed attempt forgets nothing that was verified. Unknown logins are throttled
+/// the same way, so the answers do not tell which logins exist. Credentials with control
+/// characters (a NUL, a line break) are refused before any hash is computed.
 ///
 /// The digest uses Swift's `Hasher` (SipHash, seeded randomly per process) under two random salts:
 /// 128 bits that mean nothing outside this process and are never written anywhere.
@@ -44,10 +43,7 @@ final class Authenticator: @unchecked Sendable {
     private let lock = NSLock()
     /// Keyed digest of the whole `Authorization` value → who it was and when it was verified.
     private var remembered: [Digest: (login: String, organization: Organization, verified: Double)] = [:]
-    private var failures: [String: (count: Int, last: Double)] = [:]
-    private let throttleSeconds: Double
-    /// Failures are forgotten after this long without another.
-    static let failureWindow = 300.0
+    private var throttle: LoginThrottle
     private let salts = (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max))
 
     private struct Digest: Hashable {
@@ -62,7 +58,7 @@ final class Authenticator: @unchecked Sendable {
         self.verify = verify
         self.lifetime = Double(configuration.credentialLifetimeSeconds)
         self.capacity = configuration.credentialCacheSize
-        self.throttleSeconds = configuration.loginThrottleSeconds
+        self.throttle = LoginThrottle(capacity: configuration.credentialCacheSize, base: configuration.loginThrottleSeconds)
     }
 
     /// An API node's authenticator: passwords checked against the store's yescrypt hashes, on a
@@ -76,53 +72,42 @@ final class Authenticator: @unchecked Sendable {
         }
     }
 
-    /// Whether `Authorization: Basic …` credentials let a request in.
+    /// Whether `Authorization: Basic …` credentials from `client` (the peer's address) let a
+    /// request in.
     ///
     /// The remembered case costs one keyed hash of the header and a dictionary probe: no base64,
     /// no string splitting.
-    func authenticate(authorization: String?) async -> AuthenticationOutcome {
+    func authenticate(authorization: String?, client: String) async -> AuthenticationOutcome {
         guard let authorization else { return .denied }
         let digest = digest(authorization)
         let now = Date().timeIntervalSinceReferenceDate
         let known = lock.withLock { remembered[digest] }
         if let known, now - known.verified < lifetime { return .allowed(known.organization) }
         guard let (login, password) = Self.credentials(authorization) else { return .denied }
-        if let wait = lock.withLock({ throttle(login, now: now) }) { return .throttled(login: login, retryAfter: wait) }
+        // Credentials verified before are re-verified whatever the counts: failures of others
+        // (or of this login from elsewhere) never refuse a client that had it right.
+        if known == nil, let wait = lock.withLock({ throttle.wait(login: login, client: client, now: now) }) {
+            return .throttled(login: login, retryAfter: wait)
+        }
         switch await verify(login, password) {
         case .valid(let organization):
             lock.withLock {
                 if remembered.count >= capacity { remembered.removeAll(keepingCapacity: true) }
                 remembered[digest] = (login, organization, now)
-                failures[login] = nil
+                throttle.succeed(login: login, client: client)
             }
             return .allowed(organization)
         case .unavailable:
             // Verified before: still trusted while the verifier is away.
             return known.map { .allowed($0.organization) } ?? .unavailable
         case .invalid:
-            lock.withLock { recordFailure(login, now: now) }
+            lock.withLock {
+                // Verified before and now wrong: the password changed; forget that copy only.
+                remembered[digest] = nil
+                throttle.fail(login: login, client: client, now: now)
+            }
             return .denied
         }
-    }
-
-    /// Seconds until `login` may try again, or `nil` when it may now.
-    private func throttle(_ login: String, now: Double) -> Int? {
-        guard let failure = failures[login], failure.count >= 3, now - failure.last < Self.failureWindow else { return nil }
-        let delay = throttleSeconds * min(30, Double(1 << min(failure.count - 3, 5)))
-        let wait = failure.last + delay - now
-        return wait > 0 ? Int(wait.rounded(.up)) : nil
-    }
-
-    private func recordFailure(_ login: String, now: Double) {
-        let previous = failures[login].map { now - $0.last < Self.failureWindow ? $0.count : 0 }
-        if previous == nil, failures.count >= capacity {
-            // Full: forget expired failures only, so spraying many logins cannot wipe the
-            // throttle of the one under attack.
-            failures = failures.filter { now - $0.value.last < Self.failureWindow }
-            if failures.count >= capacity { return }
-        }
-        failures[login] = ((previous ?? 0) + 1, now)
-        remembered = remembered.filter { $0.value.login != login }
     }
 
     /// Replaces the remembered copy of an organization (its labels changed), so requests see the
@@ -147,16 +132,28 @@ final class Authenticator: @unchecked Sendable {
 
     /// `Basic base64(login:password)` → (login, password).
     static func credentials(_ header: String?) -> (String, String)? {
+        guard let decoded = decodedBasic(header), let colon = decoded.firstIndex(of: ":") else { return nil }
+        let login = String(decoded[..<colon])
+        let password = String(decoded[decoded.index(after: colon)...])
+        // A NUL would end the password for the C hash (everything after it unchecked), a line
+        // break would forge log lines: no login or password has control characters.
+        guard !login.isEmpty, !password.isEmpty,
+            !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) })
+        else { return nil }
+        return (login, password)
+    }
+
+    /// The login a `Basic` header presents, as sent (control characters too), for the log only.
+    static func presentedLogin(_ header: String?) -> String? {
+        decodedBasic(header).map { String($0.prefix { $0 != ":" }) }
+    }
+
+    private static func decodedBasic(_ header: String?) -> String? {
         guard let header else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "basic",
-            let data = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
-            let decoded = String(data: data, encoding: .utf8),
-            let colon = decoded.firstIndex(of: ":")
+            let data = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces))
         else { return nil }
-        let login = String(decoded[..<colon])
-        let password = String(decoded[decoded.index(after: colon)...])
-        guard !login.isEmpty, !password.isEmpty else { return nil }
-        return (login, password)
+        return String(data: data, encoding: .utf8)
     }
 }

@@ -16,15 +16,17 @@ struct BasicAuthentication: RouterMiddleware {
     let authenticator: Authenticator
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        switch await authenticator.authenticate(authorization: request.headers[.authorization]) {
+        switch await authenticator.authenticate(authorization: request.headers[.authorization], client: context.clientAddress) {
         case .allowed(let organization):
             var context = context
             context.organization = organization
             return try await next(request, context)
         case .denied:
             // The login only: never the password, the header or its base64.
-            let login = Authenticator.credentials(request.headers[.authorization])?.0 ?? "-"
-            context.logger.notice("authentication failed", metadata: ["login": "\(login)", "route": "\(context.endpointPath ?? "-")"])
+            let login = Authenticator.presentedLogin(request.headers[.authorization]).map(LogText.escaped) ?? "-"
+            context.logger.notice(
+                "authentication failed",
+                metadata: ["login": "\(login)", "client": "\(context.clientAddress)", "route": "\(context.endpointPath ?? "-")"])
             var response = HTTPAnswer.error(.unauthorized, "Missing or wrong credentials: send Authorization: Basic base64(login:password).")
             response.headers[.wwwAuthenticate] = "Basic realm=\"caller-lookup\", charset=\"UTF-8\""
             return response
@@ -34,7 +36,9 @@ struct BasicAuthentication: RouterMiddleware {
             response.headers[.retryAfter] = "5"
             return response
         case .throttled(let login, let retryAfter):
-            context.logger.notice("login throttled", metadata: ["login": "\(login)", "route": "\(context.endpointPath ?? "-")"])
+            context.logger.notice(
+                "login throttled",
+                metadata: ["login": "\(LogText.escaped(login))", "client": "\(context.clientAddress)", "route": "\(context.endpointPath ?? "-")"])
             return HTTPAnswer.throttled(login: login, retryAfter: retryAfter)
         }
     }

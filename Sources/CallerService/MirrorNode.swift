@@ -237,8 +237,9 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
     }
 
     /// Verifies a caller's credentials with the API (for the mirror's `Authenticator`). While the
-    /// API cannot be asked, a password the API accepted before (for the followed organization) is
-    /// checked against the mirror's own yescrypt hash of it, which the snapshot file keeps.
+    /// API cannot be reached, a password the API accepted before (for the followed organization) is
+    /// checked against the mirror's own yescrypt hash of it, which the snapshot file keeps: the
+    /// right one is let in, a wrong one is refused (401) and counted like any failed login.
     func verify(login: String, password: String) async -> CredentialCheck {
         let check = await source.verify(login: login, password: password)
         let followed = lock.withLock { self.followed?.organization }
@@ -246,9 +247,9 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
         case .valid(let organization):
             let digest = password.hashValue
             // Also before the mirror has loaded (a caller in its first moments): the organization
-            // is recorded and only the followed one's credentials are written to the file.
-            if followed == nil || organization.id == followed?.id, configuration.snapshotPath != nil,
-                lock.withLock({ hashedPasswords[login] != digest })
+            // is recorded and only the followed one's credentials are written to the file. Kept
+            // without a snapshot file too: they verify callers while the API is unreachable.
+            if followed == nil || organization.id == followed?.id, lock.withLock({ hashedPasswords[login] != digest })
             {
                 let hash = await offCooperativePool { PasswordHash.make(password) }
                 if let hash {
@@ -262,18 +263,17 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
             }
             return check
         case .invalid:
-            lock.withLock {
-                hashedPasswords[login] = nil
-                credentialOrganizations[login] = nil
-                if credentials.removeValue(forKey: login) != nil { credentialsChanged = true }
-            }
+            // A wrong try never deletes the stored hash (else one wrong try would lock the caller
+            // out while the API is down); a later success with a new password replaces it.
             return check
         case .unavailable:
             guard let followed,
                 let hash = lock.withLock({ (credentialOrganizations[login] ?? followed.id) == followed.id ? credentials[login] : nil })
             else { return .unavailable }
+            // A known login: the answer is the stored hash's, and a wrong password is a failed
+            // login (401, counted by the same throttle as on the API).
             let matches = await offCooperativePool { PasswordHash.verify(password, against: hash) }
-            return matches ? .valid(followed) : .unavailable
+            return matches ? .valid(followed) : .invalid
         }
     }
 

@@ -28,6 +28,9 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
     private var apiVersion: Int64 = 0
     private var lastSuccess: Date?
     private var lastError: String?
+    /// Whether the last request failed without an HTTP answer (refused, timed out): the API is
+    /// away. An HTTP error (a 429 or 401 on the mirror's own login) is not that.
+    private var unreachable = false
 
     init(client: HTTPClient, base: String, login: String, password: String, wait: Int) {
         self.client = client
@@ -84,10 +87,13 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
 
     /// Asks the API whether a caller's login and password are valid.
     ///
-    /// While the follower knows the API to be unreachable the answer is `.unavailable` at once, so
-    /// unknown callers do not each wait for a connection timeout.
+    /// While the follower knows the API to be unreachable (no HTTP answer) the answer is
+    /// `.unavailable` at once, so unknown callers do not each wait for a connection timeout. An API
+    /// that answers but refuses the mirror's own login (429, 401) is still asked: a caller's
+    /// credentials are the API's to judge, so blinding the mirror's feed does not move callers to
+    /// the mirror's stored hashes.
     func verify(login: String, password: String) async -> CredentialCheck {
-        if lock.withLock({ lastError != nil }) { return .unavailable }
+        if lock.withLock({ unreachable }) { return .unavailable }
         var request = HTTPClientRequest(url: base + "/v3/whoami")
         request.headers.add(name: "Authorization", value: Self.basic(login: login, password: password))
         do {
@@ -114,8 +120,22 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
         do {
             var request = try HTTPClient.Request(url: base + path, method: .GET)
             request.headers.add(name: "Authorization", value: authorization)
-            let response = try client.execute(request: request, deadline: .now() + timeout).wait()
-            guard response.status == .ok else {
+            let response: HTTPClient.Response
+            do {
+                response = try client.execute(request: request, deadline: .now() + timeout).wait()
+            } catch {
+                lock.withLock { unreachable = true }
+                throw error
+            }
+            lock.withLock { unreachable = false }
+            switch response.status.code {
+            case 200:
+                break
+            case 401, 403, 429:
+                throw MirrorError(
+                    "the API refused the mirror's login (GET \(path) answered \(response.status.code)): check --login and "
+                        + "CALLER_LOOKUP_PASSWORD, or someone is failing that login")
+            default:
                 throw MirrorError("GET \(path) answered \(response.status.code)")
             }
             let body = response.body.map { Array(buffer: $0) } ?? []

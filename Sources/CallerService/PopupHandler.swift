@@ -30,7 +30,7 @@ struct PopupHandler: Sendable {
             }
             organization = found
         } else {
-            switch await state.authenticator.authenticate(authorization: request.headers[.authorization]) {
+            switch await state.authenticator.authenticate(authorization: request.headers[.authorization], client: context.clientAddress) {
             case .allowed(let found):
                 organization = found
             case .throttled(_, let retryAfter):

@@ -14,9 +14,12 @@ import PhoneNumbers
 public struct CallerRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var organization: Organization?
+    /// The peer's IP address (`-` when unknown): failed logins are counted per address.
+    public let clientAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "-"
     }
 }
 

@@ -69,4 +69,24 @@ final class CapturedLog: LogHandler, @unchecked Sendable {
             #expect(!log.contains(secret), "the log contains '\(secret)'")
         }
     }
+
+    /// Issue 15, 6: a login with a line break and a NUL is logged as one line, escaped: no client
+    /// can forge a log line.
+    @Test func aLoginWithControlCharactersLogsOneEscapedLine() async throws {
+        let fixture = try ServiceFixture()
+        let captured = CapturedLog()
+        let app = buildApplication(
+            configuration: ServiceConfiguration(), store: fixture.store, logger: Logger(label: "test", factory: { _ in captured }))
+        let forged = "mallory\n2026-11-29T10.00.00+0000 notice caller-lookup upload organization=IPEX\u{0}"
+        try await app.test(.router) { client in
+            let response = try await client.execute(
+                uri: "/v3/whoami", method: .get, headers: [.authorization: ServiceFixture.basic(forged, "x")])
+            #expect(response.status == .unauthorized)
+        }
+        let failures = captured.lines.withLock { $0.filter { $0.contains("authentication failed") } }
+        #expect(failures.count == 1)
+        let line = try #require(failures.first)
+        #expect(!line.contains("\n") && !line.contains("\u{0}"), "\(line.debugDescription)")
+        #expect(line.contains(#"mallory\n2026-11-29T10.00.00+0000 notice caller-lookup upload organization=IPEX\u{0}"#), "\(line)")
+    }
 }

@@ -7,10 +7,10 @@ import Testing
 
 @testable import CallerService
 
-/// Failed logins are throttled per login, over HTTP: the fourth try of a login that failed three
-/// times is refused with 429 without its password being checked, while other logins and
-/// credentials verified before carry on. (The throttle is set to 10 minutes, so nothing here
-/// depends on how fast the machine is.)
+/// Failed logins are throttled per login and client address, over HTTP: the fourth try of a login
+/// that failed three times from one client is refused with 429 without its password being
+/// checked, while other logins, other clients and credentials verified before carry on. (The
+/// throttle is set to 10 minutes, so nothing here depends on how fast the machine is.)
 @Suite struct LoginThrottleTests {
     func get(_ client: some TestClientProtocol, _ login: String, _ password: String, path: String = "/v3/whoami") async throws -> (Int, String, String?) {
         let response = try await client.execute(
@@ -53,21 +53,86 @@ import Testing
         let wrong = ServiceFixture.basic("novak", "spatne")
         // With a microsecond base the waits are over at once: every try is checked and fails.
         for _ in 1...8 {
-            guard case .denied = await authenticator.authenticate(authorization: wrong) else {
+            guard case .denied = await authenticator.authenticate(authorization: wrong, client: "10.0.0.1") else {
                 Issue.record("expected a checked, denied try")
                 return
             }
         }
         // And a success clears the count.
-        guard case .allowed = await authenticator.authenticate(authorization: ServiceFixture.basic("novak", "hesloNovak")) else {
+        guard case .allowed = await authenticator.authenticate(authorization: ServiceFixture.basic("novak", "hesloNovak"), client: "10.0.0.1") else {
             Issue.record("the right password after the waits must be let in")
             return
         }
         configuration.loginThrottleSeconds = 100
         let slow = Authenticator(store: fixture.store, configuration: configuration)
         var waits: [Int] = []
-        for _ in 1...3 { _ = await slow.authenticate(authorization: wrong) }
-        if case .throttled(_, let wait) = await slow.authenticate(authorization: wrong) { waits.append(wait) }
+        for _ in 1...3 { _ = await slow.authenticate(authorization: wrong, client: "10.0.0.1") }
+        if case .throttled(_, let wait) = await slow.authenticate(authorization: wrong, client: "10.0.0.1") { waits.append(wait) }
         #expect(waits.count == 1 && waits[0] > 90 && waits[0] <= 100)
+    }
+
+    func authenticator(capacity: Int = 10_000, lifetime: Int = 0) throws -> Authenticator {
+        var configuration = ServiceConfiguration()
+        configuration.loginThrottleSeconds = 600
+        configuration.credentialCacheSize = capacity
+        // Lifetime 0: every request is verified again, as after the remembered copy expired.
+        configuration.credentialLifetimeSeconds = lifetime
+        return Authenticator(store: try ServiceFixture().store, configuration: configuration)
+    }
+
+    func outcome(_ authenticator: Authenticator, _ login: String, _ password: String, from client: String) async -> String {
+        switch await authenticator.authenticate(authorization: ServiceFixture.basic(login, password), client: client) {
+        case .allowed: "allowed"
+        case .denied: "denied"
+        case .throttled: "throttled"
+        case .unavailable: "unavailable"
+        }
+    }
+
+    /// Issue 15, 2: an attacker who knows the login name fails it from elsewhere, as often as it
+    /// likes; the user who had it right keeps working, and so does the user from a new client.
+    @Test func aVerifiedUserKeepsWorkingWhileAnAttackerFailsTheSameLoginFromElsewhere() async throws {
+        let authenticator = try authenticator()
+        #expect(await outcome(authenticator, "novak", "hesloNovak", from: "192.0.2.10") == "allowed")
+        var attacker: [String] = []
+        for guess in 0..<40 { attacker.append(await outcome(authenticator, "novak", "guess\(guess)", from: "203.0.113.66")) }
+        #expect(attacker.prefix(3).allSatisfy { $0 == "denied" } && attacker.dropFirst(3).allSatisfy { $0 == "throttled" })
+        // Re-verified (lifetime 0), not throttled: the user's own client, and a fresh one.
+        for _ in 0..<5 { #expect(await outcome(authenticator, "novak", "hesloNovak", from: "192.0.2.10") == "allowed") }
+        #expect(await outcome(authenticator, "novak", "hesloNovak", from: "192.0.2.11") == "allowed")
+        // A new guess from the attacker is still refused unchecked.
+        #expect(await outcome(authenticator, "novak", "another", from: "203.0.113.66") == "throttled")
+    }
+
+    /// Issue 15, 3: a full failure table never stops counting. Junk logins from many addresses
+    /// fill it; the login under attack is still throttled after three failures.
+    @Test func aFullFailureTableStillThrottles() async throws {
+        let authenticator = try authenticator(capacity: 30)
+        for junk in 0..<200 { _ = await outcome(authenticator, "junk\(junk)", "x", from: "198.51.100.\(junk % 250)") }
+        var answers: [String] = []
+        for guess in 0..<25 { answers.append(await outcome(authenticator, "novak", "guess\(guess)", from: "203.0.113.7")) }
+        #expect(answers.filter { $0 == "denied" }.count == 3, "\(answers)")
+        #expect(answers.dropFirst(3).allSatisfy { $0 == "throttled" }, "\(answers)")
+        // One address spraying many logins is throttled as an address.
+        var spray: [String] = []
+        for junk in 0..<15 { spray.append(await outcome(authenticator, "spray\(junk)", "x", from: "203.0.113.8")) }
+        #expect(spray.prefix(10).allSatisfy { $0 == "denied" } && spray.dropFirst(10).allSatisfy { $0 == "throttled" }, "\(spray)")
+    }
+
+    /// Issue 15, 7: a password is all of its bytes; a NUL (or any control character) in the
+    /// credentials is refused before any hash.
+    @Test func credentialsWithControlCharactersAreRefused() async throws {
+        let fixture = try ServiceFixture()
+        let app = buildApplication(configuration: ServiceConfiguration(), store: fixture.store)
+        try await app.test(.router) { client in
+            let right = try await get(client, "novak", "hesloNovak").0
+            #expect(right == 200)
+            for password in ["hesloNovak\u{0}x", "hesloNovak\u{0}", "heslo\nNovak", "hesloNovak\u{7F}"] {
+                let status = try await get(client, "novak", password).0
+                #expect(status == 401, "\(password.debugDescription)")
+            }
+            let login = try await get(client, "novak\u{0}", "hesloNovak").0
+            #expect(login == 401)
+        }
     }
 }

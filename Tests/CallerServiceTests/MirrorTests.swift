@@ -49,12 +49,14 @@ final class LiveAPI: @unchecked Sendable {
         task = nil
     }
 
-    /// Sends a request with novak's credentials; returns status and body.
+    /// Sends a request with novak's credentials (or others); returns status and body.
     @discardableResult
-    func send(_ method: HTTPMethod, _ path: String, json: String? = nil) async throws -> (Int, String) {
+    func send(
+        _ method: HTTPMethod, _ path: String, json: String? = nil, login: String = "novak", password: String = "hesloNovak"
+    ) async throws -> (Int, String) {
         var request = HTTPClientRequest(url: url + path)
         request.method = method
-        request.headers.add(name: "Authorization", value: ServiceFixture.basic("novak", "hesloNovak"))
+        request.headers.add(name: "Authorization", value: ServiceFixture.basic(login, password))
         if let json {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: json))
@@ -176,7 +178,8 @@ final class LiveAPI: @unchecked Sendable {
         #expect(FileManager.default.fileExists(atPath: snapshotPath))
 
         // A new mirror process, the API still down: it answers from its snapshot file at once, and
-        // lets in the caller the API verified before the restart (not an unknown password).
+        // lets in the caller the API verified before the restart, and refuses a wrong password of
+        // that login (401: the stored hash says so).
         let second = mirror()
         second.start()
         #expect(try names(second, "+420602000001") == ["Stálá"])
@@ -188,7 +191,7 @@ final class LiveAPI: @unchecked Sendable {
             let unknown = try await client.execute(
                 uri: "/v3/contacts/lookup/+420602000001", method: .get,
                 headers: [.authorization: ServiceFixture.basic("novak", "hadam")])
-            #expect(unknown.status == .serviceUnavailable)
+            #expect(unknown.status == .unauthorized)
         }
 
         // While the API is down a write lands in the store; when the API returns, the mirror has it.
@@ -329,7 +332,8 @@ final class LiveAPI: @unchecked Sendable {
             await api.stop()
             try await eventually("the mirror noticed") { node.health().1.count > 0 && String(decoding: node.health().1, as: UTF8.self).contains("degraded") }
             #expect(try await status(ServiceFixture.basic("novak", "hesloNovak")) == .notFound, "verified before: still trusted")
-            #expect(try await status(ServiceFixture.basic("novak", "jine")) == .serviceUnavailable, "unknown while the API is down")
+            #expect(try await status(ServiceFixture.basic("novak", "jine")) == .unauthorized, "a known login's wrong password")
+            #expect(try await status(ServiceFixture.basic("nikdo", "jine")) == .serviceUnavailable, "unknown while the API is down")
             #expect(try await status(ServiceFixture.basic("cizi", "hesloCizi")) == .forbidden, "verified before, other organization")
             let health = try await client.execute(uri: "/health", method: .get)
             #expect(health.status == .ok)
@@ -357,5 +361,57 @@ final class LiveAPI: @unchecked Sendable {
         let (_, snapshot, _) = try MirrorSnapshotFile.read(from: snapshotPath)
         #expect(snapshot.version == node.index?.snapshot.version)
         await api.stop()
+    }
+
+    /// Issue 15, 1: wrong passwords for the mirror's own login sent to the API do not blind the
+    /// mirror: the API keeps answering the mirror's feed (its credentials were verified before),
+    /// and the mirror keeps following.
+    @Test func theAPIsThrottleCannotBlindTheMirror() async throws {
+        try await api.start { $0.credentialLifetimeSeconds = 0; $0.loginThrottleSeconds = 600 }
+        let node = mirror(snapshot: false)
+        node.start()
+        try await eventually("the mirror loaded") { node.index != nil }
+        for guess in 0..<6 {
+            let (status, _) = try await api.send(.GET, "/v3/whoami", login: "novak", password: "guess\(guess)")
+            #expect(status == (guess < 3 ? 401 : 429))
+        }
+        try await api.send(.POST, "/v3/contacts", json: #"{"lastName":"Po útoku","phone1":"+420 606 000 001"}"#)
+        try await eventually("the mirror still follows") { try names(node, "+420606000001") == ["Po útoku"] }
+        #expect(String(decoding: node.health().1, as: UTF8.self).contains(#""status":"ok""#))
+        await node.stop()
+        await api.stop()
+    }
+
+    /// Issue 15, 1: with the API down, guessing a known caller's password on the mirror is a
+    /// failed login like on the API — 401, then 429 — and never removes the caller's stored hash.
+    @Test func offlineGuessingOnAMirrorIsThrottledAndNeverLocksTheCallerOut() async throws {
+        try await api.start()
+        let node = mirror()
+        node.start()
+        try await eventually("the mirror loaded") { node.index != nil }
+        var configuration = mirrorTestingConfiguration()
+        configuration.loginThrottleSeconds = 600
+        let app = buildMirrorApplication(node: node, configuration: configuration)
+        try await app.test(.router) { client in
+            func status(_ password: String) async throws -> HTTPResponse.Status {
+                try await client.execute(
+                    uri: "/v3/contacts/lookup/+420222333444", method: .get,
+                    headers: [.authorization: ServiceFixture.basic("novak", password)]
+                ).status
+            }
+            #expect(try await status("hesloNovak") == .notFound, "verified by the API")
+            // Through the mirror, with the API up: a wrong try is the API's 401 and deletes nothing.
+            #expect(try await status("spatne") == .unauthorized)
+            await api.stop()
+            try await eventually("the mirror noticed") { String(decoding: node.health().1, as: UTF8.self).contains("degraded") }
+            var guesses: [HTTPResponse.Status] = []
+            for guess in 0..<8 { guesses.append(try await status("guess\(guess)")) }
+            // One failure came before the API went away: two more are checked, then 429.
+            #expect(guesses.prefix(2).allSatisfy { $0 == .unauthorized }, "\(guesses)")
+            #expect(guesses.dropFirst(2).allSatisfy { $0 == .tooManyRequests }, "\(guesses)")
+            // The caller who had it right is still let in, from the stored hash.
+            #expect(try await status("hesloNovak") == .notFound)
+        }
+        await node.stop()
     }
 }

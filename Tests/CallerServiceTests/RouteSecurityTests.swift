@@ -24,12 +24,14 @@ import Testing
         let contact = try #require(before.contacts.first)
         let secrets = ["Novák", "Neúplný", "36936", "nase.aplikace.cz", "Tajné", "IPEX"]
 
-        // One user per route for the wrong-password tries: the per-login throttle after failures
-        // (LoginThrottleTests) would otherwise answer 429 instead of 401.
+        // One user per route for the wrong-password tries, and no wait after failures: the
+        // throttle (LoginThrottleTests) would otherwise answer 429 instead of 401.
         for index in APIRoutes.all.indices {
             try store.addUser(login: "ipex\(index)", password: "heslo\(index)", organizationID: ipex.id)
         }
-        let app = buildApplication(configuration: ServiceConfiguration(), store: store)
+        var configuration = ServiceConfiguration()
+        configuration.loginThrottleSeconds = 0
+        let app = buildApplication(configuration: configuration, store: store)
         try await app.test(.router) { client in
             var tried = 0
             for (index, route) in APIRoutes.all.enumerated() {
