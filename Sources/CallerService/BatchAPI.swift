@@ -48,7 +48,8 @@ extension Handlers {
             writer.field("error", "\(problems.count) of \(items.count) operations are invalid; nothing was written.")
             writer.key("results")
             writer.beginArray()
-            for (index, problem) in problems {
+            // The first ones, like an import's report: the answer stays small whatever the input.
+            for (index, problem) in problems.prefix(RejectedRowList.listLimit) {
                 writer.beginObject()
                 writer.field("index", index)
                 writer.field("status", problem.status)
@@ -56,6 +57,7 @@ extension Handlers {
                 writer.endObject()
             }
             writer.endArray()
+            writer.field("errorsOmitted", max(0, problems.count - RejectedRowList.listLimit))
             writer.endObject()
             return HTTPAnswer.json(.unprocessableContent, writer.bytes)
         }

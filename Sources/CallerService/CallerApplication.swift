@@ -61,7 +61,7 @@ private func buildApplication(state: ServiceState, logger: Logger?) -> some Appl
         response.headers[.retryAfter] = "1"
         return response
     }
-    addMetricsRoute(to: router, state.metrics)
+    addMetricsRoute(to: router, state.metrics, token: configuration.metricsToken)
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
@@ -76,11 +76,16 @@ private func buildApplication(state: ServiceState, logger: Logger?) -> some Appl
     return makeApplication(router: router, configuration: configuration, name: "caller-lookup", logger: logger)
 }
 
-/// `GET /metrics` (no authentication): Prometheus text — the same on API nodes and mirrors.
-func addMetricsRoute(to router: Router<CallerRequestContext>, _ metrics: ServiceMetrics) {
-    router.get("/metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+/// `GET /metrics`: Prometheus text — the same on API nodes and mirrors. Without credentials the
+/// service's totals only; with `Authorization: Bearer <metrics.token>` also the per-organization
+/// series, which name the tenants.
+func addMetricsRoute(to router: Router<CallerRequestContext>, _ metrics: ServiceMetrics, token: String?) {
+    let expected = token.map { Array("Bearer \($0)".utf8) }
+    router.get("/metrics") { request, _ in
+        let presented = request.headers[.authorization].map { Array($0.utf8) }
+        let tenants = expected.map { expected in presented.map { PasswordHash.constantTimeEqual($0, expected) } ?? false } ?? false
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(tenants: tenants))))
     }
 }
 

@@ -298,7 +298,7 @@ public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfi
         let (status, bytes) = node.health()
         return HTTPAnswer.json(status, bytes)
     }
-    addMetricsRoute(to: router, node.metrics)
+    addMetricsRoute(to: router, node.metrics, token: configuration.metricsToken)
     let authenticator = Authenticator(configuration: configuration) { login, password in
         await node.verify(login: login, password: password)
     }

@@ -25,6 +25,10 @@ public struct ServiceConfiguration: Sendable {
     public var loginThrottleSeconds = 1.0
     /// `log.level`.
     public var logLevel = Logger.Level.info
+    /// `metrics.token`: with `Authorization: Bearer` this token, `/metrics` also shows the
+    /// per-organization series (names, contact counts, versions); without it only totals. Unset:
+    /// never.
+    public var metricsToken: String?
     /// `http.idletimeout`: seconds a connection may send nothing before it is closed (a client
     /// that connects and stalls holds no more than this). Above the long-poll limit.
     public var idleTimeoutSeconds = 65
@@ -56,6 +60,7 @@ public struct ServiceConfiguration: Sendable {
         bodyTimeoutSeconds = config.int(forKey: "http.bodytimeout", default: defaults.bodyTimeoutSeconds)
         minimumBodyRate = config.int(forKey: "http.minbodyrate", default: defaults.minimumBodyRate)
         logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info").lowercased()) ?? .info
+        metricsToken = config.string(forKey: "metrics.token").flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

@@ -1,12 +1,21 @@
 import CoreMetrics
 import LookupIndex
 import Prometheus
+import Synchronization
 
-/// The service's metrics through swift-metrics, kept in this server's own Prometheus registry
+/// The service's metrics through swift-metrics, kept in this server's own Prometheus registries
 /// (no global bootstrap, so in-process tests can run several servers) and served at `/metrics`.
+///
+/// Two registries: the service's totals, which anyone may read, and the per-organization series
+/// (`caller_lookup_organization_*{organization=…}`), which name tenants and are shown only with
+/// the configured metrics token.
 final class ServiceMetrics: Sendable {
     private let registry = PrometheusCollectorRegistry()
+    private let tenantRegistry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
+    private let tenantFactory: PrometheusMetricsFactory
+    /// Organization → its index's contacts and bytes, for the totals.
+    private let indexes = Mutex<[String: (contacts: Int, bytes: Int)]>([:])
     private let lookups: [MatchKind: CoreMetrics.Counter]
     private let lookupDuration: CoreMetrics.Timer
 
@@ -18,6 +27,7 @@ final class ServiceMetrics: Sendable {
             microsecond * 100, microsecond * 1_000, microsecond * 10_000, microsecond * 100_000,
         ]
         self.factory = factory
+        tenantFactory = PrometheusMetricsFactory(registry: tenantRegistry)
         var lookups: [MatchKind: CoreMetrics.Counter] = [:]
         for kind in [MatchKind.exact, .suffix, .none] {
             lookups[kind] = CoreMetrics.Counter(label: "caller_lookup_lookups_total", dimensions: [("match", kind.rawValue)], factory: factory)
@@ -45,18 +55,32 @@ final class ServiceMetrics: Sendable {
         }
     }
 
-    /// The version, contact count and byte size of an organization's index.
+    /// The version, contact count and byte size of an organization's index; the totals over every
+    /// organization.
     func index(organization: String, snapshot: IndexSnapshot) {
         let dimensions = [("organization", organization)]
-        Gauge(label: "caller_lookup_index_version", dimensions: dimensions, factory: factory).record(snapshot.version)
-        Gauge(label: "caller_lookup_index_contacts", dimensions: dimensions, factory: factory).record(snapshot.count)
-        Gauge(label: "caller_lookup_index_bytes", dimensions: dimensions, factory: factory).record(snapshot.byteSize)
+        Gauge(label: "caller_lookup_organization_index_version", dimensions: dimensions, factory: tenantFactory).record(snapshot.version)
+        Gauge(label: "caller_lookup_organization_index_contacts", dimensions: dimensions, factory: tenantFactory).record(snapshot.count)
+        Gauge(label: "caller_lookup_organization_index_bytes", dimensions: dimensions, factory: tenantFactory).record(snapshot.byteSize)
+        let totals = indexes.withLock { indexes in
+            indexes[organization] = (snapshot.count, snapshot.byteSize)
+            return indexes.values.reduce(into: (organizations: 0, contacts: 0, bytes: 0)) {
+                $0.organizations += 1
+                $0.contacts += $1.contacts
+                $0.bytes += $1.bytes
+            }
+        }
+        Gauge(label: "caller_lookup_organizations", factory: factory).record(totals.organizations)
+        Gauge(label: "caller_lookup_index_contacts", factory: factory).record(totals.contacts)
+        Gauge(label: "caller_lookup_index_bytes", factory: factory).record(totals.bytes)
     }
 
-    /// The Prometheus text exposition.
-    func exposition() -> [UInt8] {
+    /// The Prometheus text exposition: the totals, and the per-organization series when
+    /// `tenants` (the request showed the metrics token).
+    func exposition(tenants: Bool) -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
+        if tenants { tenantRegistry.emit(into: &buffer) }
         return buffer
     }
 }

@@ -67,11 +67,11 @@ extension Handlers {
             await state.indexes.awaitVersion(report.version, of: organization.id)
             context.logger.info(
                 "upload", metadata: ["organization": "\(organization.name)", "imported": "\(report.imported)",
-                                     "rejected": "\(report.rejectedRows.count)", "version": "\(report.version)"])
-            metrics.upload("uploaded", imported: report.imported, rejectedRows: report.rejectedRows.count)
+                                     "rejected": "\(report.rejected.count)", "version": "\(report.version)"])
+            metrics.upload("uploaded", imported: report.imported, rejectedRows: report.rejected.count)
             return HTTPAnswer.json(.ok, report.json)
         case .failure(let rejection as ImportRejection):
-            metrics.upload("rejected", rejectedRows: rejection.rejectedRows.count)
+            metrics.upload("rejected", rejectedRows: rejection.rejected.count)
             return HTTPAnswer.json(.badRequest, rejection.json)
         case .failure(let error):
             // The details (SQLite's message, the statement) go to the log, not to the client.

@@ -95,7 +95,7 @@ extension ContactStore {
         }
         return ImportReport(imported: summary.acceptedCount, created: outcome.created, updated: outcome.updated,
                             deleted: outcome.deleted, unchanged: outcome.unchanged,
-                            rejectedRows: summary.rejectedRows, version: outcome.version)
+                            rejected: summary.rejected, version: outcome.version)
     }
 }
 

@@ -22,28 +22,65 @@ public struct RejectedRow: Hashable, Sendable {
     }
 }
 
+/// The rejected rows of an import as a report lists them: the first ones, up to `listLimit` errors
+/// between them, and how many rows were rejected in all. A file of a million bad rows costs a
+/// report of a thousand, not a gigabyte.
+public struct RejectedRowList: Hashable, Sendable {
+    /// The most errors a report lists (in `error` and in `errors`).
+    public static let listLimit = 1_000
+    public private(set) var listed: [RejectedRow] = []
+    /// Every rejected row, listed or not.
+    public private(set) var count = 0
+    private var listedErrors = 0
+
+    public init() {}
+
+    public mutating func append(_ row: RejectedRow) {
+        count += 1
+        guard listedErrors < Self.listLimit else { return }
+        let violations = Array(row.violations.prefix(Self.listLimit - listedErrors))
+        listed.append(RejectedRow(line: row.line, violations: violations))
+        listedErrors += violations.count
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// Rejected rows the report does not list.
+    public var omitted: Int { count - listed.count }
+
+    /// The contract's lines of the listed rows, joined by `\n`, and a last line saying how many
+    /// more there were.
+    public var reportText: String {
+        let lines = listed.map(\.reportLine)
+        return (omitted > 0 ? lines + ["… and \(omitted) more rejected rows, not listed."] : lines).joined(separator: "\n")
+    }
+}
+
 /// Why a whole file was refused; nothing is changed when this is thrown.
 public struct ImportRejection: Error, Hashable, Sendable {
     /// What is wrong and how to fix it.
     public let message: String
     /// Row errors, when the file was refused for having no valid row.
-    public let rejectedRows: [RejectedRow]
+    public let rejected: RejectedRowList
     /// The error of whoever consumed the rows (the store), when that is what stopped the import.
     public let underlying: (any Error)?
 
-    public init(_ message: String, rejectedRows: [RejectedRow] = [], underlying: (any Error)? = nil) {
+    public init(_ message: String, rejected: RejectedRowList = RejectedRowList(), underlying: (any Error)? = nil) {
         self.message = message
-        self.rejectedRows = rejectedRows
+        self.rejected = rejected
         self.underlying = underlying
     }
 
+    /// The listed rejected rows.
+    public var rejectedRows: [RejectedRow] { rejected.listed }
+
     public static func == (lhs: ImportRejection, rhs: ImportRejection) -> Bool {
-        lhs.message == rhs.message && lhs.rejectedRows == rhs.rejectedRows
+        lhs.message == rhs.message && lhs.rejected == rhs.rejected
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(message)
-        hasher.combine(rejectedRows)
+        hasher.combine(rejected)
     }
 }
 
@@ -51,20 +88,23 @@ public struct ImportRejection: Error, Hashable, Sendable {
 public struct ParsedImport: Sendable {
     public let columns: [ContactField]
     public let rows: [ImportedRow]
-    public let rejectedRows: [RejectedRow]
+    public let rejected: RejectedRowList
+
+    /// The listed rejected rows.
+    public var rejectedRows: [RejectedRow] { rejected.listed }
 
     /// Reads and checks a whole import file. Throws when the file is refused whole: unreadable text,
     /// no header, an unknown or repeated column, no `phone1` or naming column, or no valid row.
     public static func parse(_ bytes: [UInt8], validator: PhoneNumberValidator) throws(ImportRejection) -> ParsedImport {
         var rows: [ImportedRow] = []
         let summary = try parse(bytes, validator: validator) { window in rows += window }
-        return ParsedImport(columns: summary.columns, rows: rows, rejectedRows: summary.rejectedRows)
+        return ParsedImport(columns: summary.columns, rows: rows, rejected: summary.rejected)
     }
 
     /// What a streamed parse found besides the rows it handed out.
     public struct Summary: Sendable {
         public let columns: [ContactField]
-        public let rejectedRows: [RejectedRow]
+        public let rejected: RejectedRowList
         public let acceptedCount: Int
     }
 
@@ -83,7 +123,7 @@ public struct ParsedImport: Sendable {
             }
             let columns = try columns(of: header)
             var accepted = 0
-            var rejected: [RejectedRow] = []
+            var rejected = RejectedRowList()
             var externalIdLines: [String: Int] = [:]
             // Rows are read in windows; each window's rules are checked on every core, then its
             // outcomes are taken in file order, so the report is the same as a sequential run's.
@@ -128,10 +168,10 @@ public struct ParsedImport: Sendable {
                 let detail = rejected.isEmpty
                     ? "The file has a header but no contact rows."
                     : "No row of the file is valid (\(rejected.count) rejected), so nothing was imported and the previous contacts stay. Fix the rows below and upload again:\n"
-                        + rejected.map(\.reportLine).joined(separator: "\n")
-                throw ImportRejection(detail, rejectedRows: rejected)
+                        + rejected.reportText
+                throw ImportRejection(detail, rejected: rejected)
             }
-            return Summary(columns: columns, rejectedRows: rejected, acceptedCount: accepted)
+            return Summary(columns: columns, rejected: rejected, acceptedCount: accepted)
         } catch let error as CSVFileError {
             throw ImportRejection(error.message)
         } catch let error as ImportRejection {

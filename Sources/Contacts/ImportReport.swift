@@ -6,48 +6,53 @@ public struct ImportReport: Hashable, Sendable {
     public var updated: Int
     public var deleted: Int
     public var unchanged: Int
-    public var rejectedRows: [RejectedRow]
+    public var rejected: RejectedRowList
     /// The organization's change-log version after the import.
     public var version: Int64
 
     public init(imported: Int, created: Int, updated: Int, deleted: Int, unchanged: Int,
-                rejectedRows: [RejectedRow], version: Int64) {
+                rejected: RejectedRowList, version: Int64) {
         self.imported = imported
         self.created = created
         self.updated = updated
         self.deleted = deleted
         self.unchanged = unchanged
-        self.rejectedRows = rejectedRows
+        self.rejected = rejected
         self.version = version
     }
 
-    /// `""` when every row was imported, else one contract line per rejected row joined by `\n`.
-    public var error: String {
-        rejectedRows.map(\.reportLine).joined(separator: "\n")
-    }
+    /// The listed rejected rows.
+    public var rejectedRows: [RejectedRow] { rejected.listed }
 
-    /// `{"message":"uploaded","error":"…","imported":…,"rejected":…,…,"errors":[…]}`.
+    /// `""` when every row was imported, else one contract line per listed rejected row joined by
+    /// `\n` (and how many more were not listed).
+    public var error: String { rejected.reportText }
+
+    /// `{"message":"uploaded","error":"…","imported":…,"rejected":…,…,"errors":[…],"errorsOmitted":…}`:
+    /// `rejected` counts every rejected row; `errors` lists those of the first ones (at most
+    /// `RejectedRowList.listLimit` errors) and `errorsOmitted` says how many rows are not listed.
     public var json: String {
         var writer = JSONWriter()
         writer.beginObject()
         writer.field("message", "uploaded")
         writer.field("error", error)
         writer.field("imported", imported)
-        writer.field("rejected", rejectedRows.count)
+        writer.field("rejected", rejected.count)
         writer.field("created", created)
         writer.field("updated", updated)
         writer.field("deleted", deleted)
         writer.field("unchanged", unchanged)
         writer.field("version", Int(version))
-        writer.key("errors")
-        Self.writeErrors(rejectedRows, to: &writer)
+        Self.writeErrors(rejected, to: &writer)
         writer.endObject()
         return writer.string
     }
 
-    static func writeErrors(_ rows: [RejectedRow], to writer: inout JSONWriter) {
+    /// `"errors":[…],"errorsOmitted":N`; a value is shown up to 100 characters.
+    static func writeErrors(_ rejected: RejectedRowList, to writer: inout JSONWriter) {
+        writer.key("errors")
         writer.beginArray()
-        for row in rows {
+        for row in rejected.listed {
             for violation in row.violations {
                 writer.beginObject()
                 writer.field("line", row.line)
@@ -55,13 +60,15 @@ public struct ImportReport: Hashable, Sendable {
                     writer.key("column")
                     writer.null()
                 }
-                writer.field("value", violation.value)
+                writer.field("value", violation.value.unicodeScalars.count > 100
+                    ? String(String.UnicodeScalarView(violation.value.unicodeScalars.prefix(100))) + "…" : violation.value)
                 writer.field("rule", violation.ruleName)
                 writer.field("message", violation.message)
                 writer.endObject()
             }
         }
         writer.endArray()
+        writer.field("errorsOmitted", rejected.omitted)
     }
 }
 
@@ -72,8 +79,7 @@ extension ImportRejection {
         writer.beginObject()
         writer.field("message", "rejected")
         writer.field("error", message)
-        writer.key("errors")
-        ImportReport.writeErrors(rejectedRows, to: &writer)
+        ImportReport.writeErrors(rejected, to: &writer)
         writer.endObject()
         return writer.string
     }

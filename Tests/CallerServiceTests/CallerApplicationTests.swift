@@ -1,5 +1,6 @@
 import CallerService
 import ContactStore
+import Contacts
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -223,6 +224,8 @@ import Testing
 
 extension CallerApplicationTests {
     @Test func metricsCountLookupsUploadsAndTheIndex() async throws {
+        var configuration = self.configuration
+        configuration.metricsToken = "prometheus-secret"
         let app = buildApplication(configuration: configuration, store: store)
         try await app.test(.router) { client in
             #expect(try await upload(client, Fixtures.maximalCSV).status == .ok)
@@ -235,10 +238,50 @@ extension CallerApplicationTests {
                 #expect(text.contains(#"caller_lookup_lookups_total{match="none"} 1"#))
                 #expect(text.contains(#"caller_lookup_uploads_total{outcome="uploaded"} 1"#))
                 #expect(text.contains(#"caller_lookup_upload_rows_total{outcome="imported"} 2"#))
-                #expect(text.contains(#"caller_lookup_index_version{organization="IPEX"} 1"#))
+                #expect(text.contains("caller_lookup_index_contacts 2"))
                 #expect(text.contains("caller_lookup_lookup_duration_seconds_bucket"))
                 #expect(!text.contains("222333444"), "no phone numbers in metrics")
+                // Issue 15, 5: without the token, no organization is named.
+                #expect(!text.contains("organization=") && !text.contains("IPEX"), "\(text)")
             }
+            for wrong in ["Bearer prometheus-secreT", "Bearer ", "Basic cHJvbWV0aGV1czpzZWNyZXQ=", "prometheus-secret"] {
+                let text = String(buffer: try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: wrong]).body)
+                #expect(!text.contains("IPEX"), "\(wrong)")
+            }
+            let tenants = try await client.execute(
+                uri: "/metrics", method: .get, headers: [.authorization: "Bearer prometheus-secret"])
+            #expect(String(buffer: tenants.body).contains(#"caller_lookup_organization_index_version{organization="IPEX"} 1"#))
+        }
+    }
+
+    /// Issue 15, 4: a file of 500,000 bad rows (2 MB) answers a report under 1 MB that still counts
+    /// every row; a file with some good rows lists the first errors and says how many more.
+    @Test func aReportOfManyBadRowsStaysSmall() async throws {
+        var configuration = self.configuration
+        configuration.uploadLimit = 20 << 20
+        let app = buildApplication(configuration: configuration, store: store)
+        let bad = Array("lastName;phone1\n".utf8) + Array(repeating: Array("x;1\n".utf8), count: 500_000).joined()
+        let mixed = Array("lastName;phone1\nDobrý;+420 222 333 444\n".utf8)
+            + (0..<5_000).flatMap { Array("Špatný \($0);+42022\n".utf8) }
+        try await app.test(.router) { client in
+            let refused = try await upload(client, bad)
+            #expect(refused.status == .badRequest)
+            #expect(refused.body.readableBytes < 1 << 20, "\(refused.body.readableBytes) bytes")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: refused.body)) as? [String: Any])
+            #expect((json["errors"] as? [Any])?.count == RejectedRowList.listLimit)
+            #expect(json["errorsOmitted"] as? Int == 500_000 - RejectedRowList.listLimit)
+            #expect((json["error"] as? String)?.contains("500000 rejected") == true)
+            #expect((json["error"] as? String)?.hasSuffix("… and 499000 more rejected rows, not listed.") == true)
+
+            let partial = try await upload(client, mixed)
+            #expect(partial.status == .ok)
+            #expect(partial.body.readableBytes < 1 << 20)
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(buffer: partial.body)) as? [String: Any])
+            #expect(report["imported"] as? Int == 1)
+            #expect(report["rejected"] as? Int == 5_000)
+            #expect(report["errorsOmitted"] as? Int == 4_000)
+            let errors = try #require(report["errors"] as? [[String: Any]])
+            #expect(errors.count == 1_000 && errors.first?["line"] as? Int == 3 && errors.last?["line"] as? Int == 1_002)
         }
     }
 }

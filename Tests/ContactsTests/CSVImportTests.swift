@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func reportOfACleanImport() throws {
-        let report = ImportReport(imported: 2, created: 2, updated: 0, deleted: 0, unchanged: 0, rejectedRows: [], version: 1)
+        let report = ImportReport(imported: 2, created: 2, updated: 0, deleted: 0, unchanged: 0, rejected: RejectedRowList(), version: 1)
         #expect(report.json.hasPrefix(#"{"message":"uploaded","error":"","#))
     }
 
@@ -98,7 +98,7 @@ import Testing
         let parsed = try parse("lastName;phone1\nNovák;+420222333444\nDvořák;+42022233\n;+420222333444\n")
         #expect(parsed.rows.count == 1)
         let report = ImportReport(imported: 1, created: 1, updated: 0, deleted: 0, unchanged: 0,
-                                  rejectedRows: parsed.rejectedRows, version: 1)
+                                  rejected: parsed.rejected, version: 1)
         #expect(report.error == """
             Error on line number 3 occured. Column phone1: '+42022233' is not a valid phone number.
             Error on line number 4 occured. Columns firstName, lastName, organization: all are empty; at least one is required.

@@ -58,8 +58,11 @@ package enum FuzzHarness {
             return error.message.isEmpty ? "import refused without a message" : nil
         }
         guard !parsed.rows.isEmpty else { return "an import was accepted with no row" }
-        guard parsed.rows.count + parsed.rejectedRows.count == records - 1 else {
-            return "\(records - 1) rows read but \(parsed.rows.count) accepted and \(parsed.rejectedRows.count) rejected"
+        guard parsed.rows.count + parsed.rejected.count == records - 1 else {
+            return "\(records - 1) rows read but \(parsed.rows.count) accepted and \(parsed.rejected.count) rejected"
+        }
+        guard parsed.rejected.listed.count + parsed.rejected.omitted == parsed.rejected.count else {
+            return "the report lists \(parsed.rejected.listed.count) and omits \(parsed.rejected.omitted) of \(parsed.rejected.count) rows"
         }
         let lines = (parsed.rows.map(\.line) + parsed.rejectedRows.map(\.line)).sorted()
         guard Set(lines).count == lines.count else { return "a line was reported twice" }
