@@ -25,7 +25,8 @@ extension ContactStore {
                 """
                 SELECT changes.version, changes.contact_id, changes.op, contacts.id, contacts.version, \
                 \(Schema.contactColumns.map { "contacts.\($0)" }.joined(separator: ", ")) \
-                FROM changes LEFT JOIN contacts ON contacts.id = changes.contact_id \
+                FROM changes LEFT JOIN contacts \
+                ON contacts.organization_id = changes.organization_id AND contacts.id = changes.contact_id \
                 WHERE changes.organization_id = ? AND changes.version > ? AND changes.version <= ? \
                 ORDER BY changes.version, changes.contact_id
                 """)
@@ -81,7 +82,8 @@ extension ContactStore {
         try database.statement(
             """
             DELETE FROM changes WHERE organization_id = ?1 AND version < ?2 AND op = 'upsert' AND NOT EXISTS \
-            (SELECT 1 FROM contacts WHERE contacts.id = changes.contact_id AND contacts.version = changes.version)
+            (SELECT 1 FROM contacts WHERE contacts.organization_id = ?1 AND contacts.id = changes.contact_id \
+            AND contacts.version = changes.version)
             """
         ).binding([.integer(organizationID), .integer(version)]).run()
         var dropped = database.changes

@@ -7,7 +7,7 @@ extension ContactStore {
     /// A write in progress: one transaction, one new version.
     struct Write {
         static let insertSQL =
-            "INSERT INTO contacts (organization_id, version, \(Schema.contactColumns.joined(separator: ", "))) VALUES (?, ?, "
+            "INSERT INTO contacts (organization_id, id, version, \(Schema.contactColumns.joined(separator: ", "))) VALUES (?, ?, ?, "
             + Array(repeating: "?", count: ContactField.allCases.count).joined(separator: ", ") + ")"
         static let updateSQL =
             "UPDATE contacts SET version = ?, " + Schema.contactColumns.map { "\($0) = ?" }.joined(separator: ", ")
@@ -19,6 +19,9 @@ extension ContactStore {
         var changed = false
         /// Set by an import: the change log is compacted in the same transaction.
         var replacedAll = false
+        /// The organization's next contact id once this write inserted (ids count per
+        /// organization); `write` stores it with the version.
+        private(set) var nextContactID: Int64?
 
         /// Prepared once per write: a bulk import runs them tens of thousands of times.
         private var insertStatement: SQLiteStatement?
@@ -45,12 +48,14 @@ extension ContactStore {
         /// writes a bulk import's entries in one statement.
         @discardableResult
         mutating func insert(_ contact: Contact, logged: Bool = true) throws -> StoredContact {
+            let id = try nextContactID ?? Self.nextContactID(of: organizationID, in: database)
             let statement = try Self.prepared(&insertStatement, Self.insertSQL, in: database)
             statement.bind(1, organizationID)
-            statement.bind(2, version)
-            for (offset, value) in contact.values.enumerated() { statement.bind(Int32(offset + 3), value) }
+            statement.bind(2, id)
+            statement.bind(3, version)
+            for (offset, value) in contact.values.enumerated() { statement.bind(Int32(offset + 4), value) }
             try run(statement, externalId: contact[.externalId])
-            let id = database.lastInsertRowID
+            nextContactID = id + 1
             if logged { try log(id, "upsert") } else { changed = true }
             return StoredContact(id: id, version: version, contact: contact)
         }
@@ -81,6 +86,15 @@ extension ContactStore {
             try database.statement("DELETE FROM contacts WHERE id = ? AND organization_id = ?")
                 .binding([.integer(id), .integer(organizationID)]).run()
             try log(id, "delete")
+        }
+
+        private static func nextContactID(of organizationID: Int64, in database: SQLiteDatabase) throws -> Int64 {
+            let statement = try database.statement("SELECT next_contact_id FROM organizations WHERE id = ?")
+                .binding([.integer(organizationID)])
+            guard try statement.step() else {
+                throw ContactStoreError(.unknownOrganization, "Organization \(organizationID) does not exist.")
+            }
+            return statement.int64(0)
         }
 
         private func run(_ statement: SQLiteStatement, externalId: String) throws {
@@ -123,6 +137,10 @@ extension ContactStore {
                 guard write.changed else { return (result, current) }
                 try database.statement("UPDATE organizations SET version = ? WHERE id = ?")
                     .binding([.integer(write.version), .integer(organizationID)]).run()
+                if let next = write.nextContactID {
+                    try database.statement("UPDATE organizations SET next_contact_id = ? WHERE id = ?")
+                        .binding([.integer(next), .integer(organizationID)]).run()
+                }
                 if write.replacedAll || write.version % 512 == 0 {
                     _ = try Self.compactChangeLog(
                         organizationID: organizationID, keepingDeletes: Self.minimumRetainedDeletes, below: write.version, in: database)

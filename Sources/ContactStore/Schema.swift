@@ -76,6 +76,29 @@ enum Schema {
         DROP TABLE changes;
         ALTER TABLE changes_v5 RENAME TO changes;
         """,
+        // Contact ids per organization (1, 2, 3 … in each), so no tenant can count another's
+        // writes from the gaps in its own ids. Existing contacts keep their ids; each
+        // organization's counter starts above every id its contacts and change log ever used.
+        """
+        CREATE TABLE contacts_v6 (
+            organization_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+            id INTEGER NOT NULL CHECK (id > 0),
+            version INTEGER NOT NULL,
+        \(contactColumns.map { "    \($0) TEXT NOT NULL DEFAULT ''" }.joined(separator: ",\n")),
+            CHECK ("phone1" LIKE '+%'),
+            CHECK ("firstName" <> '' OR "lastName" <> '' OR "organization" <> ''),
+            UNIQUE (organization_id, id)
+        );
+        INSERT INTO contacts_v6 (organization_id, id, version, \(contactColumns.joined(separator: ", ")))
+            SELECT organization_id, id, version, \(contactColumns.joined(separator: ", ")) FROM contacts ORDER BY id;
+        DROP TABLE contacts;
+        ALTER TABLE contacts_v6 RENAME TO contacts;
+        CREATE UNIQUE INDEX contacts_external_id ON contacts(organization_id, "externalId") WHERE "externalId" <> '';
+        ALTER TABLE organizations ADD COLUMN next_contact_id INTEGER NOT NULL DEFAULT 1 CHECK (next_contact_id >= 1);
+        UPDATE organizations SET next_contact_id = 1 + max(
+            coalesce((SELECT max(id) FROM contacts WHERE contacts.organization_id = organizations.id), 0),
+            coalesce((SELECT max(contact_id) FROM changes WHERE changes.organization_id = organizations.id), 0));
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {
