@@ -36,7 +36,9 @@ struct BasicAuthentication: RouterMiddleware {
             response.headers[.retryAfter] = "5"
             return response
         case .throttled(let login, let retryAfter):
-            context.logger.notice(
+            // Debug only: a flood of refused guesses must not flood the log (the failures that led
+            // to the refusal were logged).
+            context.logger.debug(
                 "login throttled",
                 metadata: ["login": "\(LogText.escaped(login))", "client": "\(context.clientAddress)", "route": "\(context.endpointPath ?? "-")"])
             return HTTPAnswer.throttled(login: login, retryAfter: retryAfter)

@@ -106,6 +106,11 @@ extension ContactStore {
         guard !password.isEmpty else {
             throw ContactStoreError(.invalidInput, "The password is empty.")
         }
+        // The server refuses credentials with control characters before any hash, so such a user
+        // could never log in.
+        guard !(login + password).unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }) else {
+            throw ContactStoreError(.invalidInput, "A login or password must not contain control characters (a NUL, a tab, a line break).")
+        }
         guard let hash = PasswordHash.make(password) else {
             throw ContactStoreError(.database, "The system could not hash the password (no random source?).")
         }

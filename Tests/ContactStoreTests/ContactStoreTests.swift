@@ -171,6 +171,12 @@ import Testing
         #expect(try store.changes(organizationID: other.id, after: 0).changes.count == 1)
     }
 
+    @Test func loginsAndPasswordsWithControlCharactersAreRefused() throws {
+        for (login, password) in [("novak", "heslo\u{0}x"), ("no\nvak", "heslo"), ("novak", "he\tslo"), ("no\u{85}vak", "heslo")] {
+            #expect(throws: ContactStoreError.self) { try store.addUser(login: login, password: password, organizationID: organization.id) }
+        }
+    }
+
     @Test func passwordsVerifyAndAreHashed() throws {
         try store.addUser(login: "novak", password: "hesloNovak", organizationID: organization.id)
         #expect(try store.authenticate(login: "novak", password: "hesloNovak")?.id == organization.id)
