@@ -19,9 +19,9 @@ extension Handlers {
         let organization = try organization(context)
         let bytes: [UInt8]
         do {
-            bytes = Array(buffer: try await request.body.collect(upTo: Self.batchBodyLimit))
-        } catch is NIOTooManyBytesError {
-            return HTTPAnswer.error(.contentTooLarge, "A batch body has at most 10 MiB; split the batch.")
+            bytes = try await jsonBody(request, limit: Self.batchBodyLimit)
+        } catch let error as InputError {
+            return HTTPAnswer.json(HTTPResponse.Status(code: error.status), error.json)
         }
         let items: [ContactInput.BatchItem]
         do {
@@ -112,12 +112,16 @@ extension Handlers {
     private func operation(_ item: ContactInput.BatchItem) throws(InputError) -> BatchOperation {
         switch item.op {
         case "upsert":
-            guard let object = item.contact else { throw InputError("An upsert needs a \"contact\" object.") }
+            guard let object = item.contact, item.keys == ["op", "contact"] else {
+                throw InputError("An upsert is {\"op\":\"upsert\",\"contact\":{…}}, nothing else.")
+            }
             return .upsert(try ContactInput.contact(try ContactInput.fields(of: object), validator: state.validator))
         case "delete":
-            if let id = item.id { return .delete(id: id) }
-            if let externalId = item.externalId, !externalId.isEmpty { return .deleteExternal(externalId) }
-            throw InputError("A delete needs an \"id\" or an \"externalId\".")
+            if let id = item.id, id > 0, item.keys == ["op", "id"] { return .delete(id: id) }
+            if let externalId = item.externalId, !externalId.isEmpty, item.keys == ["op", "externalId"] {
+                return .deleteExternal(externalId)
+            }
+            throw InputError("A delete is {\"op\":\"delete\",\"id\":N} or {\"op\":\"delete\",\"externalId\":\"…\"}, nothing else.")
         default:
             throw InputError("Unknown op '\(item.op)'; use \"upsert\" or \"delete\".")
         }

@@ -48,6 +48,7 @@ public func buildApplication(
 private func buildApplication(state: ServiceState, logger: Logger?) -> some ApplicationProtocol {
     let configuration = state.configuration
     let router = Router(context: CallerRequestContext.self)
+    router.add(middleware: ErrorAnswers(described: APIRoutes.described, queries: APIRoutes.queries))
     router.get("/health") { _, _ in
         // A load balancer's readiness check: 503 until every index is built.
         guard let progress = state.indexes.loading else { return HTTPAnswer.json(.ok, #"{"status":"ok"}"#) }
@@ -133,6 +134,15 @@ public enum APIRoutes {
             Route(method: .patch, path: "contacts/{id}", handler: { $0.patchContact }),
             Route(method: .delete, path: "contacts/{id}", handler: { $0.deleteContact }),
         ]
+
+    /// The query parameters each route takes, by `METHOD /path`; any other is refused with 400.
+    public static let queries: [String: [String]] = [
+        "GET /popup": ["number", "token"],
+        "GET /v3/contacts/validator/phone-number/{phoneNumber}": ["region"],
+        "GET /v3/contacts/lookup": ["email"],
+        "GET /v3/contacts/changes": ["since", "wait", "limit"],
+        "GET /v3/contacts": ["after", "limit"],
+    ]
 
     /// `METHOD /path` of every route the server answers, authenticated or not.
     public static var described: [String] {

@@ -14,10 +14,22 @@ extension Handlers {
     static let logger = Logger(label: "caller-lookup")
 
     private func body(_ request: Request) async throws -> [UInt8] {
+        try await jsonBody(request, limit: Self.jsonBodyLimit)
+    }
+
+    /// A JSON request body of at most `limit` bytes. Its `Content-Type` is `application/json` (or
+    /// another `…+json`), or missing; any other is refused with 415 before the body is read.
+    func jsonBody(_ request: Request, limit: Int) async throws -> [UInt8] {
+        if let type = request.headers[.contentType] {
+            let media = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            guard media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json")) else {
+                throw InputError(status: 415, "The body is JSON: send Content-Type: application/json (not '\(type.prefix(60))').")
+            }
+        }
         do {
-            return Array(buffer: try await request.body.collect(upTo: Self.jsonBodyLimit))
+            return Array(buffer: try await request.body.collect(upTo: limit))
         } catch is NIOTooManyBytesError {
-            throw InputError(status: 413, "The JSON body is larger than 1 MiB.")
+            throw InputError(status: 413, "The JSON body is larger than \(limit >> 20) MiB.")
         }
     }
 
@@ -70,8 +82,9 @@ extension Handlers {
     /// `GET /v3/contacts?after=ID&limit=N` → `{"contacts":[…],"next":"ID"|null}`, in id order.
     @Sendable func listContacts(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        let after = request.uri.queryParameters["after"].flatMap { Int64(String($0)) } ?? 0
-        let limit = min(1_000, max(1, request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 100))
+        let query = Query(request: request)
+        let after = try query.integer("after", in: 0...Int64.max) ?? 0
+        let limit = Int(try query.integer("limit", in: 1...1_000) ?? 100)
         let page = try await state.store.read { try $0.contactsPage(organizationID: organization.id, afterID: after, limit: limit) }
         var writer = JSONWriter()
         writer.beginObject()
@@ -141,12 +154,13 @@ extension Handlers {
     /// `GET /v3/contacts/changes?since=V[&wait=S][&limit=L]`: the change feed, long-polled.
     @Sendable func changes(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        guard let since = request.uri.queryParameters["since"].flatMap({ Int64(String($0)) }) else {
+        let query = Query(request: request)
+        guard let since = try query.integer("since", in: 0...Int64.max) else {
             return HTTPAnswer.error(.badRequest, "Give the version you have as ?since=V (0 for everything).")
         }
-        let wait = min(Double(state.configuration.longPollLimitSeconds),
-                       max(0, request.uri.queryParameters["wait"].flatMap { Double(String($0)) } ?? 0))
-        let limit = min(10_000, max(1, request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 1_000))
+        // Longer waits are cut to the server's limit (`changes.waitlimit`).
+        let wait = min(Double(state.configuration.longPollLimitSeconds), try query.number("wait", in: 0...3_600) ?? 0)
+        let limit = Int(try query.integer("limit", in: 1...10_000) ?? 1_000)
         // A reader connection: a running import does not hold the feed up.
         let read: @Sendable (ContactStore) throws -> ChangeBatch = { try $0.changes(organizationID: organization.id, after: since, limit: limit) }
         var batch = try await state.store.read(read)

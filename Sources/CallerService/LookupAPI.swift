@@ -42,7 +42,7 @@ struct LookupHandlers: Sendable {
     @Sendable func lookup(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try context.requireOrganization()
         let number = try context.pathParameter("phoneNumber")
-        guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
+        guard number.unicodeScalars.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
         let entry = try indexes.entry(for: organization)
         let started = ContinuousClock.now
         let result = entry.lookup.lookUp(number, in: entry.index.snapshot)
@@ -56,8 +56,7 @@ struct LookupHandlers: Sendable {
 
     @Sendable func lookupByEmail(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try context.requireOrganization()
-        guard let email = request.uri.queryParameters["email"].map({ String($0).removingPercentEncoding ?? String($0) }),
-            !email.isEmpty, email.utf8.count <= 254
+        guard let email = try Query(request: request).string("email"), !email.isEmpty, email.unicodeScalars.count <= 254
         else { return HTTPAnswer.error(.badRequest, "Give the address as ?email=jan@novak.com.") }
         let snapshot = try indexes.entry(for: organization).index.snapshot
         let started = ContinuousClock.now
@@ -80,7 +79,7 @@ struct LookupHandlers: Sendable {
     @Sendable func route(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try context.requireOrganization()
         let number = try context.pathParameter("phoneNumber")
-        guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
+        guard number.unicodeScalars.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
         let entry = try indexes.entry(for: organization)
         let result = entry.lookup.lookUp(number, in: entry.index.snapshot)
         let plain = (request.headers[.accept] ?? "").lowercased().hasPrefix("text/plain")

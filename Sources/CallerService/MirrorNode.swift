@@ -294,6 +294,12 @@ public struct MirrorFollowerService: Service {
 public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfiguration) -> some ApplicationProtocol {
     ProcessMemory.configured
     let router = Router(context: CallerRequestContext.self)
+    router.add(middleware: ErrorAnswers(
+        described: [
+            "GET /health", "GET /metrics", "GET /v3/contacts/lookup/{phoneNumber}", "GET /v3/contacts/lookup",
+            "GET /v3/contacts/route/{phoneNumber}",
+        ],
+        queries: APIRoutes.queries))
     router.get("/health") { _, _ in
         let (status, bytes) = node.health()
         return HTTPAnswer.json(status, bytes)

@@ -16,15 +16,23 @@ struct PopupHandler: Sendable {
     let state: ServiceState
 
     @Sendable func popup(_ request: Request, context: CallerRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
+        let query = Query(request: request)
         let language = PopupLanguage.preferred(request.headers[.acceptLanguage])
-        guard let raw = query["number"].map({ String($0).removingPercentEncoding ?? String($0) }),
-            !raw.trimmingCharacters(in: .whitespaces).isEmpty, raw.utf8.count <= 64
+        let number: String?
+        let token: String?
+        do {
+            number = try query.string("number")
+            token = try query.string("token")
+        } catch {
+            return Self.plain(.badRequest, error.message)
+        }
+        guard let raw = number, raw.unicodeScalars.count <= 64,
+            raw.unicodeScalars.contains(where: { !CharacterSet.whitespacesAndNewlines.contains($0) && $0 != "\u{FEFF}" })
         else {
             return Self.plain(.badRequest, "Give the caller's number as /popup?number=… (at most 64 characters).")
         }
         let organization: Organization
-        if let token = query["token"].map(String.init) {
+        if let token {
             guard let found = try? await state.store.read({ try $0.organization(popupToken: token) }) else {
                 return Self.plain(.forbidden, "This popup link is not valid (wrong or revoked token).")
             }

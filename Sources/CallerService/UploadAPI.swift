@@ -85,8 +85,8 @@ extension Handlers {
     @Sendable func validate(_ request: Request, context: CallerRequestContext) async throws -> Response {
         _ = try organization(context)
         let number = try context.pathParameter("phoneNumber")
-        guard number.utf8.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
-        let region = request.uri.queryParameters["region"].map(String.init)
+        guard number.unicodeScalars.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
+        let region = try Query(request: request).string("region")
         let verdict = region == nil ? state.validator.validateInternational(number) : state.validator.validate(number, defaultRegion: region)
         return HTTPAnswer.json(.ok, PhoneNumberReport(verdict: verdict, validator: state.validator).json)
     }

@@ -38,11 +38,11 @@ package struct InputError: Error {
 /// Reads a contact from a JSON object whose keys are the CSV column names (SPEC §6).
 ///
 /// Values are strings (numbers are taken as their text, so `"externalId": 36936` works); `null`
-/// or `""` means "not set". `id`, `version` and `displayName` are read-only and ignored, so a client
+/// or `""` means "not set". `id`, `version`, `displayName` and `agents` are read-only and ignored, so a client
 /// can PUT back what it GOT. Any other key is refused, as is nesting deeper than 16 levels (checked
 /// before parsing, so a nesting bomb costs one pass over the bytes).
 package enum ContactInput {
-    static let readOnly: Set<String> = ["id", "version", "displayName"]
+    static let readOnly: Set<String> = ["id", "version", "displayName", "agents"]
 
     /// The fields the object gives: a value, or `nil` for an explicit `null`.
     package static func fields(from bytes: [UInt8]) throws(InputError) -> [ContactField: String?] {
@@ -100,10 +100,40 @@ package enum ContactInput {
         package let contact: [String: JSONScalar]?
         package let id: Int64?
         package let externalId: String?
+        /// Every key the item has: an operation with a key its op does not take is refused.
+        package let keys: Set<String>
+
+        private enum CodingKeys: String, CodingKey { case op, contact, id, externalId }
+
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            op = try container.decode(String.self, forKey: .op)
+            contact = try container.decodeIfPresent([String: JSONScalar].self, forKey: .contact)
+            id = try container.decodeIfPresent(Int64.self, forKey: .id)
+            externalId = try container.decodeIfPresent(String.self, forKey: .externalId)
+            keys = Set(try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue))
+        }
     }
 
     private struct BatchBody: Decodable {
         let operations: [BatchItem]
+
+        private enum CodingKeys: String, CodingKey { case operations }
+
+        init(from decoder: any Decoder) throws {
+            let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).filter { $0 != "operations" }
+            guard unknown.isEmpty else {
+                throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "unknown key '\(unknown[0])'"))
+            }
+            operations = try decoder.container(keyedBy: CodingKeys.self).decode([BatchItem].self, forKey: .operations)
+        }
+    }
+
+    private struct AnyKey: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
     /// The operations of a batch body `{"operations":[…]}`, not yet checked one by one.

@@ -1,0 +1,105 @@
+import Contacts
+import HTTPTypes
+import Logging
+import Hummingbird
+import NIOCore
+
+/// One shape for every error answer, `{"error":"…"}` (Hummingbird's own errors would answer
+/// `{"error":{"message":…}}` or nothing); `405 Method Not Allowed` with `Allow` for a method a
+/// known path does not have (the router alone answers those 404); and 400 for a query parameter the
+/// route does not take (one rule everywhere, as the OpenAPI document says).
+struct ErrorAnswers: RouterMiddleware {
+    typealias Context = CallerRequestContext
+
+    private struct Template {
+        let segments: [Substring]
+        var methods: [HTTPRequest.Method: Set<String>]
+    }
+
+    /// Every path template (`/v3/contacts/{id}`), its methods and their query parameters.
+    private let templates: [Template]
+
+    /// `described`: `METHOD /path` of every route; `queries`: the query parameters of those that take
+    /// some, by the same key.
+    init(described: [String], queries: [String: [String]]) {
+        var templates: [Template] = []
+        for route in described {
+            let parts = route.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, let method = HTTPRequest.Method(String(parts[0])) else { continue }
+            let segments = parts[1].split(separator: "/")
+            let query = Set(queries[route] ?? [])
+            if let index = templates.firstIndex(where: { $0.segments == segments }) {
+                templates[index].methods[method] = query
+            } else {
+                templates.append(Template(segments: segments, methods: [method: query]))
+            }
+        }
+        self.templates = templates
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.query != nil, let template = template(of: request.uri.path), let allowed = template.methods[request.method] {
+            for (name, _) in request.uri.queryParameters where !allowed.contains(String(name)) {
+                let takes = allowed.isEmpty ? "no query parameters" : "only " + allowed.sorted().map { "?\($0)=" }.joined(separator: ", ")
+                return HTTPAnswer.error(.badRequest, "Unknown query parameter '\(String(name).prefix(40))': this route takes \(takes).")
+            }
+        }
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            if error.status == .notFound, let template = template(of: request.uri.path), template.methods[request.method] == nil {
+                var response = HTTPAnswer.error(.methodNotAllowed, "\(request.method) is not a method of \(request.uri.path).")
+                response.headers[.allow] = template.methods.keys.map(\.rawValue).sorted().joined(separator: ", ")
+                return response
+            }
+            var response = HTTPAnswer.error(error.status, error.body ?? error.status.reasonPhrase)
+            for field in error.headers where field.name != .contentType && field.name != .contentLength {
+                response.headers.append(field)
+            }
+            return response
+        } catch {
+            return HTTPAnswer.failure(error, logger: context.logger)
+        }
+    }
+
+    /// The template `path` matches (`{…}` matches any one segment).
+    private func template(of path: String) -> Template? {
+        let segments = path.split(separator: "/")
+        return templates.first { template in
+            template.segments.count == segments.count
+                && zip(template.segments, segments).allSatisfy { $0.first == "{" || $0 == $1 }
+        }
+    }
+}
+
+/// The query parameters of a request, read strictly: a parameter given twice, or a value that is
+/// not what the route documents, is a 400 that says which (`ErrorAnswers` refuses the parameters a
+/// route does not take).
+struct Query {
+    let request: Request
+
+    /// The one value of `name`, if given.
+    func string(_ name: String) throws(InputError) -> String? {
+        let values = request.uri.queryParameters.getAll(name)
+        guard values.count <= 1 else { throw InputError("Give ?\(name)= once.") }
+        return values.first.map { String($0).removingPercentEncoding ?? String($0) }
+    }
+
+    /// An integer in `range`, if given.
+    func integer(_ name: String, in range: ClosedRange<Int64>) throws(InputError) -> Int64? {
+        guard let text = try string(name) else { return nil }
+        guard let value = Int64(text), range.contains(value) else {
+            throw InputError("?\(name)= is an integer from \(range.lowerBound) to \(range.upperBound); '\(text.prefix(40))' is not.")
+        }
+        return value
+    }
+
+    /// A number in `range`, if given.
+    func number(_ name: String, in range: ClosedRange<Double>) throws(InputError) -> Double? {
+        guard let text = try string(name) else { return nil }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw InputError("?\(name)= is a number from \(range.lowerBound) to \(range.upperBound); '\(text.prefix(40))' is not.")
+        }
+        return value
+    }
+}
