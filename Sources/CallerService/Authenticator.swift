@@ -94,7 +94,10 @@ final class Authenticator: @unchecked Sendable {
             lock.withLock {
                 if remembered.count >= capacity { remembered.removeAll(keepingCapacity: true) }
                 remembered[digest] = (login, organization, now)
-                throttle.succeed(login: login, client: client)
+                // Only credentials new to this process clear the count: a client that re-verifies
+                // what it had right (as a mirror does) must not reset a guesser's count at the same
+                // address.
+                if known == nil { throttle.succeed(login: login, client: client) }
             }
             return .allowed(organization)
         case .unavailable:

@@ -69,12 +69,23 @@ private func buildApplication(state: ServiceState, logger: Logger?) -> some Appl
     }
     let popup = PopupHandler(state: state)
     router.get("/popup", use: popup.popup)
-    let api = router.group("v3").add(middleware: BasicAuthentication(authenticator: state.authenticator))
     let handlers = Handlers(state: state)
-    for route in APIRoutes.all {
-        api.on(RouterPath(route.path), method: route.method, use: route.handler(handlers))
-    }
+    addAPIRoutes(APIRoutes.all.map { ($0, $0.handler(handlers)) }, to: router, authenticator: state.authenticator)
     return makeApplication(router: router, configuration: configuration, name: "caller-lookup", logger: logger)
+}
+
+/// Registers `routes` below `/v3` behind HTTP Basic authentication; the name routes' errors, the
+/// authentication's included, answer with an empty body (`EmptyErrorBodies`).
+func addAPIRoutes(
+    _ routes: [(route: APIRoutes.Route, handler: APIRoutes.Route.Handler)], to router: Router<CallerRequestContext>,
+    authenticator: Authenticator
+) {
+    let api = router.group("v3").add(middleware: BasicAuthentication(authenticator: authenticator))
+    let plain = router.group("v3").add(middleware: EmptyErrorBodies()).add(middleware: BasicAuthentication(authenticator: authenticator))
+    for (route, handler) in routes {
+        let group = ("/v3/" + route.path).hasPrefix(CallerNameAnswers.pathPrefix) ? plain : api
+        group.on(RouterPath(route.path), method: route.method, use: handler)
+    }
 }
 
 /// `GET /metrics`: Prometheus text — the same on API nodes and mirrors. Without credentials the
@@ -108,18 +119,37 @@ func makeApplication(
 /// the OpenAPI document in both directions.
 public enum APIRoutes {
     struct Route {
+        typealias Handler = @Sendable (Request, CallerRequestContext) async throws -> Response
         let method: HTTPRequest.Method
         /// Below `/v3/`, with `{parameter}` segments as in the OpenAPI document.
         let path: String
-        let handler: @Sendable (Handlers) -> @Sendable (Request, CallerRequestContext) async throws -> Response
+        let handler: @Sendable (Handlers) -> Handler
+        /// A lookup route's handler, which mirrors serve too.
+        let lookupHandler: (@Sendable (LookupHandlers) -> Handler)?
+
+        init(method: HTTPRequest.Method, path: String, handler: @escaping @Sendable (Handlers) -> Handler) {
+            self.method = method
+            self.path = path
+            self.handler = handler
+            self.lookupHandler = nil
+        }
+
+        init(method: HTTPRequest.Method, path: String, lookup: @escaping @Sendable (LookupHandlers) -> Handler) {
+            self.method = method
+            self.path = path
+            self.handler = { lookup($0.lookups) }
+            self.lookupHandler = lookup
+        }
     }
 
     static let all: [Route] = [
             Route(method: .post, path: "contacts/upload", handler: { $0.upload }),
             Route(method: .get, path: "contacts/validator/phone-number/{phoneNumber}", handler: { $0.validate }),
-            Route(method: .get, path: "contacts/lookup/{phoneNumber}", handler: { $0.lookups.lookup }),
-            Route(method: .get, path: "contacts/lookup", handler: { $0.lookups.lookupByEmail }),
-            Route(method: .get, path: "contacts/route/{phoneNumber}", handler: { $0.lookups.route }),
+            Route(method: .get, path: "contacts/lookup/{phoneNumber}", lookup: { $0.lookup }),
+            Route(method: .get, path: "contacts/lookup", lookup: { $0.lookupByEmail }),
+            Route(method: .get, path: "contacts/route/{phoneNumber}", lookup: { $0.route }),
+            Route(method: .get, path: "contacts/name/{phoneNumber}", lookup: { $0.name }),
+            Route(method: .get, path: "contacts/name", lookup: { $0.name }),
             Route(method: .get, path: "contacts/changes", handler: { $0.changes }),
             Route(method: .get, path: "contacts/snapshot", handler: { $0.snapshot }),
             Route(method: .get, path: "whoami", handler: { $0.whoami }),
@@ -140,6 +170,10 @@ public enum APIRoutes {
         "GET /popup": ["number", "token"],
         "GET /v3/contacts/validator/phone-number/{phoneNumber}": ["region"],
         "GET /v3/contacts/lookup": ["email"],
+        "GET /v3/contacts/lookup/{phoneNumber}": ["format"],
+        "GET /v3/contacts/route/{phoneNumber}": ["format"],
+        "GET /v3/contacts/name/{phoneNumber}": ["maxlen", "ascii", "fallback", "format"],
+        "GET /v3/contacts/name": ["number", "maxlen", "ascii", "fallback", "format"],
         "GET /v3/contacts/changes": ["since", "wait", "limit"],
         "GET /v3/contacts": ["after", "limit"],
     ]

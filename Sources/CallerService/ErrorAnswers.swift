@@ -38,6 +38,15 @@ struct ErrorAnswers: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let response = try await answer(request, context: context, next: next)
+        // The name route's errors have no body: phone systems show any body as the caller's name.
+        guard response.status.code >= 400, request.uri.path.hasPrefix(CallerNameAnswers.pathPrefix),
+            response.headers[.contentType]?.hasPrefix("text/plain") != true
+        else { return response }
+        return CallerNameAnswers.empty(response.status, headers: response.headers)
+    }
+
+    private func answer(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.query != nil, let template = template(of: request.uri.path), let allowed = template.methods[request.method] {
             for (name, _) in request.uri.queryParameters where !allowed.contains(String(name)) {
                 let takes = allowed.isEmpty ? "no query parameters" : "only " + allowed.sorted().map { "?\($0)=" }.joined(separator: ", ")

@@ -47,11 +47,19 @@ struct LookupHandlers: Sendable {
         let started = ContinuousClock.now
         let result = entry.lookup.lookUp(number, in: entry.index.snapshot)
         metrics.lookup(result.match, nanoseconds: (ContinuousClock.now - started).nanoseconds)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(1_024)
-        // The labels of the same snapshot as the contacts: one version, on API nodes and mirrors.
-        result.writeJSON(labels: result.snapshot.labels, to: &bytes)
-        return HTTPAnswer.json(result.matches.isEmpty ? .notFound : .ok, bytes)
+        let answer = CallerAnswer(result)
+        var response: Response
+        if try Self.keyValues(request) {
+            response = HTTPAnswer.text(answer == nil ? .notFound : .ok, CallerAnswer.keyValues(answer))
+        } else {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(1_024)
+            // The labels of the same snapshot as the contacts: one version, on API nodes and mirrors.
+            result.writeJSON(labels: result.snapshot.labels, to: &bytes)
+            response = HTTPAnswer.json(answer == nil ? .notFound : .ok, bytes)
+        }
+        if let answer { response.headers.append(contentsOf: answer.headers) }
+        return response
     }
 
     @Sendable func lookupByEmail(_ request: Request, context: CallerRequestContext) async throws -> Response {
@@ -83,22 +91,41 @@ struct LookupHandlers: Sendable {
         let entry = try indexes.entry(for: organization)
         let result = entry.lookup.lookUp(number, in: entry.index.snapshot)
         let plain = (request.headers[.accept] ?? "").lowercased().hasPrefix("text/plain")
-        guard let best = result.snapshot.refs(result.matches).first else {
+        let keyValues = try Self.keyValues(request)
+        guard let answer = CallerAnswer(result), let best = result.snapshot.refs(result.matches).first else {
+            if keyValues { return HTTPAnswer.text(.notFound, CallerAnswer.keyValues(nil)) }
             return plain ? HTTPAnswer.text(.notFound, "\n") : HTTPAnswer.error(.notFound, "No contact has the number \(number).")
         }
         let contact = result.snapshot.storedContact(best)
-        let agents = [contact.contact[.agent1], contact.contact[.agent2]].filter { !$0.isEmpty }
-        if plain { return HTTPAnswer.text(.ok, agents.joined(separator: ",") + "\n") }
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("agents")
-        writer.beginArray()
-        for agent in agents { writer.value(agent) }
-        writer.endArray()
-        writer.field("contactId", Int(contact.id))
-        writer.field("match", result.match.rawValue)
-        writer.field("version", Int(result.snapshot.version))
-        writer.endObject()
-        return HTTPAnswer.json(.ok, writer.bytes)
+        let agents = answer.agents
+        var response: Response
+        if keyValues {
+            response = HTTPAnswer.text(.ok, CallerAnswer.keyValues(answer))
+        } else if plain {
+            response = HTTPAnswer.text(.ok, agents.joined(separator: ",") + "\n")
+        } else {
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.key("agents")
+            writer.beginArray()
+            for agent in agents { writer.value(agent) }
+            writer.endArray()
+            writer.field("contactId", Int(contact.id))
+            writer.field("match", result.match.rawValue)
+            writer.field("version", Int(result.snapshot.version))
+            writer.endObject()
+            response = HTTPAnswer.json(.ok, writer.bytes)
+        }
+        response.headers.append(contentsOf: answer.headers)
+        return response
+    }
+
+    /// Whether `?format=kv` asks for `name=…&agents=…` instead of JSON.
+    static func keyValues(_ request: Request) throws(InputError) -> Bool {
+        switch try Query(request: request).string("format") {
+        case nil: false
+        case "kv"?: true
+        default: throw InputError("?format= is kv (name=…&organization=…&agents=…&match=…) or absent (JSON).")
+        }
     }
 }

@@ -297,7 +297,7 @@ public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfi
     router.add(middleware: ErrorAnswers(
         described: [
             "GET /health", "GET /metrics", "GET /v3/contacts/lookup/{phoneNumber}", "GET /v3/contacts/lookup",
-            "GET /v3/contacts/route/{phoneNumber}",
+            "GET /v3/contacts/route/{phoneNumber}", "GET /v3/contacts/name/{phoneNumber}", "GET /v3/contacts/name",
         ],
         queries: APIRoutes.queries))
     router.get("/health") { _, _ in
@@ -308,11 +308,10 @@ public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfi
     let authenticator = Authenticator(configuration: configuration) { login, password in
         await node.verify(login: login, password: password)
     }
-    let api = router.group("v3").add(middleware: BasicAuthentication(authenticator: authenticator))
     let lookups = LookupHandlers(indexes: node, metrics: node.metrics)
-    api.get("contacts/lookup/{phoneNumber}", use: lookups.lookup)
-    api.get("contacts/lookup", use: lookups.lookupByEmail)
-    api.get("contacts/route/{phoneNumber}", use: lookups.route)
+    // The lookup routes, the same as an API node's.
+    let routes = APIRoutes.all.compactMap { route in route.lookupHandler.map { (route, $0(lookups)) } }
+    addAPIRoutes(routes, to: router, authenticator: authenticator)
     return makeApplication(
         router: router, configuration: configuration, name: "caller-lookup-mirror", logger: Logger(label: "caller-lookup.mirror"))
 }

@@ -1,0 +1,177 @@
+import ContactStore
+import Contacts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LookupIndex
+import NIOCore
+import PhoneNumbers
+
+/// What phone systems read without parsing JSON: the caller's name as plain text
+/// (`GET /v3/contacts/name/{phoneNumber}` or `?number=`), `X-Caller-*` headers on the lookup, name
+/// and route answers (Kamailio's `http_async_client`), and `?format=kv` (`name=…&agents=…` for
+/// Asterisk's `HASH()`).
+///
+/// FreeSWITCH `mod_cidlookup`, Asterisk `CURL()` and FreePBX show the whole body as the caller's
+/// name whatever the status, so the name route's body is the name or nothing: on no match and on
+/// every error it is empty, and only the status says why.
+///
+/// The best match is one rule everywhere: the lookup's matches in order — exact matches before a
+/// suffix match, then ascending contact id (the contact created first).
+struct CallerAnswer {
+    let contact: Contact
+    let match: MatchKind
+
+    /// The best match of a lookup, if any.
+    init?(_ result: LookupResult) {
+        guard let best = result.snapshot.refs(result.matches).first else { return nil }
+        contact = result.snapshot.storedContact(best).contact
+        match = result.match
+    }
+
+    var agents: [String] { [contact[.agent1], contact[.agent2]].filter { !$0.isEmpty } }
+
+    /// `X-Caller-Name`, `-Organization`, `-Agents`, `-Match`: plain text, without control
+    /// characters, 200 characters at most.
+    var headers: HTTPFields {
+        var fields = HTTPFields()
+        fields[HTTPField.Name("X-Caller-Name")!] = CallerNameText.render(contact.displayName, maxLength: 200)
+        fields[HTTPField.Name("X-Caller-Organization")!] = CallerNameText.render(contact[.organization], maxLength: 200)
+        fields[HTTPField.Name("X-Caller-Agents")!] = CallerNameText.render(agents.joined(separator: ","), maxLength: 200)
+        fields[HTTPField.Name("X-Caller-Match")!] = match.rawValue
+        return fields
+    }
+
+    /// `name=…&organization=…&agents=22%2C100&match=exact`, form-encoded.
+    static func keyValues(_ answer: CallerAnswer?) -> String {
+        let pairs: [(String, String)] = [
+            ("name", answer.map { CallerNameText.render($0.contact.displayName, maxLength: 200) } ?? ""),
+            ("organization", answer.map { CallerNameText.render($0.contact[.organization], maxLength: 200) } ?? ""),
+            ("agents", answer?.agents.joined(separator: ",") ?? ""),
+            ("match", answer?.match.rawValue ?? MatchKind.none.rawValue),
+        ]
+        return pairs.map { "\($0.0)=\(formEncoded($0.1))" }.joined(separator: "&")
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    private static func formEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+}
+
+/// A name as a handset shows it: one line, no control characters, no `${` (which PBX dial plans
+/// would expand), at most `maxLength` characters, and with `ascii` the diacritics folded and any
+/// other non-ASCII character dropped.
+enum CallerNameText {
+    static func render(_ name: String, maxLength: Int, ascii: Bool = false) -> String {
+        var text = name
+        if ascii {
+            text = text.folding(options: [.diacriticInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+            text = String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.isASCII }))
+        }
+        var result = ""
+        var space = false
+        for scalar in text.unicodeScalars {
+            let blank = scalar.properties.isWhitespace || scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value)
+                || scalar.properties.generalCategory == .format
+            if blank {
+                space = !result.isEmpty
+                continue
+            }
+            if space { result.unicodeScalars.append(" ") }
+            space = false
+            // `${…}` would be expanded by Asterisk and FreeSWITCH: the `$` goes.
+            if scalar == "{", result.unicodeScalars.last == "$" { result.unicodeScalars.removeLast() }
+            result.unicodeScalars.append(scalar)
+        }
+        return String(result.prefix(maxLength))
+    }
+}
+
+extension LookupHandlers {
+    /// `GET /v3/contacts/name/{phoneNumber}` and `GET /v3/contacts/name?number=`: the best match's
+    /// name as `text/plain` (`?maxlen=` 1–255, default 60; `?ascii=1`; `?fallback=number`;
+    /// `?format=kv`), or an empty body with the status that says why.
+    @Sendable func name(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        do {
+            let organization = try context.requireOrganization()
+            let query = Query(request: request)
+            let given = context.parameters.get("phoneNumber") != nil ? try context.pathParameter("phoneNumber") : nil
+            guard let number = try given ?? query.string("number"), !number.isEmpty, number.unicodeScalars.count <= 64 else {
+                return CallerNameAnswers.empty(.badRequest)
+            }
+            let maxLength = Int(try query.integer("maxlen", in: 1...255) ?? 60)
+            let ascii = try CallerNameAnswers.flag(query.string("ascii"))
+            let fallback = try query.string("fallback")
+            let format = try query.string("format")
+            guard fallback == nil || fallback == "number", format == nil || format == "kv" else {
+                return CallerNameAnswers.empty(.badRequest)
+            }
+            let entry = try indexes.entry(for: organization)
+            let started = ContinuousClock.now
+            let result = entry.lookup.lookUp(number, in: entry.index.snapshot)
+            metrics.lookup(result.match, nanoseconds: (ContinuousClock.now - started).nanoseconds)
+            let answer = CallerAnswer(result)
+            if format == "kv" {
+                var response = HTTPAnswer.text(answer == nil ? .notFound : .ok, CallerAnswer.keyValues(answer))
+                if let answer { response.headers.append(contentsOf: answer.headers) }
+                return response
+            }
+            guard let answer else {
+                let shown = fallback == nil ? "" : result.normalized.flatMap { CallerNameAnswers.validator.format($0, as: .international) } ?? ""
+                return HTTPAnswer.text(.notFound, CallerNameText.render(shown, maxLength: maxLength, ascii: ascii))
+            }
+            var response = HTTPAnswer.text(.ok, CallerNameText.render(answer.contact.displayName, maxLength: maxLength, ascii: ascii))
+            response.headers.append(contentsOf: answer.headers)
+            return response
+        } catch let error as HTTPError {
+            return CallerNameAnswers.empty(error.status, headers: error.headers)
+        } catch let error as InputError {
+            return CallerNameAnswers.empty(HTTPResponse.Status(code: error.status))
+        }
+    }
+}
+
+/// Answers of the name route and its errors: `text/plain`, and empty unless it is a name.
+enum CallerNameAnswers {
+    /// The path prefix of the routes whose error answers have no body.
+    static let pathPrefix = "/v3/contacts/name"
+    static let validator = PhoneNumberValidator()
+
+    static func empty(_ status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
+        var response = HTTPAnswer.text(status, "")
+        for field in headers where field.name == .retryAfter || field.name == .wwwAuthenticate || field.name == .allow {
+            response.headers[field.name] = field.value
+        }
+        return response
+    }
+
+    /// `1`, `true` or `yes` (and `0`, `false`, `no`); anything else is a 400.
+    static func flag(_ text: String?) throws(InputError) -> Bool {
+        switch text?.lowercased() {
+        case nil, "0", "false", "no": false
+        case "1", "true", "yes": true
+        default: throw InputError("A flag is 1 or 0.")
+        }
+    }
+}
+
+/// Lets the name route's errors — also those of authentication, before the handler — answer with
+/// an empty body: the status alone says why.
+struct EmptyErrorBodies: RouterMiddleware {
+    typealias Context = CallerRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPError {
+            return CallerNameAnswers.empty(error.status, headers: error.headers)
+        } catch {
+            return CallerNameAnswers.empty(.internalServerError)
+        }
+        guard response.status.code >= 400, response.headers[.contentType]?.hasPrefix("text/plain") != true else { return response }
+        return CallerNameAnswers.empty(response.status, headers: response.headers)
+    }
+}
