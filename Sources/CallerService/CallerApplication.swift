@@ -150,6 +150,9 @@ public enum APIRoutes {
             Route(method: .get, path: "contacts/route/{phoneNumber}", lookup: { $0.route }),
             Route(method: .get, path: "contacts/name/{phoneNumber}", lookup: { $0.name }),
             Route(method: .get, path: "contacts/name", lookup: { $0.name }),
+            Route(method: .get, path: "phonebook/yealink.xml", lookup: { $0.phonebook(.yealink) }),
+            Route(method: .get, path: "phonebook/grandstream.xml", lookup: { $0.phonebook(.grandstream) }),
+            Route(method: .get, path: "phonebook/cisco.xml", lookup: { $0.phonebook(.cisco) }),
             Route(method: .get, path: "contacts/changes", handler: { $0.changes }),
             Route(method: .get, path: "contacts/snapshot", handler: { $0.snapshot }),
             Route(method: .get, path: "whoami", handler: { $0.whoami }),
@@ -176,6 +179,9 @@ public enum APIRoutes {
         "GET /v3/contacts/name": ["number", "maxlen", "ascii", "fallback", "format"],
         "GET /v3/contacts/changes": ["since", "wait", "limit"],
         "GET /v3/contacts": ["after", "limit"],
+        "GET /v3/phonebook/yealink.xml": ["numfmt"],
+        "GET /v3/phonebook/grandstream.xml": ["numfmt"],
+        "GET /v3/phonebook/cisco.xml": ["numfmt"],
     ]
 
     /// `METHOD /path` of every route the server answers, authenticated or not.
