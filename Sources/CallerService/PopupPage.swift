@@ -192,7 +192,14 @@ enum PopupPage {
     }
 
     /// HTML-escapes text for element content and quoted attributes.
-    static func escape(_ text: String) -> String {
+    static func escape(_ text: String) -> String { MarkupText.escaped(text) }
+}
+
+/// Text for HTML and XML element content and quoted attributes: `&`, `<`, `>`, `"` and `'` as
+/// character references, and the characters XML 1.0 forbids (C0 controls but tab and line breaks,
+/// U+FFFE, U+FFFF) dropped. The popup page and the phonebooks both use it.
+enum MarkupText {
+    static func escaped(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -202,6 +209,8 @@ enum PopupPage {
             case ">": result += "&gt;"
             case "\"": result += "&quot;"
             case "'": result += "&#39;"
+            case "\t", "\n", "\r": result.unicodeScalars.append(scalar)
+            case _ where scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF: continue
             default: result.unicodeScalars.append(scalar)
             }
         }
