@@ -97,10 +97,8 @@ extension LookupHandlers {
         do {
             let organization = try context.requireOrganization()
             let query = Query(request: request)
-            let given = context.parameters.get("phoneNumber") != nil ? try context.pathParameter("phoneNumber") : nil
-            guard let number = try given ?? query.string("number"), !number.isEmpty, number.unicodeScalars.count <= 64 else {
-                return CallerNameAnswers.empty(.badRequest)
-            }
+            let number = try context.callerNumber(request)
+            guard number.unicodeScalars.count <= 64 else { return CallerNameAnswers.empty(.badRequest) }
             let maxLength = Int(try query.integer("maxlen", in: 1...255) ?? 60)
             let ascii = try CallerNameAnswers.flag(query.string("ascii"))
             let fallback = try query.string("fallback")

@@ -26,6 +26,16 @@ extension CallerRequestContext {
         return organization
     }
 
+    /// The caller number of a lookup route: the path's `{phoneNumber}`, or `?number=` (where a
+    /// PBX cannot put the number in the path).
+    func callerNumber(_ request: Request) throws -> String {
+        if parameters.get("phoneNumber") != nil { return try pathParameter("phoneNumber") }
+        guard let number = try Query(request: request).string("number"), !number.isEmpty else {
+            throw InputError("Give the caller's number in the path or as ?number=.")
+        }
+        return number
+    }
+
     /// A path parameter, percent-decoded.
     func pathParameter(_ name: String) throws -> String {
         let raw = try parameters.require(name)
@@ -86,7 +96,7 @@ struct LookupHandlers: Sendable {
     /// IVR: the agent tags of the best match, as JSON or (Accept: text/plain) one line `22,100`.
     @Sendable func route(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try context.requireOrganization()
-        let number = try context.pathParameter("phoneNumber")
+        let number = try context.callerNumber(request)
         guard number.unicodeScalars.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
         let entry = try indexes.entry(for: organization)
         let result = entry.lookup.lookUp(number, in: entry.index.snapshot)

@@ -297,7 +297,8 @@ public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfi
     router.add(middleware: ErrorAnswers(
         described: [
             "GET /health", "GET /metrics", "GET /v3/contacts/lookup/{phoneNumber}", "GET /v3/contacts/lookup",
-            "GET /v3/contacts/route/{phoneNumber}", "GET /v3/contacts/name/{phoneNumber}", "GET /v3/contacts/name",
+            "GET /v3/contacts/route/{phoneNumber}", "GET /v3/contacts/route", "GET /v3/contacts/name/{phoneNumber}",
+            "GET /v3/contacts/name",
             "GET /v3/phonebook/yealink.xml", "GET /v3/phonebook/grandstream.xml", "GET /v3/phonebook/cisco.xml",
         ],
         queries: APIRoutes.queries))

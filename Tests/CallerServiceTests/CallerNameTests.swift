@@ -52,6 +52,7 @@ import Testing
             // The same headers and kv on the lookup and route answers.
             let lookup = try await get(client, "/v3/contacts/lookup/420222333444?format=kv")
             #expect(lookup.status == .ok && lookup.body == kv.body)
+            #expect(try await get(client, "/v3/contacts/route?number=+420222333444&format=kv").body == kv.body)
             let route = try await get(client, "/v3/contacts/route/420222333444")
             #expect(route.headers[HTTPField.Name("X-Caller-Name")!] == "Jan Novák")
             #expect(try await get(client, "/v3/contacts/route/601000999?format=kv").body
