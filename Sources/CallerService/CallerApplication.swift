@@ -74,17 +74,15 @@ private func buildApplication(state: ServiceState, logger: Logger?) -> some Appl
     return makeApplication(router: router, configuration: configuration, name: "caller-lookup", logger: logger)
 }
 
-/// Registers `routes` below `/v3` behind HTTP Basic authentication; the name routes' errors, the
-/// authentication's included, answer with an empty body (`EmptyErrorBodies`).
+/// Registers `routes` below `/v3` behind HTTP Basic authentication. (The name routes' errors,
+/// the authentication's included, lose their body in `ErrorAnswers`, which wraps every route.)
 func addAPIRoutes(
     _ routes: [(route: APIRoutes.Route, handler: APIRoutes.Route.Handler)], to router: Router<CallerRequestContext>,
     authenticator: Authenticator
 ) {
     let api = router.group("v3").add(middleware: BasicAuthentication(authenticator: authenticator))
-    let plain = router.group("v3").add(middleware: EmptyErrorBodies()).add(middleware: BasicAuthentication(authenticator: authenticator))
     for (route, handler) in routes {
-        let group = ("/v3/" + route.path).hasPrefix(CallerNameAnswers.pathPrefix) ? plain : api
-        group.on(RouterPath(route.path), method: route.method, use: handler)
+        api.on(RouterPath(route.path), method: route.method, use: handler)
     }
 }
 

@@ -94,40 +94,27 @@ extension LookupHandlers {
     /// name as `text/plain` (`?maxlen=` 1–255, default 60; `?ascii=1`; `?fallback=number`;
     /// `?format=kv`), or an empty body with the status that says why.
     @Sendable func name(_ request: Request, context: CallerRequestContext) async throws -> Response {
-        do {
-            let organization = try context.requireOrganization()
-            let query = Query(request: request)
-            let number = try context.callerNumber(request)
-            guard number.unicodeScalars.count <= 64 else { return CallerNameAnswers.empty(.badRequest) }
-            let maxLength = Int(try query.integer("maxlen", in: 1...255) ?? 60)
-            let ascii = try CallerNameAnswers.flag(query.string("ascii"))
-            let fallback = try query.string("fallback")
-            let format = try query.string("format")
-            guard fallback == nil || fallback == "number", format == nil || format == "kv" else {
-                return CallerNameAnswers.empty(.badRequest)
-            }
-            let entry = try indexes.entry(for: organization)
-            let started = ContinuousClock.now
-            let result = entry.lookup.lookUp(number, in: entry.index.snapshot)
-            metrics.lookup(result.match, nanoseconds: (ContinuousClock.now - started).nanoseconds)
-            let answer = CallerAnswer(result)
-            if format == "kv" {
-                var response = HTTPAnswer.text(answer == nil ? .notFound : .ok, CallerAnswer.keyValues(answer))
-                if let answer { response.headers.append(contentsOf: answer.headers) }
-                return response
-            }
-            guard let answer else {
-                let shown = fallback == nil ? "" : result.normalized.flatMap { CallerNameAnswers.validator.format($0, as: .international) } ?? ""
-                return HTTPAnswer.text(.notFound, CallerNameText.render(shown, maxLength: maxLength, ascii: ascii))
-            }
-            var response = HTTPAnswer.text(.ok, CallerNameText.render(answer.contact.displayName, maxLength: maxLength, ascii: ascii))
-            response.headers.append(contentsOf: answer.headers)
+        // Errors thrown here answer with an empty body too (`ErrorAnswers`, by the path).
+        let query = Query(request: request)
+        let maxLength = Int(try query.integer("maxlen", in: 1...255) ?? 60)
+        let ascii = try CallerNameAnswers.flag(query.string("ascii"))
+        let keyValues = try Self.keyValues(request)
+        let fallback = try query.string("fallback")
+        guard fallback == nil || fallback == "number" else { return CallerNameAnswers.empty(.badRequest) }
+        let result = try measuredLookUp(request, context: context)
+        let answer = CallerAnswer(result)
+        if keyValues {
+            var response = HTTPAnswer.text(answer == nil ? .notFound : .ok, CallerAnswer.keyValues(answer))
+            if let answer { response.headers.append(contentsOf: answer.headers) }
             return response
-        } catch let error as HTTPError {
-            return CallerNameAnswers.empty(error.status, headers: error.headers)
-        } catch let error as InputError {
-            return CallerNameAnswers.empty(HTTPResponse.Status(code: error.status))
         }
+        guard let answer else {
+            let shown = fallback != nil ? result.normalized.flatMap { CallerNameAnswers.validator.format($0, as: .international) } ?? "" : ""
+            return HTTPAnswer.text(.notFound, CallerNameText.render(shown, maxLength: maxLength, ascii: ascii))
+        }
+        var response = HTTPAnswer.text(.ok, CallerNameText.render(answer.contact.displayName, maxLength: maxLength, ascii: ascii))
+        response.headers.append(contentsOf: answer.headers)
+        return response
     }
 }
 
@@ -152,24 +139,5 @@ enum CallerNameAnswers {
         case "1", "true", "yes": true
         default: throw InputError("A flag is 1 or 0.")
         }
-    }
-}
-
-/// Lets the name route's errors — also those of authentication, before the handler — answer with
-/// an empty body: the status alone says why.
-struct EmptyErrorBodies: RouterMiddleware {
-    typealias Context = CallerRequestContext
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let response: Response
-        do {
-            response = try await next(request, context)
-        } catch let error as HTTPError {
-            return CallerNameAnswers.empty(error.status, headers: error.headers)
-        } catch {
-            return CallerNameAnswers.empty(.internalServerError)
-        }
-        guard response.status.code >= 400, response.headers[.contentType]?.hasPrefix("text/plain") != true else { return response }
-        return CallerNameAnswers.empty(response.status, headers: response.headers)
     }
 }

@@ -49,14 +49,21 @@ struct LookupHandlers: Sendable {
     let indexes: any IndexProvider
     let metrics: ServiceMetrics
 
-    @Sendable func lookup(_ request: Request, context: CallerRequestContext) async throws -> Response {
+    /// The caller number of the request (path or `?number=`, at most 64 characters) looked up in
+    /// the caller's organization, counted in the lookup metrics.
+    func measuredLookUp(_ request: Request, context: CallerRequestContext) throws -> LookupResult {
         let organization = try context.requireOrganization()
-        let number = try context.pathParameter("phoneNumber")
-        guard number.unicodeScalars.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
+        let number = try context.callerNumber(request)
+        guard number.unicodeScalars.count <= 64 else { throw InputError("A phone number has at most 64 characters.") }
         let entry = try indexes.entry(for: organization)
         let started = ContinuousClock.now
         let result = entry.lookup.lookUp(number, in: entry.index.snapshot)
         metrics.lookup(result.match, nanoseconds: (ContinuousClock.now - started).nanoseconds)
+        return result
+    }
+
+    @Sendable func lookup(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let result = try measuredLookUp(request, context: context)
         let answer = CallerAnswer(result)
         var response: Response
         if try Self.keyValues(request) {

@@ -150,6 +150,8 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     /// Asks for a catch-up and waits, at most `timeout`, until the organization's index has reached
     /// `version` (a write's handler, so the writer reads its write).
     func awaitVersion(_ version: Int64, of organizationID: Int64, timeout: Duration = .seconds(10)) async {
+        // A write that changed nothing (an unchanged PUT) needs no catch-up.
+        if let reached = lock.withLock({ entries[organizationID]?.follower.index.snapshot.version }), reached >= version { return }
         requestCatchUp()
         await notifier.wait(organizationID: organizationID, after: version - 1, timeout: timeout)
     }
