@@ -10,7 +10,7 @@ struct CallerLookupCommand: AsyncParsableCommand {
         commandName: "caller-lookup",
         abstract: "Who is calling? Contacts by CSV or REST, answered from an in-memory index.",
         subcommands: [
-            OrgCommand.self, UserCommand.self, ImportCommand.self, LookupCommand.self, ValidateCommand.self,
+            OrgCommand.self, UserCommand.self, TokenCommand.self, ImportCommand.self, LookupCommand.self, ValidateCommand.self,
             GenerateCommand.self, BenchCommand.self, ServeCommand.self, MirrorCommand.self,
         ]
     )
@@ -27,6 +27,12 @@ struct DataOptions: ParsableArguments {
         } catch {
             throw Failure("Cannot open the store in '\(data)': \(error)")
         }
+    }
+
+    /// The store and the organization named `name` in it.
+    func open(organization name: String) throws -> (ContactStore, Organization) {
+        let store = try openStore()
+        return (store, try organization(named: name, in: store))
     }
 
     func organization(named name: String, in store: ContactStore) throws -> Organization {

@@ -11,14 +11,15 @@ struct MirrorCommand: AsyncParsableCommand {
         commandName: "mirror",
         abstract: "Serve one organization's lookups from a copy that follows an API node over HTTP.",
         discussion: """
-            The password of LOGIN is read from the environment variable CALLER_LOOKUP_PASSWORD. The \
-            mirror answers the lookup routes (/v3/contacts/lookup/…, ?email=, /v3/contacts/route/…), \
-            /health and /metrics with the same JSON as the API node, and keeps answering from its last \
+            The mirror follows with an access token of the organization (any scope; lookup is enough), \
+            read from the environment variable CALLER_LOOKUP_TOKEN, or with a user's login: --login and \
+            the password in CALLER_LOOKUP_PASSWORD. It answers the lookup routes (lookup, name, route, \
+            the phonebooks), /health and /metrics with the same JSON as the API node, and keeps answering from its last \
             copy while the API is down. With --snapshot it keeps that copy in FILE and starts from it.
             """)
 
     @Option(help: "The API node to follow, e.g. http://api.example:8080.") var from: String
-    @Option(help: "A user of the organization to mirror.") var login: String
+    @Option(help: "A user of the organization to mirror (without it: CALLER_LOOKUP_TOKEN).") var login: String?
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8081
     @Option(help: "Keep the mirror's state in this file and start from it.") var snapshot: String?
@@ -32,11 +33,22 @@ struct MirrorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let password = ProcessInfo.processInfo.environment["CALLER_LOOKUP_PASSWORD"], !password.isEmpty else {
-            printError("error: set CALLER_LOOKUP_PASSWORD to the password of \(login).")
-            throw ExitCode(64)
+        let environment = ProcessInfo.processInfo.environment
+        let credentials: MirrorConfiguration.Credentials
+        if let login {
+            guard let password = environment["CALLER_LOOKUP_PASSWORD"], !password.isEmpty else {
+                printError("error: set CALLER_LOOKUP_PASSWORD to the password of \(login).")
+                throw ExitCode(64)
+            }
+            credentials = .login(login, password: password)
+        } else {
+            guard let token = environment["CALLER_LOOKUP_TOKEN"], !token.isEmpty else {
+                printError("error: set CALLER_LOOKUP_TOKEN to an access token of the organization (caller-lookup token create --scope lookup), or give --login.")
+                throw ExitCode(64)
+            }
+            credentials = .token(token)
         }
-        var mirror = MirrorConfiguration(apiURL: from, login: login, password: password, snapshotPath: snapshot)
+        var mirror = MirrorConfiguration(apiURL: from, credentials: credentials, snapshotPath: snapshot)
         mirror.longPollSeconds = wait
         var service = try await ServeCommand.load(file: nil)
         service.host = host

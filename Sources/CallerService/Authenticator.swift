@@ -2,9 +2,25 @@ import ContactStore
 import Dispatch
 import Foundation
 
-/// What the one who verifies passwords said about a login and password.
+/// What a request presents: a user's login and password (HTTP Basic), or an access token
+/// (`Authorization: Bearer`, or `?token=` where a PBX cannot send headers).
+enum Credentials: Sendable {
+    case basic(login: String, password: String)
+    case token(String)
+
+    /// What the throttle counts failures under, and the log names: the login, or `(token)` for
+    /// every token (a token is never logged, not even in part).
+    var name: String {
+        switch self {
+        case .basic(let login, _): login
+        case .token: "(token)"
+        }
+    }
+}
+
+/// What the one who verifies credentials said about them.
 enum CredentialCheck: Sendable {
-    case valid(Organization)
+    case valid(Organization, AccessScope)
     case invalid
     /// The verifier could not be asked (a mirror's API is down).
     case unavailable
@@ -12,23 +28,24 @@ enum CredentialCheck: Sendable {
 
 /// What the authenticator lets a request do.
 enum AuthenticationOutcome: Sendable {
-    case allowed(Organization)
+    case allowed(Organization, AccessScope)
     case denied
     /// Unknown credentials and nobody to verify them: 503, never data.
     case unavailable
-    /// Too many recent failures for this login: 429, try again after the given seconds. The
-    /// password was not even checked.
+    /// Too many recent failures for this login (or for tokens) from this address: 429, try again
+    /// after the given seconds. The credentials were not even checked.
     case throttled(login: String, retryAfter: Int)
 }
 
-/// HTTP Basic authentication that stays fast: a password is verified once — with the slow hash on
-/// an API node, by asking the API on a mirror — then a keyed digest of the presented credentials is
+/// Authentication that stays fast: credentials are verified once — a password with the slow hash
+/// and a token by its SHA-256 in the store on an API node, either by asking the API on a mirror —
+/// then a keyed digest of the presented credentials is
 /// remembered for `lifetime`, so a lookup does not pay tens of milliseconds of yescrypt or a round
 /// trip. While the verifier is unavailable, credentials verified before keep working past their
 /// lifetime; unknown ones are not let in.
 ///
-/// Failed logins are throttled by `LoginThrottle` (per login and client address, and per address),
-/// but only for credentials not verified before: a client that had it right keeps working whatever
+/// Failed logins are throttled by `LoginThrottle` (per login and client address, and per address;
+/// every token counts as one login, `(token)`), but only for credentials not verified before: a client that had it right keeps working whatever
 /// others try, and a failed attempt forgets nothing that was verified. Unknown logins are throttled
 /// the same way, so the answers do not tell which logins exist. Credentials with control
 /// characters (a NUL, a line break) are refused before any hash is computed.
@@ -37,12 +54,12 @@ enum AuthenticationOutcome: Sendable {
 /// 128 bits that mean nothing outside this process and are never written anywhere.
 final class Authenticator: @unchecked Sendable {
     // @unchecked: the dictionaries are only touched under `lock`.
-    private let verify: @Sendable (_ login: String, _ password: String) async -> CredentialCheck
+    private let verify: @Sendable (Credentials) async -> CredentialCheck
     private let lifetime: Double
     private let capacity: Int
     private let lock = NSLock()
     /// Keyed digest of the whole `Authorization` value → who it was and when it was verified.
-    private var remembered: [Digest: (login: String, organization: Organization, verified: Double)] = [:]
+    private var remembered: [Digest: (organization: Organization, scope: AccessScope, verified: Double)] = [:]
     private var throttle: LoginThrottle
     private let salts = (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max))
 
@@ -53,7 +70,7 @@ final class Authenticator: @unchecked Sendable {
 
     init(
         configuration: ServiceConfiguration,
-        verify: @escaping @Sendable (_ login: String, _ password: String) async -> CredentialCheck
+        verify: @escaping @Sendable (Credentials) async -> CredentialCheck
     ) {
         self.verify = verify
         self.lifetime = Double(configuration.credentialLifetimeSeconds)
@@ -61,19 +78,30 @@ final class Authenticator: @unchecked Sendable {
         self.throttle = LoginThrottle(capacity: configuration.credentialCacheSize, base: configuration.loginThrottleSeconds)
     }
 
-    /// An API node's authenticator: passwords checked against the store's yescrypt hashes, on a
-    /// dispatch thread rather than the cooperative pool.
+    /// An API node's authenticator: passwords checked against the store's yescrypt hashes (on a
+    /// dispatch thread), tokens against their SHA-256 (on a store reader), never on the
+    /// cooperative pool. A
+    /// user can do what an `admin` token can.
     convenience init(store: ContactStore, configuration: ServiceConfiguration) {
-        self.init(configuration: configuration) { login, password in
-            await offCooperativePool {
-                let organization = try? store.authenticate(login: login, password: password)
-                return organization.map { .valid($0) } ?? .invalid
+        self.init(configuration: configuration) { credentials in
+            do {
+                switch credentials {
+                case .basic(let login, let password):
+                    // The slow hash on a dispatch thread, not on one of the store's two readers.
+                    let organization = try await offCooperativePool { try store.authenticate(login: login, password: password) }
+                    return organization.map { .valid($0, .admin) } ?? .invalid
+                case .token(let token):
+                    let grant = try await store.read { try $0.authenticate(token: token) }
+                    return grant.map { .valid($0.organization, $0.scope) } ?? .invalid
+                }
+            } catch {
+                return .unavailable
             }
         }
     }
 
-    /// Whether `Authorization: Basic …` credentials from `client` (the peer's address) let a
-    /// request in.
+    /// Whether an `Authorization` value (`Basic …` or `Bearer …`) from `client` (the peer's
+    /// address) lets a request in.
     ///
     /// The remembered case costs one keyed hash of the header and a dictionary probe: no base64,
     /// no string splitting.
@@ -82,30 +110,32 @@ final class Authenticator: @unchecked Sendable {
         let digest = digest(authorization)
         let now = Date().timeIntervalSinceReferenceDate
         let known = lock.withLock { remembered[digest] }
-        if let known, now - known.verified < lifetime { return .allowed(known.organization) }
-        guard let (login, password) = Self.credentials(authorization) else { return .denied }
+        if let known, now - known.verified < lifetime { return .allowed(known.organization, known.scope) }
+        guard let credentials = Self.credentials(authorization) else { return .denied }
+        let login = credentials.name
         // Credentials verified before are re-verified whatever the counts: failures of others
         // (or of this login from elsewhere) never refuse a client that had it right.
         if known == nil, let wait = lock.withLock({ throttle.wait(login: login, client: client, now: now) }) {
             return .throttled(login: login, retryAfter: wait)
         }
-        switch await verify(login, password) {
-        case .valid(let organization):
+        switch await verify(credentials) {
+        case .valid(let organization, let scope):
             lock.withLock {
                 if remembered.count >= capacity { remembered.removeAll(keepingCapacity: true) }
-                remembered[digest] = (login, organization, now)
+                remembered[digest] = (organization, scope, now)
                 // Only credentials new to this process clear the count: a client that re-verifies
                 // what it had right (as a mirror does) must not reset a guesser's count at the same
                 // address.
                 if known == nil { throttle.succeed(login: login, client: client) }
             }
-            return .allowed(organization)
+            return .allowed(organization, scope)
         case .unavailable:
             // Verified before: still trusted while the verifier is away.
-            return known.map { .allowed($0.organization) } ?? .unavailable
+            return known.map { .allowed($0.organization, $0.scope) } ?? .unavailable
         case .invalid:
             lock.withLock {
-                // Verified before and now wrong: the password changed; forget that copy only.
+                // Verified before and now wrong: the password changed or the token was revoked;
+                // forget that copy only.
                 remembered[digest] = nil
                 throttle.fail(login: login, client: client, now: now)
             }
@@ -113,12 +143,19 @@ final class Authenticator: @unchecked Sendable {
         }
     }
 
+    /// Forgets every remembered credential: a token was revoked or a popup link rotated (here, or
+    /// in another process on the same store), so the next request of each client is verified
+    /// again.
+    func forgetAll() {
+        lock.withLock { remembered.removeAll() }
+    }
+
     /// Replaces the remembered copy of an organization (its labels changed), so requests see the
     /// change at once rather than after the credential lifetime.
     func update(_ organization: Organization) {
         lock.withLock {
             for (digest, entry) in remembered where entry.organization.id == organization.id {
-                remembered[digest] = (entry.login, organization, entry.verified)
+                remembered[digest] = (organization, entry.scope, entry.verified)
             }
         }
     }
@@ -133,8 +170,14 @@ final class Authenticator: @unchecked Sendable {
         return Digest(first: first.finalize(), second: second.finalize())
     }
 
-    /// `Basic base64(login:password)` → (login, password).
-    static func credentials(_ header: String?) -> (String, String)? {
+    /// `Basic base64(login:password)` or `Bearer TOKEN` → the credentials, `nil` for anything else.
+    static func credentials(_ header: String?) -> Credentials? {
+        if let token = bearer(header) {
+            // A token is ASCII without spaces or control characters; anything else cannot be one
+            // and is refused before any hashing (and never reaches a log).
+            guard !token.isEmpty, token.utf8.count <= 200, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+            return .token(token)
+        }
         guard let decoded = decodedBasic(header), let colon = decoded.firstIndex(of: ":") else { return nil }
         let login = String(decoded[..<colon])
         let password = String(decoded[decoded.index(after: colon)...])
@@ -143,12 +186,20 @@ final class Authenticator: @unchecked Sendable {
         guard !login.isEmpty, !password.isEmpty,
             !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) })
         else { return nil }
-        return (login, password)
+        return .basic(login: login, password: password)
     }
 
-    /// The login a `Basic` header presents, as sent (control characters too), for the log only.
+    /// The token of `Bearer TOKEN`.
+    static func bearer(_ header: String?) -> String? {
+        guard let header, header.utf8.count > 7, header.utf8.prefix(7).map({ $0 | 0x20 }) == Array("bearer ".utf8) else { return nil }
+        return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The login a `Basic` header presents, as sent (control characters too), or `(token)`, for
+    /// the log only.
     static func presentedLogin(_ header: String?) -> String? {
-        decodedBasic(header).map { String($0.prefix { $0 != ":" }) }
+        if bearer(header) != nil { return "(token)" }
+        return decodedBasic(header).map { String($0.prefix { $0 != ":" }) }
     }
 
     private static func decodedBasic(_ header: String?) -> String? {

@@ -74,15 +74,16 @@ private func buildApplication(state: ServiceState, logger: Logger?) -> some Appl
     return makeApplication(router: router, configuration: configuration, name: "caller-lookup", logger: logger)
 }
 
-/// Registers `routes` below `/v3` behind HTTP Basic authentication. (The name routes' errors,
-/// the authentication's included, lose their body in `ErrorAnswers`, which wraps every route.)
+/// Registers `routes` below `/v3` behind authentication (a user's login or an access token), each
+/// behind its scope. (The name routes' errors, the authentication's included, lose their body in
+/// `ErrorAnswers`, which wraps every route.)
 func addAPIRoutes(
     _ routes: [(route: APIRoutes.Route, handler: APIRoutes.Route.Handler)], to router: Router<CallerRequestContext>,
     authenticator: Authenticator
 ) {
-    let api = router.group("v3").add(middleware: BasicAuthentication(authenticator: authenticator))
+    let api = router.group("v3").add(middleware: Authentication(authenticator: authenticator))
     for (route, handler) in routes {
-        api.on(RouterPath(route.path), method: route.method, use: handler)
+        api.on(RouterPath(route.path), method: route.method, use: route.checkingScope(handler))
     }
 }
 
@@ -121,13 +122,20 @@ public enum APIRoutes {
         let method: HTTPRequest.Method
         /// Below `/v3/`, with `{parameter}` segments as in the OpenAPI document.
         let path: String
+        /// What an access token needs to use the route: `lookup` for reads, `write` for the
+        /// single-contact writes, `admin` for the upload, labels and tokens.
+        let scope: AccessScope
         let handler: @Sendable (Handlers) -> Handler
         /// A lookup route's handler, which mirrors serve too.
         let lookupHandler: (@Sendable (LookupHandlers) -> Handler)?
 
-        init(method: HTTPRequest.Method, path: String, handler: @escaping @Sendable (Handlers) -> Handler) {
+        /// A route whose scope is `lookup` for `GET`, `write` otherwise, unless `scope` says.
+        init(
+            method: HTTPRequest.Method, path: String, scope: AccessScope? = nil, handler: @escaping @Sendable (Handlers) -> Handler
+        ) {
             self.method = method
             self.path = path
+            self.scope = scope ?? (method == .get ? .lookup : .write)
             self.handler = handler
             self.lookupHandler = nil
         }
@@ -135,16 +143,17 @@ public enum APIRoutes {
         init(method: HTTPRequest.Method, path: String, lookup: @escaping @Sendable (LookupHandlers) -> Handler) {
             self.method = method
             self.path = path
+            self.scope = .lookup
             self.handler = { lookup($0.lookups) }
             self.lookupHandler = lookup
         }
     }
 
     static let all: [Route] = [
-            Route(method: .post, path: "contacts/upload", handler: { $0.upload }),
+            Route(method: .post, path: "contacts/upload", scope: .admin, handler: { $0.upload }),
             Route(method: .get, path: "contacts/validator/phone-number/{phoneNumber}", handler: { $0.validate }),
             Route(method: .get, path: "contacts/lookup/{phoneNumber}", lookup: { $0.lookup }),
-            Route(method: .get, path: "contacts/lookup", lookup: { $0.lookupByEmail }),
+            Route(method: .get, path: "contacts/lookup", lookup: { $0.lookupByQuery }),
             Route(method: .get, path: "contacts/route/{phoneNumber}", lookup: { $0.route }),
             Route(method: .get, path: "contacts/route", lookup: { $0.route }),
             Route(method: .get, path: "contacts/name/{phoneNumber}", lookup: { $0.name }),
@@ -156,7 +165,10 @@ public enum APIRoutes {
             Route(method: .get, path: "contacts/snapshot", handler: { $0.snapshot }),
             Route(method: .get, path: "whoami", handler: { $0.whoami }),
             Route(method: .get, path: "labels", handler: { $0.labels }),
-            Route(method: .put, path: "labels", handler: { $0.setLabels }),
+            Route(method: .put, path: "labels", scope: .admin, handler: { $0.setLabels }),
+            Route(method: .get, path: "tokens", scope: .admin, handler: { $0.listTokens }),
+            Route(method: .post, path: "tokens", scope: .admin, handler: { $0.createToken }),
+            Route(method: .delete, path: "tokens/{id}", scope: .admin, handler: { $0.revokeToken }),
             Route(method: .get, path: "contacts", handler: { $0.listContacts }),
             Route(method: .post, path: "contacts", handler: { $0.createContact }),
             Route(method: .post, path: "contacts/batch", handler: { $0.batch }),
@@ -171,7 +183,7 @@ public enum APIRoutes {
     public static let queries: [String: [String]] = [
         "GET /popup": ["number", "token"],
         "GET /v3/contacts/validator/phone-number/{phoneNumber}": ["region"],
-        "GET /v3/contacts/lookup": ["email"],
+        "GET /v3/contacts/lookup": ["email", "number", "format"],
         "GET /v3/contacts/lookup/{phoneNumber}": ["format"],
         "GET /v3/contacts/route/{phoneNumber}": ["format"],
         "GET /v3/contacts/route": ["number", "format"],
@@ -205,7 +217,7 @@ public enum OpenAPIDocument {
 struct Handlers: Sendable {
     let state: ServiceState
 
-    var lookups: LookupHandlers { LookupHandlers(indexes: state.indexes, metrics: state.metrics) }
+    var lookups: LookupHandlers { LookupHandlers(indexes: state.indexes, metrics: state.metrics, links: state.popupLinks) }
 
     func organization(_ context: CallerRequestContext) throws -> Organization {
         try context.requireOrganization()

@@ -21,6 +21,8 @@ import PhoneNumbers
 struct CallerAnswer {
     let contact: Contact
     let match: MatchKind
+    /// The popup link of the caller (`PopupLinks`), when there is one.
+    var url: String?
 
     /// The best match of a lookup, if any.
     init?(_ result: LookupResult) {
@@ -31,24 +33,26 @@ struct CallerAnswer {
 
     var agents: [String] { [contact[.agent1], contact[.agent2]].filter { !$0.isEmpty } }
 
-    /// `X-Caller-Name`, `-Organization`, `-Agents`, `-Match`: plain text, without control
-    /// characters, 200 characters at most.
+    /// `X-Caller-Name`, `-Organization`, `-Agents`, `-Match`, `-Url`: plain text, without control
+    /// characters, 200 characters at most (the link is ASCII: a percent-encoded number and a token).
     var headers: HTTPFields {
         var fields = HTTPFields()
         fields[HTTPField.Name("X-Caller-Name")!] = CallerNameText.render(contact.displayName, maxLength: 200)
         fields[HTTPField.Name("X-Caller-Organization")!] = CallerNameText.render(contact[.organization], maxLength: 200)
         fields[HTTPField.Name("X-Caller-Agents")!] = CallerNameText.render(agents.joined(separator: ","), maxLength: 200)
         fields[HTTPField.Name("X-Caller-Match")!] = match.rawValue
+        if let url { fields[HTTPField.Name("X-Caller-Url")!] = url }
         return fields
     }
 
-    /// `name=…&organization=…&agents=22%2C100&match=exact`, form-encoded.
+    /// `name=…&organization=…&agents=22%2C100&match=exact&url=…`, form-encoded.
     static func keyValues(_ answer: CallerAnswer?) -> String {
         let pairs: [(String, String)] = [
             ("name", answer.map { CallerNameText.render($0.contact.displayName, maxLength: 200) } ?? ""),
             ("organization", answer.map { CallerNameText.render($0.contact[.organization], maxLength: 200) } ?? ""),
             ("agents", answer?.agents.joined(separator: ",") ?? ""),
             ("match", answer?.match.rawValue ?? MatchKind.none.rawValue),
+            ("url", answer?.url ?? ""),
         ]
         return pairs.map { "\($0.0)=\(formEncoded($0.1))" }.joined(separator: "&")
     }
@@ -102,7 +106,7 @@ extension LookupHandlers {
         let fallback = try query.string("fallback")
         guard fallback == nil || fallback == "number" else { return CallerNameAnswers.empty(.badRequest) }
         let result = try measuredLookUp(request, context: context)
-        let answer = CallerAnswer(result)
+        let answer = try await answer(result, request: request, context: context)
         if keyValues {
             var response = HTTPAnswer.text(answer == nil ? .notFound : .ok, CallerAnswer.keyValues(answer))
             if let answer { response.headers.append(contentsOf: answer.headers) }

@@ -241,6 +241,7 @@ extension Handlers {
         writer.key("labels")
         writer.writeLabels(current.labels)
         writer.endObject()
+        writer.field("scope", (context.scope ?? .lookup).rawValue)
         writer.endObject()
         return HTTPAnswer.json(.ok, writer.bytes)
     }

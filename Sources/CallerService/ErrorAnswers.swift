@@ -27,7 +27,8 @@ struct ErrorAnswers: RouterMiddleware {
             let parts = route.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, let method = HTTPRequest.Method(String(parts[0])) else { continue }
             let segments = parts[1].split(separator: "/")
-            let query = Set(queries[route] ?? [])
+            // Every API route takes an access token as `?token=` (`Authentication`).
+            let query = Set(queries[route] ?? []).union(parts[1].hasPrefix("/v3/") ? ["token"] : [])
             if let index = templates.firstIndex(where: { $0.segments == segments }) {
                 templates[index].methods[method] = query
             } else {

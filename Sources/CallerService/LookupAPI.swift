@@ -20,7 +20,7 @@ protocol IndexProvider: Sendable {
 }
 
 extension CallerRequestContext {
-    /// The organization `BasicAuthentication` let in.
+    /// The organization `Authentication` let in.
     func requireOrganization() throws -> Organization {
         guard let organization else { throw HTTPError(.unauthorized) }
         return organization
@@ -48,6 +48,7 @@ extension CallerRequestContext {
 struct LookupHandlers: Sendable {
     let indexes: any IndexProvider
     let metrics: ServiceMetrics
+    let links: PopupLinks
 
     /// The caller number of the request (path or `?number=`, at most 64 characters) looked up in
     /// the caller's organization, counted in the lookup metrics.
@@ -62,9 +63,18 @@ struct LookupHandlers: Sendable {
         return result
     }
 
+    /// The best match of a lookup with its popup link, if any.
+    func answer(_ result: LookupResult, request: Request, context: CallerRequestContext) async throws -> CallerAnswer? {
+        guard var answer = CallerAnswer(result) else { return nil }
+        answer.url = await links.url(organization: try context.requireOrganization(), number: result.normalized, request: request)
+        return answer
+    }
+
+    /// `GET /v3/contacts/lookup/{phoneNumber}` and `GET /v3/contacts/lookup?number=`: every match,
+    /// as JSON (SPEC §6) or `?format=kv`, with the best match's `X-Caller-*` headers.
     @Sendable func lookup(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let result = try measuredLookUp(request, context: context)
-        let answer = CallerAnswer(result)
+        let answer = try await answer(result, request: request, context: context)
         var response: Response
         if try Self.keyValues(request) {
             response = HTTPAnswer.text(answer == nil ? .notFound : .ok, CallerAnswer.keyValues(answer))
@@ -79,10 +89,24 @@ struct LookupHandlers: Sendable {
         return response
     }
 
-    @Sendable func lookupByEmail(_ request: Request, context: CallerRequestContext) async throws -> Response {
+    /// `GET /v3/contacts/lookup?email=` (every contact with that address), or `?number=` (the
+    /// number lookup).
+    @Sendable func lookupByQuery(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let query = Query(request: request)
+        let number = try query.string("number")
+        let email = try query.string("email")
+        guard number == nil || email == nil else {
+            return HTTPAnswer.error(.badRequest, "Give ?number= or ?email=, not both.")
+        }
+        if number != nil { return try await lookup(request, context: context) }
+        guard try !Self.keyValues(request) else { return HTTPAnswer.error(.badRequest, "?format=kv is for number lookups.") }
+        return try await lookupByEmail(request, context: context)
+    }
+
+    private func lookupByEmail(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try context.requireOrganization()
         guard let email = try Query(request: request).string("email"), !email.isEmpty, email.unicodeScalars.count <= 254
-        else { return HTTPAnswer.error(.badRequest, "Give the address as ?email=jan@novak.com.") }
+        else { return HTTPAnswer.error(.badRequest, "Give the address as ?email=jan@novak.com (or the caller's number as ?number=).") }
         let snapshot = try indexes.entry(for: organization).index.snapshot
         let started = ContinuousClock.now
         let matches = snapshot.contacts(withEmail: email)
@@ -102,16 +126,14 @@ struct LookupHandlers: Sendable {
 
     /// IVR: the agent tags of the best match, as JSON or (Accept: text/plain) one line `22,100`.
     @Sendable func route(_ request: Request, context: CallerRequestContext) async throws -> Response {
-        let organization = try context.requireOrganization()
-        let number = try context.callerNumber(request)
-        guard number.unicodeScalars.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
-        let entry = try indexes.entry(for: organization)
-        let result = entry.lookup.lookUp(number, in: entry.index.snapshot)
         let plain = (request.headers[.accept] ?? "").lowercased().hasPrefix("text/plain")
         let keyValues = try Self.keyValues(request)
-        guard let answer = CallerAnswer(result), let best = result.snapshot.refs(result.matches).first else {
+        let result = try measuredLookUp(request, context: context)
+        guard let answer = try await answer(result, request: request, context: context),
+            let best = result.snapshot.refs(result.matches).first
+        else {
             if keyValues { return HTTPAnswer.text(.notFound, CallerAnswer.keyValues(nil)) }
-            return plain ? HTTPAnswer.text(.notFound, "\n") : HTTPAnswer.error(.notFound, "No contact has the number \(number).")
+            return plain ? HTTPAnswer.text(.notFound, "\n") : HTTPAnswer.error(.notFound, "No contact has the number \(result.number).")
         }
         let contact = result.snapshot.storedContact(best)
         let agents = answer.agents

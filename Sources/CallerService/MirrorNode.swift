@@ -13,8 +13,8 @@ import ServiceLifecycle
 public struct MirrorConfiguration: Sendable {
     /// The API node, e.g. `http://api.example:8080`.
     public var apiURL: String
-    public var login: String
-    public var password: String
+    /// What the mirror presents to the API.
+    public var credentials: Credentials
     /// Where the mirror keeps its state between runs (`--snapshot`), if anywhere.
     public var snapshotPath: String?
     /// How long one change-feed request waits for a change (the API caps it, 30 s by default).
@@ -24,11 +24,27 @@ public struct MirrorConfiguration: Sendable {
     /// The longest wait between two attempts while the API is unreachable.
     public var maximumBackoffSeconds = 30.0
 
-    public init(apiURL: String, login: String, password: String, snapshotPath: String? = nil) {
+    /// A user's login, or an access token of the organization (a `lookup` token is enough).
+    public enum Credentials: Sendable {
+        case login(String, password: String)
+        case token(String)
+
+        var authorization: String {
+            switch self {
+            case .login(let login, let password): MirrorSource.basic(login: login, password: password)
+            case .token(let token): "Bearer " + token
+            }
+        }
+    }
+
+    public init(apiURL: String, credentials: Credentials, snapshotPath: String? = nil) {
         self.apiURL = apiURL
-        self.login = login
-        self.password = password
+        self.credentials = credentials
         self.snapshotPath = snapshotPath
+    }
+
+    public init(apiURL: String, login: String, password: String, snapshotPath: String? = nil) {
+        self.init(apiURL: apiURL, credentials: .login(login, password: password), snapshotPath: snapshotPath)
     }
 }
 
@@ -46,7 +62,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
     // @unchecked: `followed`, `running` and the snapshot bookkeeping are only touched under `lock`.
     public let configuration: MirrorConfiguration
     let metrics = ServiceMetrics()
-    private let source: MirrorSource
+    let source: MirrorSource
     private let thread = WorkerThreads(name: "mirror follower", count: 1)
     private let lock = NSLock()
     private var followed: (organization: Organization, follower: IndexFollower, lookup: CallerLookup)?
@@ -73,7 +89,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
         self.logger = logger
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         source = MirrorSource(
-            client: client, base: configuration.apiURL, login: configuration.login, password: configuration.password,
+            client: client, base: configuration.apiURL, authorization: configuration.credentials.authorization,
             wait: configuration.longPollSeconds)
     }
 
@@ -240,11 +256,14 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
     /// API cannot be reached, a password the API accepted before (for the followed organization) is
     /// checked against the mirror's own yescrypt hash of it, which the snapshot file keeps: the
     /// right one is let in, a wrong one is refused (401) and counted like any failed login.
-    func verify(login: String, password: String) async -> CredentialCheck {
-        let check = await source.verify(login: login, password: password)
+    func verify(_ presented: Credentials) async -> CredentialCheck {
+        let check = await source.verify(presented)
         let followed = lock.withLock { self.followed?.organization }
+        // Tokens are not kept for offline checks: one verified before stays trusted by the
+        // authenticator while the API is away, as any remembered credential.
+        guard case .basic(let login, let password) = presented else { return check }
         switch check {
-        case .valid(let organization):
+        case .valid(let organization, _):
             let digest = password.hashValue
             // Also before the mirror has loaded (a caller in its first moments): the organization
             // is recorded and only the followed one's credentials are written to the file. Kept
@@ -273,7 +292,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
             // A known login: the answer is the stored hash's, and a wrong password is a failed
             // login (401, counted by the same throttle as on the API).
             let matches = await offCooperativePool { PasswordHash.verify(password, against: hash) }
-            return matches ? .valid(followed) : .invalid
+            return matches ? .valid(followed, .admin) : .invalid
         }
     }
 
@@ -307,10 +326,10 @@ public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfi
         return HTTPAnswer.json(status, bytes)
     }
     addMetricsRoute(to: router, node.metrics, token: configuration.metricsToken)
-    let authenticator = Authenticator(configuration: configuration) { login, password in
-        await node.verify(login: login, password: password)
-    }
-    let lookups = LookupHandlers(indexes: node, metrics: node.metrics)
+    let authenticator = Authenticator(configuration: configuration) { credentials in await node.verify(credentials) }
+    // The popup is the API's: links point there, without a link token (the mirror has no key).
+    let links = PopupLinks(base: configuration.publicURL ?? node.source.base) { _ in nil }
+    let lookups = LookupHandlers(indexes: node, metrics: node.metrics, links: links)
     // The lookup routes, the same as an API node's.
     let routes = APIRoutes.all.compactMap { route in route.lookupHandler.map { (route, $0(lookups)) } }
     addAPIRoutes(routes, to: router, authenticator: authenticator)

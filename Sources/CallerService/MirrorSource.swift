@@ -32,10 +32,10 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
     /// away. An HTTP error (a 429 or 401 on the mirror's own login) is not that.
     private var unreachable = false
 
-    init(client: HTTPClient, base: String, login: String, password: String, wait: Int) {
+    init(client: HTTPClient, base: String, authorization: String, wait: Int) {
         self.client = client
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
-        self.authorization = Self.basic(login: login, password: password)
+        self.authorization = authorization
         self.wait = wait
     }
 
@@ -92,17 +92,20 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
     /// that answers but refuses the mirror's own login (429, 401) is still asked: a caller's
     /// credentials are the API's to judge, so blinding the mirror's feed does not move callers to
     /// the mirror's stored hashes.
-    func verify(login: String, password: String) async -> CredentialCheck {
+    func verify(_ credentials: Credentials) async -> CredentialCheck {
         if lock.withLock({ unreachable }) { return .unavailable }
         var request = HTTPClientRequest(url: base + "/v3/whoami")
-        request.headers.add(name: "Authorization", value: Self.basic(login: login, password: password))
+        switch credentials {
+        case .basic(let login, let password): request.headers.add(name: "Authorization", value: Self.basic(login: login, password: password))
+        case .token(let token): request.headers.add(name: "Authorization", value: "Bearer " + token)
+        }
         do {
             let response = try await client.execute(request, timeout: .seconds(3))
             let body = try await response.body.collect(upTo: 1 << 16)
             switch response.status.code {
             case 200:
                 guard let organization = Self.organization(fromWhoami: Array(buffer: body)) else { return .unavailable }
-                return .valid(organization)
+                return .valid(organization, Self.scope(fromWhoami: Array(buffer: body)))
             case 401, 403:
                 return .invalid
             default:
@@ -152,6 +155,18 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
 
     private func noteVersion(_ version: Int64) {
         lock.withLock { apiVersion = max(apiVersion, version) }
+    }
+
+    /// The scope of a `whoami` answer (`"scope"`; `admin` for a user, and for an API that does not
+    /// say).
+    static func scope(fromWhoami bytes: [UInt8]) -> AccessScope {
+        var scanner = JSONScanner(bytes)
+        var scope = AccessScope.admin
+        try? scanner.object { scanner, key throws(JSONScanner.Failure) in
+            guard key == "scope" else { return try scanner.skipValue() }
+            scope = AccessScope(rawValue: try scanner.string()) ?? .lookup
+        }
+        return scope
     }
 
     /// The organization of a `whoami` answer,

@@ -10,10 +10,12 @@ import NIOCore
 import PhoneNumbers
 
 /// The request context: Hummingbird's core storage plus the caller's organization once
-/// `BasicAuthentication` has let the request in.
+/// `Authentication` has let the request in, and what its credentials may do.
 public struct CallerRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var organization: Organization?
+    /// `admin` for a user's login, the token's scope for an access token.
+    public var scope: AccessScope?
     /// The peer's IP address (`-` when unknown): failed logins are counted per address.
     public let clientAddress: String
 
@@ -32,10 +34,12 @@ final class ServiceState: Sendable {
     let notifier = VersionNotifier()
     let metrics = ServiceMetrics()
     let validator = PhoneNumberValidator()
+    let popupLinkTokens: PopupLinkTokens
 
     init(configuration: ServiceConfiguration, store: ContactStore) {
         self.configuration = configuration
         self.store = store
+        self.popupLinkTokens = PopupLinkTokens(store: store)
         let authenticator = Authenticator(store: store, configuration: configuration)
         self.authenticator = authenticator
         self.indexes = OrganizationIndexes(store: store, metrics: metrics, notifier: notifier) { [notifier] organizations in
@@ -46,5 +50,17 @@ final class ServiceState: Sendable {
                 notifier.publish(organizationID: caughtUp.organization.id, version: caughtUp.version)
             }
         }
+    }
+
+    /// Credentials stopped being valid (a token revoked, a popup link rotated — here, or by
+    /// another process on the store): forget every remembered one.
+    func credentialsChanged() {
+        authenticator.forgetAll()
+        popupLinkTokens.forgetAll()
+    }
+
+    /// The popup links of this node's lookup answers.
+    var popupLinks: PopupLinks {
+        PopupLinks(base: configuration.publicURL) { [popupLinkTokens] in await popupLinkTokens.token($0) }
     }
 }

@@ -41,6 +41,10 @@ public struct ServiceConfiguration: Sendable {
     /// `http.minbodyrate`: bytes per second a body must keep up, on average, beyond the first
     /// `http.bodytimeout` seconds.
     public var minimumBodyRate = 500
+    /// `http.publicurl`: the base URL clients reach this service at (`https://callers.example.com`),
+    /// for the popup links in lookup answers. Unset: `http://` and the request's `Host`, or on a
+    /// mirror the API's URL.
+    public var publicURL: String?
 
     public init() {}
 
@@ -61,6 +65,7 @@ public struct ServiceConfiguration: Sendable {
         minimumBodyRate = config.int(forKey: "http.minbodyrate", default: defaults.minimumBodyRate)
         logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info").lowercased()) ?? .info
         metricsToken = config.string(forKey: "metrics.token").flatMap { $0.isEmpty ? nil : $0 }
+        publicURL = config.string(forKey: "http.publicurl").flatMap { $0.isEmpty ? nil : $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 }
 

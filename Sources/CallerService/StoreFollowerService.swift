@@ -8,7 +8,8 @@ import ServiceLifecycle
 /// It first builds every index (`OrganizationIndexes.warmUp`; `/health` answers 503 `loading`
 /// meanwhile), then checks the store's commit counter (`PRAGMA data_version`, one page-cache read)
 /// every `interval` and, when anything committed, has every organization caught up from its change
-/// log (`OrganizationIndexes.catchUp`, which wakes the change feed's long polls). Store and index
+/// log (`OrganizationIndexes.catchUp`, which wakes the change feed's long polls) and, when the
+/// store's credentials version moved, has the node forget its remembered credentials. Store and index
 /// work runs on their own threads, never on Swift's cooperative pool.
 ///
 /// On graceful shutdown it answers the pending long polls at once (`VersionNotifier.shutDown`), so
@@ -41,12 +42,20 @@ public struct StoreFollowerService: Service {
     private func follow() async throws {
         let state = self.state
         var seen: Int64?
+        var credentials = try? await state.store.read { try $0.credentialsVersion() }
         while true {
             do {
                 let counter = try await state.store.read { try $0.commitCounter() }
                 if counter != seen {
                     seen = counter
                     try await state.indexes.catchUp()
+                    // A token revoked or a popup link rotated by another process (the CLI, another
+                    // node): what this one remembered is forgotten.
+                    let version = try await state.store.read { try $0.credentialsVersion() }
+                    if version != credentials {
+                        credentials = version
+                        state.credentialsChanged()
+                    }
                 }
             } catch {
                 logger.error("following the store failed; retrying", metadata: ["error": "\(error)"])

@@ -18,9 +18,12 @@ extension ContactStore {
     /// Revokes every earlier token of the organization and returns the new one.
     public func rotatePopupToken(organizationID: Int64) throws -> String {
         try withDatabase { database in
-            try database.statement("UPDATE organizations SET popup_epoch = popup_epoch + 1 WHERE id = ?")
-                .binding([.integer(organizationID)]).run()
-            return try signedToken(organizationID: organizationID, epoch: try epoch(organizationID, in: database))
+            try database.transaction {
+                try database.statement("UPDATE organizations SET popup_epoch = popup_epoch + 1 WHERE id = ?")
+                    .binding([.integer(organizationID)]).run()
+                try Self.bumpCredentialsVersion(in: database)
+                return try signedToken(organizationID: organizationID, epoch: try epoch(organizationID, in: database))
+            }
         }
     }
 

@@ -99,6 +99,24 @@ enum Schema {
             coalesce((SELECT max(id) FROM contacts WHERE contacts.organization_id = organizations.id), 0),
             coalesce((SELECT max(contact_id) FROM changes WHERE changes.organization_id = organizations.id), 0));
         """,
+        // Scoped access tokens (what PBX configurations hold instead of a user's password): stored
+        // as SHA-256 of the token, numbered per organization, revoked by time and never deleted
+        // (an id is never reused). `credentials-version` moves with every revocation, so every
+        // process on the store forgets what it remembered.
+        """
+        CREATE TABLE tokens (
+            organization_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+            id INTEGER NOT NULL CHECK (id > 0),
+            scope TEXT NOT NULL CHECK (scope IN ('lookup', 'write', 'admin')),
+            label TEXT NOT NULL DEFAULT '' CHECK (length(label) <= 100),
+            prefix TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER,
+            PRIMARY KEY (organization_id, id)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO settings (key, value) VALUES ('credentials-version', 0);
+        """,
     ]
 
     static func migrate(_ database: SQLiteDatabase) throws {

@@ -48,7 +48,10 @@ import Testing
             #expect(try await get(client, "/v3/contacts/name/420222333444?maxlen=3").body == "Jan")
             #expect(try await get(client, "/v3/contacts/name/420222333444?ascii=1").body == "Jan Novak")
             let kv = try await get(client, "/v3/contacts/name/420222333444?format=kv")
-            #expect(kv.body == "name=Jan%20Nov%C3%A1k&organization=IPEX%20a.s.&agents=22%2C100&match=exact")
+            let link = try #require(kv.headers[HTTPField.Name("X-Caller-Url")!])
+            #expect(link.hasPrefix("http://localhost/popup?number=%2B420222333444&token=v1."), "\(link)")
+            #expect(kv.body == "name=Jan%20Nov%C3%A1k&organization=IPEX%20a.s.&agents=22%2C100&match=exact&url="
+                + link.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))!)
             // The same headers and kv on the lookup and route answers.
             let lookup = try await get(client, "/v3/contacts/lookup/420222333444?format=kv")
             #expect(lookup.status == .ok && lookup.body == kv.body)
@@ -56,7 +59,7 @@ import Testing
             let route = try await get(client, "/v3/contacts/route/420222333444")
             #expect(route.headers[HTTPField.Name("X-Caller-Name")!] == "Jan Novák")
             #expect(try await get(client, "/v3/contacts/route/601000999?format=kv").body
-                == "name=&organization=&agents=&match=none")
+                == "name=&organization=&agents=&match=none&url=")
         }
     }
 

@@ -87,6 +87,21 @@ import Testing
         }
     }
 
+    @Test func aTokenRevokedByTheCLIBesideARunningServerIsRefused() async throws {
+        let (_, secret) = try store.createToken(organizationID: try ipexID(), scope: .lookup, label: "FreeSWITCH")
+        try await withReadyNode(importing: Fixtures.minimalCSV) { client, cli, organizationID in
+            let bearer: HTTPFields = [.authorization: "Bearer \(secret)"]
+            #expect(try await client.execute(uri: "/v3/contacts/name/222333444", method: .get, headers: bearer).status == .ok)
+            // What `caller-lookup token revoke 1 --org IPEX` does: its own connection to the store.
+            try cli.revokeToken(id: 1, organizationID: organizationID)
+            let lag = try await eventually("the revoked token is refused") {
+                try await client.execute(uri: "/v3/contacts/name/222333444", method: .get, headers: bearer).status == .unauthorized
+            }
+            #expect(try await client.execute(uri: "/v3/contacts/name/222333444?token=\(secret)", method: .get).status == .unauthorized)
+            print("token revoked by the CLI refused after \(lag)")
+        }
+    }
+
     @Test func aSecondServerOnTheSameStoreSeesTheFirstOnesWriteAndItsLongPollWakes() async throws {
         let first = CallerNode(configuration: ServiceConfiguration(), store: store)
         let second = CallerNode(configuration: ServiceConfiguration(), store: try ContactStore(directory: fixture.directory.path))

@@ -1,0 +1,172 @@
+import CLibCrypto
+import Foundation
+
+/// What an access token lets its holder do. Each scope includes the ones before it: `lookup` reads
+/// (every `GET` of the API, the popup and the phonebooks), `write` also changes single contacts (the
+/// REST writes and batches), `admin` also replaces all contacts (upload), sets labels and manages
+/// tokens. A user's login and password can do everything an `admin` token can.
+public enum AccessScope: String, Sendable, CaseIterable, Comparable, CustomStringConvertible {
+    case lookup
+    case write
+    case admin
+
+    public static func < (lhs: AccessScope, rhs: AccessScope) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+
+    public var description: String { rawValue }
+}
+
+/// An access token as listed: everything but the secret, which is shown once, at creation.
+public struct AccessToken: Hashable, Sendable {
+    /// Numbered per organization: 1, 2, 3 … never reused.
+    public let id: Int64
+    public let organizationID: Int64
+    public let scope: AccessScope
+    /// What the token is for (`FreeSWITCH in Brno`), as its creator wrote it.
+    public let label: String
+    /// The token's first characters (`clk_3f9a2c`), enough to tell tokens apart in a PBX config.
+    public let prefix: String
+    /// Seconds since 1970.
+    public let created: Int64
+    public let revoked: Int64?
+}
+
+/// A token that lets a request in: its organization and scope.
+public struct TokenGrant: Sendable {
+    public let organization: Organization
+    public let scope: AccessScope
+    public let tokenID: Int64
+}
+
+/// Scoped access tokens: what a PBX configuration holds instead of a user's password, so that a
+/// URL in a dial plan can at most read caller names.
+///
+/// A token is `clk_` and 48 lowercase hex digits (192 random bits): URL-safe, so it can go in
+/// `?token=`. The store keeps only its SHA-256 (a fast hash is enough for a random secret of that
+/// length), the first ten characters to show, the scope, a label and the creation and revocation
+/// times. Revoking moves the store's credentials version, which every process on the store watches
+/// to forget the credentials it remembered.
+extension ContactStore {
+    /// The characters a token starts with.
+    public static let tokenPrefix = "clk_"
+
+    /// Creates a token and returns it with its secret — the only time the secret exists outside
+    /// the caller's hands.
+    public func createToken(organizationID: Int64, scope: AccessScope, label: String = "") throws -> (token: AccessToken, secret: String) {
+        let label = label.trimmingWhitespace()
+        guard label.unicodeScalars.count <= 100 else {
+            throw ContactStoreError(.invalidInput, "A token's label has at most 100 characters (this one has \(label.unicodeScalars.count)).")
+        }
+        guard !label.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }) else {
+            throw ContactStoreError(.invalidInput, "A token's label must not contain control characters (a tab, a line break).")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let secret = Self.tokenPrefix + (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let created = Int64(Date().timeIntervalSince1970)
+        let prefix = String(secret.prefix(10))
+        let id: Int64 = try withDatabase { database in
+            try database.transaction {
+                guard try organization(id: organizationID, in: database) != nil else {
+                    throw ContactStoreError(.notFound, "Organization \(organizationID) does not exist.")
+                }
+                let next = try database.statement("SELECT coalesce(max(id), 0) + 1 FROM tokens WHERE organization_id = ?")
+                next.bind(1, organizationID)
+                _ = try next.step()
+                let id = next.int64(0)
+                try database.statement(
+                    "INSERT INTO tokens (organization_id, id, scope, label, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                ).binding([
+                    .integer(organizationID), .integer(id), .text(scope.rawValue), .text(label), .text(prefix),
+                    .text(Self.tokenHash(secret)), .integer(created),
+                ]).run()
+                return id
+            }
+        }
+        let token = AccessToken(
+            id: id, organizationID: organizationID, scope: scope, label: label, prefix: prefix, created: created, revoked: nil)
+        return (token, secret)
+    }
+
+    /// The organization's tokens, revoked ones too, by id.
+    public func tokens(organizationID: Int64) throws -> [AccessToken] {
+        try withReader { database in
+            let statement = try database.statement(
+                "SELECT id, organization_id, scope, label, prefix, created_at, revoked_at FROM tokens WHERE organization_id = ? ORDER BY id")
+            statement.bind(1, organizationID)
+            var tokens: [AccessToken] = []
+            while try statement.step() { tokens.append(Self.token(from: statement)) }
+            return tokens
+        }
+    }
+
+    /// Revokes a token (at once for this process's callers once it forgets its remembered
+    /// credentials; other processes on the store see the credentials version move). Revoking a
+    /// revoked token changes nothing and returns it as it is.
+    @discardableResult
+    public func revokeToken(id: Int64, organizationID: Int64) throws -> AccessToken {
+        try withDatabase { database in
+            try database.transaction {
+                try database.statement("UPDATE tokens SET revoked_at = ? WHERE organization_id = ? AND id = ? AND revoked_at IS NULL")
+                    .binding([.integer(Int64(Date().timeIntervalSince1970)), .integer(organizationID), .integer(id)]).run()
+                if database.changes > 0 { try Self.bumpCredentialsVersion(in: database) }
+                let statement = try database.statement(
+                    "SELECT id, organization_id, scope, label, prefix, created_at, revoked_at FROM tokens WHERE organization_id = ? AND id = ?")
+                statement.binding([.integer(organizationID), .integer(id)])
+                guard try statement.step() else {
+                    throw ContactStoreError(.notFound, "The organization has no token \(id).")
+                }
+                return Self.token(from: statement)
+            }
+        }
+    }
+
+    /// The organization and scope of an unrevoked token, or `nil`.
+    public func authenticate(token: String) throws -> TokenGrant? {
+        guard Self.isTokenShaped(token) else { return nil }
+        let found: (organizationID: Int64, id: Int64, scope: AccessScope)? = try withReader { database in
+            let statement = try database.statement(
+                "SELECT organization_id, id, scope FROM tokens WHERE hash = ? AND revoked_at IS NULL")
+            statement.bind(1, Self.tokenHash(token))
+            guard try statement.step(), let scope = AccessScope(rawValue: statement.string(2)) else { return nil }
+            return (statement.int64(0), statement.int64(1), scope)
+        }
+        guard let found, let organization = try organization(id: found.organizationID) else { return nil }
+        return TokenGrant(organization: organization, scope: found.scope, tokenID: found.id)
+    }
+
+    /// A number that moves whenever credentials stop being valid (a token revoked, a popup link
+    /// rotated): every process on the store forgets what it remembered when it sees it move.
+    public func credentialsVersion() throws -> Int64 {
+        try withReader { database in
+            let statement = try database.statement("SELECT value FROM settings WHERE key = 'credentials-version'")
+            return try statement.step() ? statement.int64(0) : 0
+        }
+    }
+
+    static func bumpCredentialsVersion(in database: SQLiteDatabase) throws {
+        try database.statement("UPDATE settings SET value = value + 1 WHERE key = 'credentials-version'").run()
+    }
+
+    /// Whether `text` has the form of a token: the prefix and 48 lowercase hex digits.
+    public static func isTokenShaped(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.count == 52 && text.hasPrefix(tokenPrefix)
+            && bytes.dropFirst(4).allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+    }
+
+    /// SHA-256 of the token, 64 hex digits.
+    static func tokenHash(_ token: String) -> String {
+        let bytes = Array(token.utf8)
+        var digest = [UInt8](repeating: 0, count: 32)
+        clc_sha256(bytes, bytes.count, &digest)
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func token(from statement: SQLiteStatement) -> AccessToken {
+        AccessToken(
+            id: statement.int64(0), organizationID: statement.int64(1), scope: AccessScope(rawValue: statement.string(2)) ?? .lookup,
+            label: statement.string(3), prefix: statement.string(4), created: statement.int64(5),
+            revoked: statement.isNull(6) ? nil : statement.int64(6))
+    }
+}
