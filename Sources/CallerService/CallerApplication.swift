@@ -161,6 +161,7 @@ public enum APIRoutes {
             Route(method: .get, path: "phonebook/yealink.xml", lookup: { $0.phonebook(.yealink) }),
             Route(method: .get, path: "phonebook/grandstream.xml", lookup: { $0.phonebook(.grandstream) }),
             Route(method: .get, path: "phonebook/cisco.xml", lookup: { $0.phonebook(.cisco) }),
+            Route(method: .get, path: "integrations/3cx.xml", handler: { $0.threeCXTemplate }),
             Route(method: .get, path: "contacts/changes", handler: { $0.changes }),
             Route(method: .get, path: "contacts/snapshot", handler: { $0.snapshot }),
             Route(method: .get, path: "whoami", handler: { $0.whoami }),
