@@ -18,8 +18,8 @@ passed=$(grep -E '^[^ ]+ Test "?.*"? passed after' "$log" | grep -vc "Test run w
 failed=$(grep -E '^[^ ]+ Test "?.*"? failed after' "$log" | grep -vc "Test run with" || true)
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 
-# The end-to-end run of the real binary with the real curl, and schemathesis against it (the
-# OpenAPI document is the truth), count as one more test each.
+# The end-to-end run of the real binary with the real curl, schemathesis against it (the OpenAPI
+# document is the truth) and the SIP run through a real Kamailio count as one more test each.
 if [ "$status" -eq 0 ]; then
     if swift build --product caller-lookup >/dev/null && scripts/e2e.sh .build/debug/caller-lookup; then
         passed=$((passed + 1))
@@ -28,6 +28,13 @@ if [ "$status" -eq 0 ]; then
         status=1
     fi
     if scripts/schemathesis.sh .build/debug/caller-lookup; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        status=1
+    fi
+    # SIPp → Kamailio → caller-lookup: calls routed by the caller's agent tag.
+    if scripts/sip-test.sh .build/debug/caller-lookup; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))
