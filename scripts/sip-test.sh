@@ -49,7 +49,7 @@ start_kamailio() {
     local port=$1 token=$2
     shift 2
     kamailio -DD -E -f config/integrations/kamailio/kamailio.cfg -l "udp:127.0.0.1:$port" -w "$work" \
-        -A "CALLER_LOOKUP_URL=\"http://127.0.0.1:$api\"" -A "CALLER_LOOKUP_TOKEN=\"$token\"" \
+        -A "CALLER_LOOKUP_ROUTE=\"callerlookup=>http://127.0.0.1:$api/v3/contacts/route\"" -A "CALLER_LOOKUP_TOKEN=\"$token\"" \
         -A "AGENT_DOMAIN=\"agents.example.com\"" -A "FALLBACK_AGENT=\"operator\"" "$@" >"$work/kamailio-$port.log" 2>&1 &
     pids+=($!)
 }

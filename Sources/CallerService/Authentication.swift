@@ -53,7 +53,8 @@ struct Authentication: RouterMiddleware {
         if let header = request.headers[.authorization] { return header }
         let tokens = request.uri.queryParameters.getAll("token")
         guard tokens.count == 1, let token = tokens.first else { return nil }
-        return "Bearer " + (String(token).removingPercentEncoding ?? String(token))
+        // Hummingbird has percent-decoded the value.
+        return "Bearer " + String(token)
     }
 
     static func unauthorized(token: Bool) -> Response {

@@ -54,13 +54,7 @@ struct CallerAnswer {
             ("match", answer?.match.rawValue ?? MatchKind.none.rawValue),
             ("url", answer?.url ?? ""),
         ]
-        return pairs.map { "\($0.0)=\(formEncoded($0.1))" }.joined(separator: "&")
-    }
-
-    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-    private static func formEncoded(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+        return pairs.map { "\($0.0)=\(PercentEncoding.encoded($0.1))" }.joined(separator: "&")
     }
 }
 

@@ -137,7 +137,7 @@ extension Handlers {
         let organization = try organization(context)
         return await answering(organization) {
             let raw = try context.parameters.require("externalId")
-            let externalId = raw.removingPercentEncoding ?? raw
+            let externalId = PercentEncoding.decoded(raw) ?? raw
             var fields = try ContactInput.fields(from: try await body(request))
             if let given = fields[.externalId], let given, !given.isEmpty, given != externalId {
                 throw InputError(status: 400, "The body's externalId '\(given)' differs from the path's '\(externalId)'.")

@@ -88,11 +88,12 @@ struct ErrorAnswers: RouterMiddleware {
 struct Query {
     let request: Request
 
-    /// The one value of `name`, if given.
+    /// The one value of `name`, if given, percent-decoded once (by Hummingbird: `%2540` is `%40`,
+    /// not `@`).
     func string(_ name: String) throws(InputError) -> String? {
         let values = request.uri.queryParameters.getAll(name)
         guard values.count <= 1 else { throw InputError("Give ?\(name)= once.") }
-        return values.first.map { String($0).removingPercentEncoding ?? String($0) }
+        return values.first.map { String($0) }
     }
 
     /// An integer in `range`, if given.

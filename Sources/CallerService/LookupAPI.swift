@@ -39,8 +39,7 @@ extension CallerRequestContext {
     /// A path parameter, percent-decoded.
     func pathParameter(_ name: String) throws -> String {
         let raw = try parameters.require(name)
-        guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
-        return raw.removingPercentEncoding ?? raw
+        return PercentEncoding.decoded(raw) ?? raw
     }
 }
 

@@ -43,6 +43,10 @@ import Testing
                 #expect(answer.headers[HTTPField.Name("X-Caller-Agents")!] == "22,100")
                 #expect(answer.headers[HTTPField.Name("X-Caller-Match")!] == "exact")
             }
+            // Query values are percent-decoded once: %2540 is "%40", never "@".
+            #expect(try await get(client, "/v3/contacts/lookup?email=jan%40novak.com").status == .ok)
+            #expect(try await get(client, "/v3/contacts/lookup?email=jan%2540novak.com").status == .notFound)
+            #expect(try await get(client, "/v3/contacts/name?number=%2B420222333444").body == "Jan Novák")
             let query = try await get(client, "/v3/contacts/name?number=+420222333444")
             #expect(query.status == .ok && query.body == "Jan Novák", "a + the URL decoded to a space")
             #expect(try await get(client, "/v3/contacts/name/420222333444?maxlen=3").body == "Jan")
