@@ -186,6 +186,9 @@ final class Authenticator: @unchecked Sendable {
         guard !login.isEmpty, !password.isEmpty,
             !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) })
         else { return nil }
+        // Devices with only a user name and password field (desk phones' phonebook settings) send
+        // a token as the password of the login `token`, which no user can have.
+        if login == ContactStore.tokenLogin { return .token(password) }
         return .basic(login: login, password: password)
     }
 

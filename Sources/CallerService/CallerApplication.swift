@@ -160,6 +160,8 @@ public enum APIRoutes {
             Route(method: .get, path: "contacts/name", lookup: { $0.name }),
             Route(method: .get, path: "phonebook/yealink.xml", lookup: { $0.phonebook(.yealink) }),
             Route(method: .get, path: "phonebook/grandstream.xml", lookup: { $0.phonebook(.grandstream) }),
+            // Grandstream firmware that appends /phonebook.xml to its configured path.
+            Route(method: .get, path: "phonebook/grandstream/phonebook.xml", lookup: { $0.phonebook(.grandstream) }),
             Route(method: .get, path: "phonebook/cisco.xml", lookup: { $0.phonebook(.cisco) }),
             Route(method: .get, path: "integrations/3cx.xml", handler: { $0.threeCXTemplate }),
             Route(method: .get, path: "contacts/changes", handler: { $0.changes }),
@@ -194,8 +196,14 @@ public enum APIRoutes {
         "GET /v3/contacts": ["after", "limit"],
         "GET /v3/phonebook/yealink.xml": ["numfmt"],
         "GET /v3/phonebook/grandstream.xml": ["numfmt"],
+        "GET /v3/phonebook/grandstream/phonebook.xml": ["numfmt"],
         "GET /v3/phonebook/cisco.xml": ["numfmt"],
     ]
+
+    /// `METHOD /path` of the lookup routes, which mirrors serve too.
+    static var lookupDescribed: [String] {
+        all.filter { $0.lookupHandler != nil }.map { "\($0.method.rawValue) /v3/\($0.path)" }
+    }
 
     /// `METHOD /path` of every route the server answers, authenticated or not.
     public static var described: [String] {

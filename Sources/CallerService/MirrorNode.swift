@@ -313,14 +313,7 @@ public struct MirrorFollowerService: Service {
 public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfiguration) -> some ApplicationProtocol {
     ProcessMemory.configured
     let router = Router(context: CallerRequestContext.self)
-    router.add(middleware: ErrorAnswers(
-        described: [
-            "GET /health", "GET /metrics", "GET /v3/contacts/lookup/{phoneNumber}", "GET /v3/contacts/lookup",
-            "GET /v3/contacts/route/{phoneNumber}", "GET /v3/contacts/route", "GET /v3/contacts/name/{phoneNumber}",
-            "GET /v3/contacts/name",
-            "GET /v3/phonebook/yealink.xml", "GET /v3/phonebook/grandstream.xml", "GET /v3/phonebook/cisco.xml",
-        ],
-        queries: APIRoutes.queries))
+    router.add(middleware: ErrorAnswers(described: ["GET /health", "GET /metrics"] + APIRoutes.lookupDescribed, queries: APIRoutes.queries))
     router.get("/health") { _, _ in
         let (status, bytes) = node.health()
         return HTTPAnswer.json(status, bytes)

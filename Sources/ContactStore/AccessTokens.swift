@@ -51,6 +51,9 @@ extension ContactStore {
     /// The characters a token starts with.
     public static let tokenPrefix = "clk_"
 
+    /// The HTTP Basic login under which a token may be sent as the password; no user can have it.
+    public static let tokenLogin = "token"
+
     /// Creates a token and returns it with its secret — the only time the secret exists outside
     /// the caller's hands.
     public func createToken(organizationID: Int64, scope: AccessScope, label: String = "") throws -> (token: AccessToken, secret: String) {

@@ -106,6 +106,9 @@ extension ContactStore {
         guard !password.isEmpty else {
             throw ContactStoreError(.invalidInput, "The password is empty.")
         }
+        guard login != Self.tokenLogin else {
+            throw ContactStoreError(.invalidInput, "The login '\(login)' is reserved: HTTP Basic with it carries an access token.")
+        }
         // The server refuses credentials with control characters before any hash, so such a user
         // could never log in.
         guard !(login + password).unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }) else {

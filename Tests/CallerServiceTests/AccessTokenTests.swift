@@ -71,6 +71,11 @@ import Testing
                 #expect(try await call(client, uri + separator + "token=" + token).status == .ok, "\(uri) with ?token=")
             }
             #expect(try await call(client, "/v3/contacts/name/420222333444?token=\(token)").body == "Jan Novák")
+            // HTTP Basic with the login `token` (devices with only a user and password field).
+            let basic: HTTPFields = [.authorization: ServiceFixture.basic("token", token)]
+            #expect(try await call(client, "/v3/phonebook/grandstream/phonebook.xml", headers: basic).status == .ok)
+            #expect(try await call(client, "/v3/contacts/upload", method: .post, headers: basic).status == .forbidden)
+            #expect(try await call(client, "/v3/whoami", headers: [.authorization: ServiceFixture.basic("token", "wrong")]).status == .unauthorized)
             #expect(try await call(client, "/v3/whoami", headers: bearer).body.contains(#""scope":"lookup""#))
             // The popup, by ?token= with an access token.
             let popup = try await call(client, "/popup?number=%2B420222333444&token=\(token)")
@@ -215,5 +220,7 @@ import Testing
         let jina = try #require(try fixture.store.organization(named: "Jiná"))
         #expect(try fixture.store.createToken(organizationID: jina.id, scope: .lookup).token.id == 1)
         #expect(try fixture.store.createToken(organizationID: ipex.id, scope: .lookup).token.id == 2)
+        // No user can take the login that carries tokens.
+        #expect(throws: ContactStoreError.self) { try fixture.store.addUser(login: "token", password: "x", organizationID: ipex.id) }
     }
 }

@@ -8,6 +8,7 @@ import HummingbirdTesting
 import LookupIndex
 import NIOCore
 import NIOHTTP1
+import TestSupport
 import Testing
 
 @testable import CallerService
@@ -339,6 +340,36 @@ final class LiveAPI: @unchecked Sendable {
             #expect(health.status == .ok)
         }
         await node.stop()
+    }
+
+    /// A mirror that follows with a lookup token (no user's password on the mirror), and serves
+    /// callers with tokens, verified by the API, revoked ones refused once re-verified.
+    @Test func aMirrorFollowsWithALookupTokenAndVerifiesTokens() async throws {
+        let ipexID = try ipex.id
+        let (_, following) = try fixture.store.createToken(organizationID: ipexID, scope: .lookup, label: "mirror")
+        let (_, caller) = try fixture.store.createToken(organizationID: ipexID, scope: .lookup, label: "PBX")
+        _ = try fixture.store.importContacts(csv: Fixtures.maximalCSV, organizationID: ipexID, validator: .init())
+        try await api.start()
+        var configuration = MirrorConfiguration(apiURL: api.url, credentials: .token(following))
+        configuration.longPollSeconds = 2
+        configuration.maximumBackoffSeconds = 0.3
+        let node = MirrorNode(configuration: configuration)
+        node.start()
+        try await eventually("the mirror loaded with a token") { try names(node, "+420222333444") == ["Jan Novák", "Ivan Neúplný"] }
+        let app = buildMirrorApplication(node: node, configuration: mirrorTestingConfiguration())
+        try await app.test(.router) { client in
+            let name = try await client.execute(uri: "/v3/contacts/name/420222333444?token=\(caller)", method: .get)
+            #expect(name.status == .ok && String(buffer: name.body) == "Jan Novák")
+            #expect(name.headers[HTTPField.Name("X-Caller-Url")!]?.hasPrefix(api.url + "/popup?number=%2B420222333444") == true,
+                    "the popup link points to the API")
+            // Revoked through the API (this API node runs no follower, so it forgets at once only
+            // what it revokes itself); the mirror re-verifies every request here.
+            #expect(try await api.send(.DELETE, "/v3/tokens/2").0 == 200)
+            let refused = try await client.execute(uri: "/v3/contacts/name/420222333444", method: .get, headers: [.authorization: "Bearer \(caller)"])
+            #expect(refused.status == .unauthorized && refused.body.readableBytes == 0)
+        }
+        await node.stop()
+        await api.stop()
     }
 
     /// Stopping the mirror aborts its pending long poll (25 s here) instead of waiting it out, and
