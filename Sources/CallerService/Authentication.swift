@@ -18,7 +18,7 @@ struct Authentication: RouterMiddleware {
     let authenticator: Authenticator
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let authorization = Self.authorization(request)
+        let authorization = Self.authorization(request, context: context)
         switch await authenticator.authenticate(authorization: authorization, client: context.clientAddress) {
         case .allowed(let organization, let scope):
             var context = context
@@ -49,9 +49,9 @@ struct Authentication: RouterMiddleware {
 
     /// The request's `Authorization` value; a `?token=` stands for `Bearer` when the header is
     /// absent (a PBX that cannot send headers). A `?token=` given twice lets nothing in.
-    static func authorization(_ request: Request) -> String? {
+    static func authorization(_ request: Request, context: Context) -> String? {
         if let header = request.headers[.authorization] { return header }
-        let tokens = request.uri.queryParameters.getAll("token")
+        let tokens = context.queryParameters.getAll("token")
         guard tokens.count == 1, let token = tokens.first else { return nil }
         // Hummingbird has percent-decoded the value.
         return "Bearer " + String(token)

@@ -37,13 +37,20 @@ struct CallerAnswer {
     /// characters, 200 characters at most (the link is ASCII: a percent-encoded number and a token).
     var headers: HTTPFields {
         var fields = HTTPFields()
-        fields[HTTPField.Name("X-Caller-Name")!] = CallerNameText.render(contact.displayName, maxLength: 200)
-        fields[HTTPField.Name("X-Caller-Organization")!] = CallerNameText.render(contact[.organization], maxLength: 200)
-        fields[HTTPField.Name("X-Caller-Agents")!] = CallerNameText.render(agents.joined(separator: ","), maxLength: 200)
-        fields[HTTPField.Name("X-Caller-Match")!] = match.rawValue
-        if let url { fields[HTTPField.Name("X-Caller-Url")!] = url }
+        fields.reserveCapacity(5)
+        fields[Self.name] = CallerNameText.render(contact.displayName, maxLength: 200)
+        fields[Self.organization] = CallerNameText.render(contact[.organization], maxLength: 200)
+        fields[Self.agents] = CallerNameText.render(agents.joined(separator: ","), maxLength: 200)
+        fields[Self.match] = match.rawValue
+        if let url { fields[Self.url] = url }
         return fields
     }
+
+    static let name = HTTPField.Name("X-Caller-Name")!
+    static let organization = HTTPField.Name("X-Caller-Organization")!
+    static let agents = HTTPField.Name("X-Caller-Agents")!
+    static let match = HTTPField.Name("X-Caller-Match")!
+    static let url = HTTPField.Name("X-Caller-Url")!
 
     /// `name=…&organization=…&agents=22%2C100&match=exact&url=…`, form-encoded.
     static func keyValues(_ answer: CallerAnswer?) -> String {
@@ -71,8 +78,7 @@ enum CallerNameText {
         var result = ""
         var space = false
         for scalar in text.unicodeScalars {
-            let blank = scalar.properties.isWhitespace || scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value)
-                || scalar.properties.generalCategory == .format
+            let blank = isBlank(scalar)
             if blank {
                 space = !result.isEmpty
                 continue
@@ -85,6 +91,18 @@ enum CallerNameText {
         }
         return String(result.prefix(maxLength))
     }
+
+    /// Whitespace, a control character or an invisible format character (a soft hyphen, a
+    /// direction mark). ASCII and the letters of Latin, Greek and Cyrillic scripts are answered
+    /// without the Unicode property tables, which cost more than the rest of a lookup.
+    private static func isBlank(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x21..<0x7F: return false
+        case 0..<0x21, 0x7F..<0xA1, 0xAD: return true
+        case 0xA1..<0x600: return false
+        default: return scalar.properties.isWhitespace || scalar.properties.generalCategory == .format
+        }
+    }
 }
 
 extension LookupHandlers {
@@ -93,10 +111,10 @@ extension LookupHandlers {
     /// `?format=kv`), or an empty body with the status that says why.
     @Sendable func name(_ request: Request, context: CallerRequestContext) async throws -> Response {
         // Errors thrown here answer with an empty body too (`ErrorAnswers`, by the path).
-        let query = Query(request: request)
+        let query = Query(context)
         let maxLength = Int(try query.integer("maxlen", in: 1...255) ?? 60)
         let ascii = try CallerNameAnswers.flag(query.string("ascii"))
-        let keyValues = try Self.keyValues(request)
+        let keyValues = try Self.keyValues(context)
         let fallback = try query.string("fallback")
         guard fallback == nil || fallback == "number" else { return CallerNameAnswers.empty(.badRequest) }
         let result = try measuredLookUp(request, context: context)

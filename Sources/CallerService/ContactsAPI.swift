@@ -82,7 +82,7 @@ extension Handlers {
     /// `GET /v3/contacts?after=ID&limit=N` → `{"contacts":[…],"next":"ID"|null}`, in id order.
     @Sendable func listContacts(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        let query = Query(request: request)
+        let query = Query(context)
         let after = try query.integer("after", in: 0...Int64.max) ?? 0
         let limit = Int(try query.integer("limit", in: 1...1_000) ?? 100)
         let page = try await state.store.read { try $0.contactsPage(organizationID: organization.id, afterID: after, limit: limit) }
@@ -154,7 +154,7 @@ extension Handlers {
     /// `GET /v3/contacts/changes?since=V[&wait=S][&limit=L]`: the change feed, long-polled.
     @Sendable func changes(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        let query = Query(request: request)
+        let query = Query(context)
         guard let since = try query.integer("since", in: 0...Int64.max) else {
             return HTTPAnswer.error(.badRequest, "Give the version you have as ?since=V (0 for everything).")
         }

@@ -2,6 +2,7 @@ import Contacts
 import HTTPTypes
 import Logging
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 
 /// One shape for every error answer, `{"error":"…"}` (Hummingbird's own errors would answer
@@ -48,8 +49,10 @@ struct ErrorAnswers: RouterMiddleware {
     }
 
     private func answer(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.query != nil, let template = template(of: request.uri.path), let allowed = template.methods[request.method] {
-            for (name, _) in request.uri.queryParameters where !allowed.contains(String(name)) {
+        var context = context
+        if request.uri.query != nil { context.queryParameters = request.uri.queryParameters }
+        if !context.queryParameters.isEmpty, let template = template(of: request.uri.path), let allowed = template.methods[request.method] {
+            for (name, _) in context.queryParameters where !allowed.contains(String(name)) {
                 let takes = allowed.isEmpty ? "no query parameters" : "only " + allowed.sorted().map { "?\($0)=" }.joined(separator: ", ")
                 return HTTPAnswer.error(.badRequest, "Unknown query parameter '\(String(name).prefix(40))': this route takes \(takes).")
             }
@@ -86,12 +89,14 @@ struct ErrorAnswers: RouterMiddleware {
 /// not what the route documents, is a 400 that says which (`ErrorAnswers` refuses the parameters a
 /// route does not take).
 struct Query {
-    let request: Request
+    let parameters: FlatDictionary<Substring, Substring>
+
+    init(_ context: CallerRequestContext) { parameters = context.queryParameters }
 
     /// The one value of `name`, if given, percent-decoded once (by Hummingbird: `%2540` is `%40`,
     /// not `@`).
     func string(_ name: String) throws(InputError) -> String? {
-        let values = request.uri.queryParameters.getAll(name)
+        let values = parameters.getAll(name)
         guard values.count <= 1 else { throw InputError("Give ?\(name)= once.") }
         return values.first.map { String($0) }
     }

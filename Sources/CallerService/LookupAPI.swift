@@ -30,7 +30,7 @@ extension CallerRequestContext {
     /// PBX cannot put the number in the path).
     func callerNumber(_ request: Request) throws -> String {
         if parameters.get("phoneNumber") != nil { return try pathParameter("phoneNumber") }
-        guard let number = try Query(request: request).string("number"), !number.isEmpty else {
+        guard let number = try Query(self).string("number"), !number.isEmpty else {
             throw InputError("Give the caller's number in the path or as ?number=.")
         }
         return number
@@ -75,7 +75,7 @@ struct LookupHandlers: Sendable {
         let result = try measuredLookUp(request, context: context)
         let answer = try await answer(result, request: request, context: context)
         var response: Response
-        if try Self.keyValues(request) {
+        if try Self.keyValues(context) {
             response = HTTPAnswer.text(answer == nil ? .notFound : .ok, CallerAnswer.keyValues(answer))
         } else {
             var bytes: [UInt8] = []
@@ -91,20 +91,20 @@ struct LookupHandlers: Sendable {
     /// `GET /v3/contacts/lookup?email=` (every contact with that address), or `?number=` (the
     /// number lookup).
     @Sendable func lookupByQuery(_ request: Request, context: CallerRequestContext) async throws -> Response {
-        let query = Query(request: request)
+        let query = Query(context)
         let number = try query.string("number")
         let email = try query.string("email")
         guard number == nil || email == nil else {
             return HTTPAnswer.error(.badRequest, "Give ?number= or ?email=, not both.")
         }
         if number != nil { return try await lookup(request, context: context) }
-        guard try !Self.keyValues(request) else { return HTTPAnswer.error(.badRequest, "?format=kv is for number lookups.") }
+        guard try !Self.keyValues(context) else { return HTTPAnswer.error(.badRequest, "?format=kv is for number lookups.") }
         return try await lookupByEmail(request, context: context)
     }
 
     private func lookupByEmail(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try context.requireOrganization()
-        guard let email = try Query(request: request).string("email"), !email.isEmpty, email.unicodeScalars.count <= 254
+        guard let email = try Query(context).string("email"), !email.isEmpty, email.unicodeScalars.count <= 254
         else { return HTTPAnswer.error(.badRequest, "Give the address as ?email=jan@novak.com (or the caller's number as ?number=).") }
         let snapshot = try indexes.entry(for: organization).index.snapshot
         let started = ContinuousClock.now
@@ -126,7 +126,7 @@ struct LookupHandlers: Sendable {
     /// IVR: the agent tags of the best match, as JSON or (Accept: text/plain) one line `22,100`.
     @Sendable func route(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let plain = (request.headers[.accept] ?? "").lowercased().hasPrefix("text/plain")
-        let keyValues = try Self.keyValues(request)
+        let keyValues = try Self.keyValues(context)
         let result = try measuredLookUp(request, context: context)
         guard let answer = try await answer(result, request: request, context: context),
             let best = result.snapshot.refs(result.matches).first
@@ -159,8 +159,8 @@ struct LookupHandlers: Sendable {
     }
 
     /// Whether `?format=kv` asks for `name=…&agents=…` instead of JSON.
-    static func keyValues(_ request: Request) throws(InputError) -> Bool {
-        switch try Query(request: request).string("format") {
+    static func keyValues(_ context: CallerRequestContext) throws(InputError) -> Bool {
+        switch try Query(context).string("format") {
         case nil: false
         case "kv"?: true
         default: throw InputError("?format= is kv (name=…&organization=…&agents=…&match=…) or absent (JSON).")

@@ -22,9 +22,9 @@ enum Phonebook {
 
     /// The phonebook answer of `snapshot` (or 304 when `If-None-Match` names its version).
     static func answer(
-        _ vendor: Vendor, snapshot: IndexSnapshot, organization: Organization, request: Request
+        _ vendor: Vendor, snapshot: IndexSnapshot, organization: Organization, request: Request, context: CallerRequestContext
     ) throws(InputError) -> Response {
-        let text = try Query(request: request).string("numfmt") ?? NumberFormat.e164.rawValue
+        let text = try Query(context).string("numfmt") ?? NumberFormat.e164.rawValue
         guard let format = NumberFormat(rawValue: text) else {
             throw InputError("?numfmt= is e164, national or intl00.")
         }
@@ -122,7 +122,7 @@ extension LookupHandlers {
         { request, context in
             let organization = try context.requireOrganization()
             let snapshot = try indexes.entry(for: organization).index.snapshot
-            return try Phonebook.answer(vendor, snapshot: snapshot, organization: organization, request: request)
+            return try Phonebook.answer(vendor, snapshot: snapshot, organization: organization, request: request, context: context)
         }
     }
 }

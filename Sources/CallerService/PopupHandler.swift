@@ -17,7 +17,7 @@ struct PopupHandler: Sendable {
     let state: ServiceState
 
     @Sendable func popup(_ request: Request, context: CallerRequestContext) async throws -> Response {
-        let query = Query(request: request)
+        let query = Query(context)
         let language = PopupLanguage.preferred(request.headers[.acceptLanguage])
         let number: String?
         let token: String?

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import LookupIndex
 import NIOCore
@@ -18,6 +19,9 @@ public struct CallerRequestContext: RequestContext {
     public var scope: AccessScope?
     /// The peer's IP address (`-` when unknown): failed logins are counted per address.
     public let clientAddress: String
+    /// The request's query parameters, values percent-decoded, parsed once by `ErrorAnswers` (each
+    /// `request.uri.queryParameters` parses the query again). Read them through `Query`.
+    public var queryParameters = FlatDictionary<Substring, Substring>()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -86,7 +86,7 @@ extension Handlers {
         _ = try organization(context)
         let number = try context.pathParameter("phoneNumber")
         guard number.unicodeScalars.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
-        let region = try Query(request: request).string("region")
+        let region = try Query(context).string("region")
         let verdict = region == nil ? state.validator.validateInternational(number) : state.validator.validate(number, defaultRegion: region)
         return HTTPAnswer.json(.ok, PhoneNumberReport(verdict: verdict, validator: state.validator).json)
     }
