@@ -10,7 +10,7 @@ struct CallerLookupCommand: AsyncParsableCommand {
         commandName: "caller-lookup",
         abstract: "Who is calling? Contacts by CSV or REST, answered from an in-memory index.",
         subcommands: [
-            OrgCommand.self, UserCommand.self, TokenCommand.self, ImportCommand.self, LookupCommand.self, ValidateCommand.self,
+            OrgCommand.self, UserCommand.self, TokenCommand.self, MigrateCommand.self, ImportCommand.self, LookupCommand.self, ValidateCommand.self,
             GenerateCommand.self, BenchCommand.self, ServeCommand.self, MirrorCommand.self,
         ]
     )
@@ -307,5 +307,22 @@ struct GenerateCommand: ParsableCommand {
             }
         }
         FileHandle.standardOutput.write(Data(buffer))
+    }
+}
+
+/// `caller-lookup migrate`: brings the store's schema to this build's version and says where it
+/// is. Opening a store migrates it too; this runs it on its own (before starting new nodes on an
+/// upgraded build) and fails on a store newer than this build.
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate", abstract: "Apply the store's pending schema migrations and print its schema version.")
+
+    @OptionGroup var options: DataOptions
+
+    func run() throws {
+        try handlingErrors {
+            let (version, known) = try options.openStore().schemaVersion()
+            print("schema at version \(version) of \(known) in \(options.data)")
+        }
     }
 }

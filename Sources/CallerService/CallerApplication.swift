@@ -50,14 +50,21 @@ private func buildApplication(state: ServiceState, logger: Logger?) -> some Appl
     let router = Router(context: CallerRequestContext.self)
     router.add(middleware: ErrorAnswers(described: APIRoutes.described, queries: APIRoutes.queries))
     router.get("/health") { _, _ in
-        // A load balancer's readiness check: 503 until every index is built.
-        guard let progress = state.indexes.loading else { return HTTPAnswer.json(.ok, #"{"status":"ok"}"#) }
+        // A load balancer's readiness check: 503 until every index is built. A store that cannot be
+        // read is reported but keeps the node ready: lookups answer from memory, writes answer 503.
+        let storeProblem = state.storeProblem.current
         var writer = JSONWriter()
         writer.beginObject()
-        writer.field("status", "loading")
-        writer.field("indexesBuilt", progress.built)
-        writer.field("organizations", progress.total)
+        let progress = state.indexes.loading
+        writer.field("status", progress == nil ? "ok" : "loading")
+        if let progress {
+            writer.field("indexesBuilt", progress.built)
+            writer.field("organizations", progress.total)
+        }
+        writer.field("store", storeProblem == nil ? "ok" : "unreachable")
+        if let storeProblem { writer.field("storeError", String(storeProblem.prefix(200))) }
         writer.endObject()
+        guard progress != nil else { return HTTPAnswer.json(.ok, writer.bytes) }
         var response = HTTPAnswer.json(.serviceUnavailable, writer.bytes)
         response.headers[.retryAfter] = "1"
         return response

@@ -53,12 +53,22 @@ enum HTTPAnswer {
     /// The one answer to an error thrown below a handler: input errors with their own status and
     /// message, store errors by `ContactStoreError.status`, anything else a 500 that names no
     /// internals (no SQL text) — the details go to the log.
+    /// `Retry-After` of a 503 for an unavailable store.
+    static let storeRetrySeconds = 5
+
     static func failure(_ error: any Error, logger: Logger) -> Response {
         switch error {
         case let error as InputError:
             return json(HTTPResponse.Status(code: error.status), error.json)
         case let error as ContactStoreError where error.code != .database:
             return self.error(error.status, error.message)
+        case let error as SQLiteError where error.isUnavailable:
+            logger.warning("the store is unavailable", metadata: ["error": "\(error)"])
+            var response = self.error(
+                .serviceUnavailable,
+                "The contact store is unavailable just now (another process holds it, or its disk failed); nothing was changed. Lookups keep answering. Try again in \(storeRetrySeconds) s.")
+            response.headers[.retryAfter] = String(storeRetrySeconds)
+            return response
         default:
             logger.error("request failed", metadata: ["error": "\(error)"])
             return self.error(.internalServerError, "The request could not be completed and nothing was changed; the server's log says why.")

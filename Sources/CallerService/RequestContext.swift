@@ -39,6 +39,9 @@ final class ServiceState: Sendable {
     let metrics = ServiceMetrics()
     let validator = PhoneNumberValidator()
     let popupLinkTokens: PopupLinkTokens
+    /// What the follower service last learned of the store: `nil` while it could be read, else the
+    /// error. `/health` reports it; lookups keep answering from memory either way.
+    let storeProblem = StoreProblem()
 
     init(configuration: ServiceConfiguration, store: ContactStore) {
         self.configuration = configuration
@@ -66,5 +69,23 @@ final class ServiceState: Sendable {
     /// The popup links of this node's lookup answers.
     var popupLinks: PopupLinks {
         PopupLinks(base: configuration.publicURL) { [popupLinkTokens] in await popupLinkTokens.token($0) }
+    }
+}
+
+/// The store's last read failure, as the follower service saw it (`nil`: it could be read).
+final class StoreProblem: @unchecked Sendable {
+    // @unchecked: `problem` is only touched under `lock`.
+    private let lock = NSLock()
+    private var problem: String?
+
+    var current: String? { lock.withLock { problem } }
+
+    /// Records the outcome of a read; whether the store was reachable before it.
+    @discardableResult
+    func record(_ error: (any Error)?) -> Bool {
+        lock.withLock {
+            defer { problem = error.map { "\($0)" } }
+            return problem == nil
+        }
     }
 }

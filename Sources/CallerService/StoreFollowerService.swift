@@ -46,6 +46,7 @@ public struct StoreFollowerService: Service {
         while true {
             do {
                 let counter = try await state.store.read { try $0.commitCounter() }
+                state.storeProblem.record(nil)
                 if counter != seen {
                     seen = counter
                     try await state.indexes.catchUp()
@@ -58,7 +59,7 @@ public struct StoreFollowerService: Service {
                     }
                 }
             } catch {
-                logger.error("following the store failed; retrying", metadata: ["error": "\(error)"])
+                if state.storeProblem.record(error) { logger.error("following the store failed; retrying", metadata: ["error": "\(error)"]) }
                 seen = nil
             }
             try await Task.sleep(for: interval)

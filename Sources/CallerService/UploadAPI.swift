@@ -73,6 +73,13 @@ extension Handlers {
         case .failure(let rejection as ImportRejection):
             metrics.upload("rejected", rejectedRows: rejection.rejected.count)
             return HTTPAnswer.json(.badRequest, rejection.json)
+        case .failure(let error as SQLiteError) where error.isUnavailable:
+            context.logger.warning("upload: the store is unavailable", metadata: ["organization": "\(organization.name)", "error": "\(error)"])
+            var response = rejected(
+                .serviceUnavailable,
+                "The contact store is unavailable just now (another process holds it, or its disk failed); nothing was changed. Try again in \(HTTPAnswer.storeRetrySeconds) s.")
+            response.headers[.retryAfter] = String(HTTPAnswer.storeRetrySeconds)
+            return response
         case .failure(let error):
             // The details (SQLite's message, the statement) go to the log, not to the client.
             context.logger.error("upload failed", metadata: ["organization": "\(organization.name)", "error": "\(error)"])

@@ -28,16 +28,23 @@ public final class ContactStore: @unchecked Sendable {
     private let counterLock = NSLock()
     private let writerThread = WorkerThreads(name: "store writer", count: 1, niceness: 10)
     private let readerThreads = WorkerThreads(name: "store reader", count: ConnectionPool.size)
+    /// How long a write waits for another process's write lock, by default.
+    public static let defaultBusyTimeoutMilliseconds: Int32 = 10_000
     /// The popup links' HMAC key, from `settings`.
     let popupSecret: [UInt8]
     /// Where the database file is.
     public let path: String
 
-    /// Opens (creating if needed) `directory/caller-lookup.sqlite` and runs pending migrations.
-    public init(directory: String) throws {
+    /// Opens (creating if needed) `directory/caller-lookup.sqlite` and runs pending migrations;
+    /// refuses a store whose schema is newer than this build knows. `busyTimeoutMilliseconds`: how
+    /// long a write waits for another process's write lock (a CLI import) before it fails as
+    /// unavailable.
+    public init(
+        directory: String, busyTimeoutMilliseconds: Int32 = ContactStore.defaultBusyTimeoutMilliseconds
+    ) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = (directory as NSString).appendingPathComponent("caller-lookup.sqlite")
-        let database = try SQLiteDatabase(path: path)
+        let database = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         try database.execute("PRAGMA journal_mode = WAL")
         try database.execute("PRAGMA synchronous = NORMAL")
         try database.execute("PRAGMA foreign_keys = ON")
@@ -50,7 +57,7 @@ public final class ContactStore: @unchecked Sendable {
         try Schema.migrate(database)
         self.popupSecret = try Self.popupSecret(in: database)
         self.readers = try ConnectionPool((0..<ConnectionPool.size).map { _ in
-            let reader = try SQLiteDatabase(path: path)
+            let reader = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             try reader.execute("PRAGMA query_only = ON")
             try reader.execute("PRAGMA cache_size = -16384")
             return reader
@@ -110,6 +117,12 @@ public final class ContactStore: @unchecked Sendable {
             let statement = try counter.statement("PRAGMA data_version")
             return try statement.step() ? statement.int64(0) : 0
         }
+    }
+
+    /// The schema version of the store (how many migrations it has run) and the newest this build
+    /// knows: equal once a store is open.
+    public func schemaVersion() throws -> (store: Int, known: Int) {
+        try withReader { (try Schema.appliedVersion($0), Schema.migrations.count) }
     }
 
     /// Every organization, as committed now, read on the reader connection.

@@ -12,6 +12,15 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 
     /// A UNIQUE constraint failed (SQLITE_CONSTRAINT_UNIQUE).
     var isUniqueViolation: Bool { code == 2067 }
+
+    /// The store could not be used just now, through no fault of the request: another writer held
+    /// it past the busy timeout, or the disk failed or is full. Nothing was changed; the same
+    /// request may succeed later.
+    public var isUnavailable: Bool {
+        // SQLITE_BUSY, _LOCKED, _NOMEM, _IOERR, _FULL, _CANTOPEN, _PROTOCOL (extended codes carry
+        // the primary code in the low byte).
+        [5, 6, 7, 10, 13, 14, 15].contains(code & 0xFF)
+    }
 }
 
 /// SQLite's "transient" destructor: SQLite copies a bound value before the call returns.
@@ -27,7 +36,9 @@ final class SQLiteDatabase {
     /// Configures the library once, before any connection exists.
     private static let configured: Void = { _ = csqlite_disable_memory_statistics() }()
 
-    init(path: String) throws {
+    /// `busyTimeoutMilliseconds`: how long the connection waits for another writer's lock before
+    /// an operation fails with SQLITE_BUSY (answered 503).
+    init(path: String, busyTimeoutMilliseconds: Int32 = ContactStore.defaultBusyTimeoutMilliseconds) throws {
         Self.configured
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -39,7 +50,7 @@ final class SQLiteDatabase {
         }
         self.handle = handle
         sqlite3_extended_result_codes(handle, 1)
-        sqlite3_busy_timeout(handle, 10_000)
+        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
     }
 
     deinit {

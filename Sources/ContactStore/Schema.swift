@@ -119,11 +119,23 @@ enum Schema {
         """,
     ]
 
-    static func migrate(_ database: SQLiteDatabase) throws {
+    static func appliedVersion(_ database: SQLiteDatabase) throws -> Int {
         let statement = try database.statement("PRAGMA user_version")
+        defer { statement.reset() }
         _ = try statement.step()
-        let applied = Int(statement.int64(0))
-        statement.reset()
+        return Int(statement.int64(0))
+    }
+
+    /// Runs the migrations the store has not run, in one transaction. A store newer than this
+    /// build (a newer caller-lookup migrated it) is refused: running on a schema it does not know
+    /// could lose what the newer version keeps.
+    static func migrate(_ database: SQLiteDatabase) throws {
+        let applied = try appliedVersion(database)
+        guard applied <= migrations.count else {
+            throw ContactStoreError(
+                .database,
+                "The store's schema is at version \(applied), newer than this caller-lookup knows (\(migrations.count)): run the caller-lookup that migrated it, or a newer one.")
+        }
         guard applied < migrations.count else { return }
         try database.transaction {
             for (number, sql) in migrations.enumerated().dropFirst(applied) {
