@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries (Debian packages installed by scripts/install-dependencies.sh).
@@ -40,6 +41,11 @@ let package = Package(
             dependencies: ["CPhoneNumbers", .product(name: "Atomics", package: "swift-atomics")]),
         .target(name: "Contacts", dependencies: ["PhoneNumbers"]),
         .target(name: "ContactStore", dependencies: ["Contacts", "CSQLite", "CCrypt", "CLibCrypto"]),
+        // The PostgreSQL engine of the store (issue 18): the same contract on a server several API
+        // nodes share.
+        .target(
+            name: "PostgresStore",
+            dependencies: ["ContactStore", "Contacts", .product(name: "PostgresNIO", package: "postgres-nio")]),
         .target(
             name: "LookupIndex",
             dependencies: [
@@ -71,6 +77,7 @@ let package = Package(
             dependencies: [
                 "CallerService",
                 "ContactStore",
+                "PostgresStore",
                 "LookupIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,6 +92,7 @@ let package = Package(
         .testTarget(name: "PhoneNumbersTests", dependencies: ["PhoneNumbers"]),
         .testTarget(name: "ContactsTests", dependencies: ["Contacts", "TestSupport"]),
         .testTarget(name: "ContactStoreTests", dependencies: ["ContactStore", "TestSupport"]),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "ContactStore", "TestSupport"]),
         .testTarget(name: "LookupIndexTests", dependencies: ["LookupIndex", "ContactStore", "TestSupport"]),
         .testTarget(
             name: "CallerServiceTests",

@@ -178,4 +178,22 @@ if [ "$stopped_after_ms" -gt 2000 ] || [ ! -s "$data/mirror.snapshot" ]; then
     echo "e2e: the mirror took $stopped_after_ms ms to stop or wrote no snapshot file (log: $(tail -3 "$data/mirror.log"))" >&2
     exit 1
 fi
+
+# The command line on a PostgreSQL store (when scripts/test.sh started one): migrate, an
+# organization, a user, the customer's sample imported twice (the second changes nothing).
+if [ -n "${CALLER_LOOKUP_TEST_POSTGRES_URL:-}" ]; then
+    store=$CALLER_LOOKUP_TEST_POSTGRES_URL
+    org="E2E-$RANDOM$RANDOM"
+    "$bin" migrate --store "$store" | grep -q "schema at version" || { echo "e2e: migrate on PostgreSQL failed" >&2; exit 1; }
+    "$bin" org create "$org" --store "$store" >/dev/null
+    printf '%s\n' hesloNovak | "$bin" user add "novak-$org" --org "$org" --store "$store" >/dev/null
+    first=$("$bin" import Tests/TestSupport/Fixtures/maximal.csv --org "$org" --store "$store")
+    again=$("$bin" import Tests/TestSupport/Fixtures/maximal.csv --org "$org" --store "$store")
+    if [[ "$first" != *'"created":2'*'"version":1'* ]] || [[ "$again" != *'"unchanged":2'*'"version":1'* ]]; then
+        echo "e2e: import into PostgreSQL: $first / $again" >&2
+        exit 1
+    fi
+    "$bin" org list --store "$store" | grep -q "^$org" || { echo "e2e: org list on PostgreSQL misses $org" >&2; exit 1; }
+    echo "e2e: migrate, org create, user add, import (twice) and org list on PostgreSQL as expected" >&2
+fi
 echo "e2e: upload with the customer's curl command, lookup, 401, validate --batch, 16-digit numbers through the CLI and the validator, the popup link, a second server on the same store and a mirror all as expected"

@@ -6,8 +6,13 @@ cd "$(dirname "$0")/.."
 
 scripts/install-dependencies.sh
 
+# A throwaway PostgreSQL for the PostgreSQL store's tests (loopback, a high port), stopped by its
+# PID at the end, on failure too.
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+postgres=$(mktemp -d)
+trap 'scripts/postgres.sh stop "$postgres"; rm -rf "$log" "$postgres"' EXIT
+CALLER_LOOKUP_TEST_POSTGRES_URL=$(scripts/postgres.sh start "$postgres")
+export CALLER_LOOKUP_TEST_POSTGRES_URL
 status=0
 swift test 2>&1 | tee "$log" || status=$?
 

@@ -2,7 +2,9 @@ import ArgumentParser
 import ContactStore
 import Contacts
 import Foundation
+import Logging
 import PhoneNumbers
+import PostgresStore
 
 @main
 struct CallerLookupCommand: AsyncParsableCommand {
@@ -16,17 +18,92 @@ struct CallerLookupCommand: AsyncParsableCommand {
     )
 }
 
-/// `--data DIR`, shared by every subcommand that opens the store.
+/// `--data DIR` or `--store URL`, shared by every subcommand that opens the store.
 struct DataOptions: ParsableArguments {
-    @Option(name: .long, help: "Directory of the SQLite store.")
+    @Option(name: .long, help: "Directory of the SQLite store (the same as --store sqlite:DIR).")
     var data: String = "./data"
 
+    @Option(
+        name: .long,
+        help: """
+            The store: sqlite:DIR, or postgres://user@host:port/database (the password from PGPASSWORD; \
+            trust and peer authentication need none). On PostgreSQL: migrate, org create, org list, user \
+            add and import, for now.
+            """)
+    var store: String?
+
+    /// Where the store is.
+    enum Location {
+        case sqlite(directory: String)
+        case postgres(url: String)
+    }
+
+    func location() throws -> Location {
+        guard let store else { return .sqlite(directory: data) }
+        if store.hasPrefix("sqlite:") { return .sqlite(directory: String(store.dropFirst("sqlite:".count))) }
+        if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") { return .postgres(url: store) }
+        throw Failure("--store is sqlite:DIR or postgres://user@host:port/database (got '\(store.prefix(80))').")
+    }
+
+    /// The SQLite store (the only engine of most commands, for now).
     func openStore() throws -> ContactStore {
-        do {
-            return try ContactStore(directory: data)
-        } catch {
-            throw Failure("Cannot open the store in '\(data)': \(error)")
+        guard case .sqlite(let directory) = try location() else {
+            throw Failure("This command works on a SQLite store only, for now; on PostgreSQL: migrate, org create, org list, user add and import.")
         }
+        do {
+            return try ContactStore(directory: directory)
+        } catch {
+            throw Failure("Cannot open the store in '\(directory)': \(error)")
+        }
+    }
+
+    /// Runs `body` with the PostgreSQL store at `url`, migrated, its connections open meanwhile.
+    /// A server that cannot be reached within 10 seconds is an error (the pool would keep trying).
+    func withPostgres<T: Sendable>(_ url: String, _ body: @escaping @Sendable (PostgresStore) async throws -> T) async throws -> T {
+        var logger = Logger(label: "caller-lookup.postgres")
+        logger.logLevel = .critical
+        let store = try PostgresStore(url: url, logger: logger)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await store.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            do {
+                try await Self.within(.seconds(10), "PostgreSQL at \(url) does not answer") { try await store.migrate() }
+                return try await body(store)
+            } catch let error as ContactStoreError {
+                throw error
+            } catch let error as ImportRejection {
+                throw error
+            } catch let error as Failure {
+                throw error
+            } catch {
+                throw Failure("PostgreSQL at \(url): \(PostgresStore.describe(error))")
+            }
+        }
+    }
+
+    /// `work`, or the failure `message` once `limit` passed without its answer.
+    static func within<T: Sendable>(_ limit: Duration, _ message: String, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let result = first else { throw Failure(message + " (waited \(limit)).") }
+            return result
+        }
+    }
+
+    /// The organization named `name` in the PostgreSQL store.
+    static func organization(named name: String, in store: PostgresStore) async throws -> Organization {
+        guard let organization = try await store.organization(named: name) else {
+            throw Failure("No organization named '\(name)'. Create it with: caller-lookup org create '\(name)'")
+        }
+        return organization
     }
 
     /// The store and the organization named `name` in it.
@@ -50,6 +127,18 @@ struct Failure: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
+/// `handlingErrors` for async work.
+func handlingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode.failure
+    }
+}
+
 /// Runs `body`, turning any error into a message on stderr and exit status 1.
 func handlingErrors(_ body: () throws -> Void) throws {
     do {
@@ -71,7 +160,7 @@ struct OrgCommand: ParsableCommand {
         commandName: "org", abstract: "Manage organizations.",
         subcommands: [Create.self, List.self, Labels.self, PopupLink.self])
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an organization.")
 
         @Argument var name: String
@@ -81,24 +170,37 @@ struct OrgCommand: ParsableCommand {
         var suffixDigits: Int = 9
         @OptionGroup var options: DataOptions
 
-        func run() throws {
-            try handlingErrors {
-                let store = try options.openStore()
-                let organization = try store.createOrganization(
-                    name: name, defaultRegion: defaultRegion, suffixDigits: suffixDigits)
+        func run() async throws {
+            try await handlingErrors {
+                let organization: Organization
+                switch try options.location() {
+                case .sqlite:
+                    organization = try options.openStore().createOrganization(
+                        name: name, defaultRegion: defaultRegion, suffixDigits: suffixDigits)
+                case .postgres(let url):
+                    let (name, region, digits) = (name, defaultRegion, suffixDigits)
+                    organization = try await options.withPostgres(url) {
+                        try await $0.createOrganization(name: name, defaultRegion: region, suffixDigits: digits)
+                    }
+                }
                 print("created organization '\(organization.name)' (default region \(organization.defaultRegion))")
             }
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List organizations.")
 
         @OptionGroup var options: DataOptions
 
-        func run() throws {
-            try handlingErrors {
-                for organization in try options.openStore().organizations() {
+        func run() async throws {
+            try await handlingErrors {
+                let organizations: [Organization]
+                switch try options.location() {
+                case .sqlite: organizations = try options.openStore().organizations()
+                case .postgres(let url): organizations = try await options.withPostgres(url) { try await $0.organizations() }
+                }
+                for organization in organizations {
                     print("\(organization.name)\tregion=\(organization.defaultRegion)\tversion=\(organization.version)")
                 }
             }
@@ -166,7 +268,7 @@ struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage users.", subcommands: [Add.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a user; the password is read from one line of standard input.")
 
@@ -174,22 +276,34 @@ struct UserCommand: ParsableCommand {
         @Option(help: "The organization the user belongs to.") var org: String
         @OptionGroup var options: DataOptions
 
-        func run() throws {
-            try handlingErrors {
-                let store = try options.openStore()
-                let organization = try options.organization(named: org, in: store)
+        func run() async throws {
+            try await handlingErrors {
+                let location = try options.location()
                 let password = Terminal.readSecretLine(prompt: "Password for \(login): ")
                 guard let password, !password.isEmpty else {
                     throw Failure("No password on standard input; give it as one line, e.g. printf '%s\\n' \"$PASSWORD\" | caller-lookup user add \(login) --org '\(org)'")
                 }
-                try store.addUser(login: login, password: password, organizationID: organization.id)
+                let organization: Organization
+                switch location {
+                case .sqlite:
+                    let store = try options.openStore()
+                    organization = try options.organization(named: org, in: store)
+                    try store.addUser(login: login, password: password, organizationID: organization.id)
+                case .postgres(let url):
+                    let (login, org) = (login, org)
+                    organization = try await options.withPostgres(url) { store in
+                        let organization = try await DataOptions.organization(named: org, in: store)
+                        try await store.addUser(login: login, password: password, organizationID: organization.id)
+                        return organization
+                    }
+                }
                 print("created user '\(login)' in '\(organization.name)'")
             }
         }
     }
 }
 
-struct ImportCommand: ParsableCommand {
+struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Replace an organization's contacts with a CSV file; prints the import report as JSON.")
@@ -198,10 +312,9 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "The organization to import into.") var org: String
     @OptionGroup var options: DataOptions
 
-    func run() throws {
-        try handlingErrors {
-            let store = try options.openStore()
-            let organization = try options.organization(named: org, in: store)
+    func run() async throws {
+        try await handlingErrors {
+            let location = try options.location()
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw Failure("Cannot read '\(file)'.")
             }
@@ -209,8 +322,19 @@ struct ImportCommand: ParsableCommand {
             if progress { Terminal.status("reading, checking and writing \(data.count) bytes…") }
             defer { if progress { Terminal.status("") } }
             do {
-                let report = try store.importContacts(
-                    csv: Array(data), organizationID: organization.id, validator: PhoneNumberValidator())
+                let report: ImportReport
+                switch location {
+                case .sqlite:
+                    let store = try options.openStore()
+                    let organization = try options.organization(named: org, in: store)
+                    report = try store.importContacts(csv: Array(data), organizationID: organization.id, validator: PhoneNumberValidator())
+                case .postgres(let url):
+                    let org = org
+                    report = try await options.withPostgres(url) { store in
+                        let organization = try await DataOptions.organization(named: org, in: store)
+                        return try await store.importContacts(csv: Array(data), organizationID: organization.id, validator: PhoneNumberValidator())
+                    }
+                }
                 print(report.json)
             } catch let error as ImportRejection {
                 print(error.json)
@@ -313,16 +437,22 @@ struct GenerateCommand: ParsableCommand {
 /// `caller-lookup migrate`: brings the store's schema to this build's version and says where it
 /// is. Opening a store migrates it too; this runs it on its own (before starting new nodes on an
 /// upgraded build) and fails on a store newer than this build.
-struct MigrateCommand: ParsableCommand {
+struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate", abstract: "Apply the store's pending schema migrations and print its schema version.")
 
     @OptionGroup var options: DataOptions
 
-    func run() throws {
-        try handlingErrors {
-            let (version, known) = try options.openStore().schemaVersion()
-            print("schema at version \(version) of \(known) in \(options.data)")
+    func run() async throws {
+        try await handlingErrors {
+            switch try options.location() {
+            case .sqlite(let directory):
+                let (version, known) = try options.openStore().schemaVersion()
+                print("schema at version \(version) of \(known) in \(directory)")
+            case .postgres(let url):
+                let version = try await options.withPostgres(url) { try await $0.migrate() }
+                print("schema at version \(version) of \(version) in \(url)")
+            }
         }
     }
 }

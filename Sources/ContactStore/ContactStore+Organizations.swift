@@ -6,17 +6,7 @@ import PhoneNumbers
 extension ContactStore {
     @discardableResult
     public func createOrganization(name: String, defaultRegion: String = "CZ", suffixDigits: Int = 9) throws -> Organization {
-        let name = name.trimmingWhitespace()
-        let region = defaultRegion.uppercased()
-        guard !name.isEmpty, name.unicodeScalars.count <= 255 else {
-            throw ContactStoreError(.invalidInput, "An organization name must have 1 to 255 characters.")
-        }
-        guard region.count == 2, PhoneNumberValidator().countryCode(forRegion: region) != nil else {
-            throw ContactStoreError(.unknownRegion, "'\(defaultRegion)' is not a region libphonenumber knows; use two letters such as CZ, SK, DE, US.")
-        }
-        guard (4...15).contains(suffixDigits) else {
-            throw ContactStoreError(.invalidInput, "The suffix length must be between 4 and 15 digits.")
-        }
+        let (name, region, suffixDigits) = try OrganizationRules.checked(name: name, defaultRegion: defaultRegion, suffixDigits: suffixDigits)
         return try withDatabase { database in
             if try organization(named: name, in: database) != nil {
                 throw ContactStoreError(.organizationExists, "An organization named '\(name)' already exists.")
@@ -99,21 +89,7 @@ extension ContactStore {
 
     /// Adds a user; the password is kept only as a yescrypt hash.
     public func addUser(login: String, password: String, organizationID: Int64) throws {
-        let login = login.trimmingWhitespace()
-        guard !login.isEmpty, login.unicodeScalars.count <= 255, !login.contains(":") else {
-            throw ContactStoreError(.invalidInput, "A login must have 1 to 255 characters and no ':' (HTTP Basic authentication splits on it).")
-        }
-        guard !password.isEmpty else {
-            throw ContactStoreError(.invalidInput, "The password is empty.")
-        }
-        guard login != Self.tokenLogin else {
-            throw ContactStoreError(.invalidInput, "The login '\(login)' is reserved: HTTP Basic with it carries an access token.")
-        }
-        // The server refuses credentials with control characters before any hash, so such a user
-        // could never log in.
-        guard !(login + password).unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }) else {
-            throw ContactStoreError(.invalidInput, "A login or password must not contain control characters (a NUL, a tab, a line break).")
-        }
+        let login = try UserRules.checked(login: login, password: password)
         guard let hash = PasswordHash.make(password) else {
             throw ContactStoreError(.database, "The system could not hash the password (no random source?).")
         }
@@ -135,10 +111,53 @@ extension ContactStore {
             return try statement.step() ? (statement.string(0), statement.int64(1)) : nil
         }
         // Hash even for an unknown login, so its answer takes as long as a wrong password's.
-        let hash = stored?.hash ?? Self.decoyHash
+        let hash = stored?.hash ?? UserRules.decoyHash
         guard PasswordHash.verify(password, against: hash), let stored else { return nil }
         return try organization(id: stored.organizationID)
     }
+}
 
-    static let decoyHash = PasswordHash.make("decoy") ?? "*"
+/// The rules of an organization's settings, the same for every store engine.
+package enum OrganizationRules {
+    /// The trimmed name, the upper-cased region and the suffix length, or the rule they break.
+    package static func checked(name: String, defaultRegion: String, suffixDigits: Int) throws -> (String, String, Int) {
+        let name = name.trimmingWhitespace()
+        let region = defaultRegion.uppercased()
+        guard !name.isEmpty, name.unicodeScalars.count <= 255 else {
+            throw ContactStoreError(.invalidInput, "An organization name must have 1 to 255 characters.")
+        }
+        guard region.count == 2, PhoneNumberValidator().countryCode(forRegion: region) != nil else {
+            throw ContactStoreError(.unknownRegion, "'\(defaultRegion)' is not a region libphonenumber knows; use two letters such as CZ, SK, DE, US.")
+        }
+        guard (4...15).contains(suffixDigits) else {
+            throw ContactStoreError(.invalidInput, "The suffix length must be between 4 and 15 digits.")
+        }
+        return (name, region, suffixDigits)
+    }
+}
+
+/// The rules of a user's login and password, the same for every store engine.
+package enum UserRules {
+    /// The trimmed login, or the rule the login or password breaks.
+    package static func checked(login: String, password: String) throws -> String {
+        let login = login.trimmingWhitespace()
+        guard !login.isEmpty, login.unicodeScalars.count <= 255, !login.contains(":") else {
+            throw ContactStoreError(.invalidInput, "A login must have 1 to 255 characters and no ':' (HTTP Basic authentication splits on it).")
+        }
+        guard !password.isEmpty else {
+            throw ContactStoreError(.invalidInput, "The password is empty.")
+        }
+        guard login != ContactStore.tokenLogin else {
+            throw ContactStoreError(.invalidInput, "The login '\(login)' is reserved: HTTP Basic with it carries an access token.")
+        }
+        // The server refuses credentials with control characters before any hash, so such a user
+        // could never log in.
+        guard !(login + password).unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }) else {
+            throw ContactStoreError(.invalidInput, "A login or password must not contain control characters (a NUL, a tab, a line break).")
+        }
+        return login
+    }
+
+    /// Hashed for an unknown login, so its answer takes as long as a wrong password's.
+    package static let decoyHash = PasswordHash.make("decoy") ?? "*"
 }

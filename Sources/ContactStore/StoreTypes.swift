@@ -34,6 +34,8 @@ public struct ReplaceOutcome: Hashable, Sendable {
     public var deleted = 0
     public var unchanged = 0
     public var version: Int64 = 0
+
+    public init() {}
 }
 
 /// A store operation that could not be done, with a message that says what to do.

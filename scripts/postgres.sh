@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL for tests and the local cluster: Debian's postgresql (installed when
+# missing), initdb into a scratch folder, listening on loopback only at a high port, run as the
+# postgres user, trust authentication for local connections, stopped by its PID.
+#   scripts/postgres.sh start DIR [PORT]   prints the store URL, postgres://postgres@127.0.0.1:PORT/callerlookup
+#                                          (DIR: a folder the postgres user can reach, e.g. a new mktemp -d)
+#   scripts/postgres.sh stop DIR           stops the server whose PID is in DIR/data/postmaster.pid
+set -euo pipefail
+command=${1:?start or stop}
+dir=${2:?a scratch folder}
+
+bindir() {
+    local found
+    found=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    if [ -z "$found" ]; then
+        echo "postgres: installing postgresql" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+        found=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    fi
+    echo "$found"
+}
+
+case "$command" in
+start)
+    port=${3:-$((20000 + RANDOM % 30000))}
+    bin=$(bindir)
+    mkdir -p "$dir"
+    chown postgres "$dir"
+    chmod 700 "$dir"
+    runuser -u postgres -- "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; exit 1; }
+    runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
+        || { cat "$dir/server.log" >&2; exit 1; }
+    runuser -u postgres -- "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE DATABASE callerlookup" >/dev/null
+    echo "postgres://postgres@127.0.0.1:$port/callerlookup"
+    ;;
+stop)
+    [ -f "$dir/data/postmaster.pid" ] || exit 0
+    pid=$(head -1 "$dir/data/postmaster.pid")
+    kill -INT "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || exit 0
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    ;;
+*)
+    echo "usage: scripts/postgres.sh start|stop DIR [PORT]" >&2
+    exit 64
+    ;;
+esac
