@@ -14,25 +14,50 @@ extension PostgresStore {
 
     /// Imports a CSV file (SPEC §4, replace-all) and returns the contract's report: the same
     /// checks and report as the SQLite store, one transaction.
+    ///
+    /// The file is read and checked on a thread of its own while the rows it accepted so far are
+    /// streamed to the server (`COPY`), so checking and sending overlap. When the file is refused —
+    /// even after rows were sent — the `COPY` fails, the transaction rolls back, and the
+    /// `ImportRejection` is thrown: nothing changes.
     public func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator) async throws -> ImportReport {
-        let parsed = try ParsedImport.parse(bytes, validator: validator)
-        let outcome = try await replaceAll(organizationID: organizationID, with: parsed.rows.map(\.contact))
+        let (windows, continuation) = AsyncThrowingStream<[Contact], any Error>.makeStream()
+        let summary = ParseSummary()
+        let reader = Thread {
+            do {
+                summary.value = try ParsedImport.parse(bytes, validator: validator) { rows in
+                    continuation.yield(rows.map(\.contact))
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        reader.stackSize = 8 << 20
+        reader.start()
+        let outcome = try await replaceAll(organizationID: organizationID, windows: windows)
+        guard let parsed = summary.value else { throw ContactStoreError(.database, "The file's check ended without a result.") }
         return ImportReport(
-            imported: parsed.rows.count, created: outcome.created, updated: outcome.updated, deleted: outcome.deleted,
+            imported: parsed.acceptedCount, created: outcome.created, updated: outcome.updated, deleted: outcome.deleted,
             unchanged: outcome.unchanged, rejected: parsed.rejected, version: outcome.version)
     }
 
-    /// Replaces the organization's contacts with `contacts` in one transaction: `COPY` into a
-    /// temporary table, then matched, updated, inserted and deleted in set-based SQL with the
-    /// change-log entries and the version bump. Matching is the SQLite store's: by `externalId`
-    /// when the row has one, else by identical values (the oldest id first).
+    /// `replaceAll` over a whole list.
     public func replaceAll(organizationID: Int64, with contacts: [Contact]) async throws -> ReplaceOutcome {
-        guard !contacts.isEmpty else {
-            throw ContactStoreError(.invalidInput, "An import with no contacts is refused; the previous contacts stay.")
-        }
+        let (windows, continuation) = AsyncThrowingStream<[Contact], any Error>.makeStream()
+        continuation.yield(contacts)
+        continuation.finish()
+        return try await replaceAll(organizationID: organizationID, windows: windows)
+    }
+
+    /// Replaces the organization's contacts with the contacts of `windows`, in order, in one
+    /// transaction: `COPY` into a temporary table as they arrive, then matched, updated, inserted
+    /// and deleted in set-based SQL with the change-log entries and the version bump. Matching is
+    /// the SQLite store's: by `externalId` when the row has one, else by identical values (the
+    /// oldest id first). An error from `windows` rolls everything back and is rethrown.
+    func replaceAll(organizationID: Int64, windows: AsyncThrowingStream<[Contact], any Error>) async throws -> ReplaceOutcome {
         let logger = self.logger
         let columns = Self.columns.joined(separator: ", ")
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             var locked: (version: Int64, next: Int64)?
             for try await row in try await connection.query(
                 "SELECT version, next_contact_id FROM organizations WHERE id = \(organizationID) FOR UPDATE", logger: logger
@@ -44,22 +69,29 @@ extension PostgresStore {
             try await connection.query(PostgresQuery(unsafeSQL: """
                 CREATE TEMP TABLE staging (ord bigint NOT NULL, \(Self.columns.map { "\($0) text NOT NULL" }.joined(separator: ", "))) ON COMMIT DROP
                 """), logger: logger)
+            var total = 0
             try await connection.copyFrom(table: "staging", columns: ["ord"] + Self.columnNames, logger: logger) { writer in
                 var buffer = ByteBuffer()
                 buffer.reserveCapacity(1 << 20)
-                for (ord, contact) in contacts.enumerated() {
-                    buffer.writeString(String(ord))
-                    for value in contact.values {
-                        buffer.writeInteger(UInt8(ascii: "\t"))
-                        Self.writeCopyText(value, to: &buffer)
+                for try await window in windows {
+                    for contact in window {
+                        buffer.writeString(String(total))
+                        total += 1
+                        for value in contact.values {
+                            buffer.writeInteger(UInt8(ascii: "\t"))
+                            Self.writeCopyText(value, to: &buffer)
+                        }
+                        buffer.writeInteger(UInt8(ascii: "\n"))
                     }
-                    buffer.writeInteger(UInt8(ascii: "\n"))
                     if buffer.readableBytes >= 1 << 20 {
                         try await writer.write(buffer)
                         buffer.clear()
                     }
                 }
                 if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            }
+            guard total > 0 else {
+                throw ContactStoreError(.invalidInput, "An import with no contacts is refused; the previous contacts stay.")
             }
             let same = Self.columns.map { "c.\($0) = s.\($0)" }.joined(separator: " AND ")
             let valuesPartition = Self.columns.joined(separator: ", ")
@@ -101,7 +133,7 @@ extension PostgresStore {
             outcome.created = created
             outcome.updated = updated
             outcome.deleted = deleted
-            outcome.unchanged = contacts.count - created - updated
+            outcome.unchanged = total - created - updated
             guard created + updated + deleted > 0 else {
                 outcome.version = current
                 return outcome
@@ -115,6 +147,7 @@ extension PostgresStore {
                 logger: logger)
             try await Self.compactChangeLog(
                 organizationID: organizationID, keepingDeletes: ContactStore.minimumRetainedDeletes, below: version, connection, logger: logger)
+            try await Self.notifyCommit(organizationID: organizationID, version: version, connection, logger: logger)
             outcome.version = version
             return outcome
         }
@@ -124,7 +157,7 @@ extension PostgresStore {
     /// repeatable-read transaction, so they agree): what a follower starts from.
     public func fullLoad(organizationID: Int64) async throws -> FullLoad {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
             var organization: (version: Int64, labels: String)?
             for try await row in try await connection.query(
@@ -146,7 +179,7 @@ extension PostgresStore {
     /// the SQLite store's feed, on one repeatable-read snapshot.
     public func changes(organizationID: Int64, after since: Int64, limit: Int = 10_000) async throws -> ChangeBatch {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
             var organization: (version: Int64, logStart: Int64, labels: String)?
             for try await row in try await connection.query(
@@ -251,4 +284,51 @@ extension PostgresStore {
             }
         }
     }
+}
+
+/// Commits, as every node learns of them: each write `NOTIFY`s `organization:version` on one
+/// channel in its transaction (PostgreSQL delivers it at commit, never for a rolled-back write),
+/// and each node `LISTEN`s. A notification can be lost while a listening connection is down, so a
+/// follower also compares `versions()` when it (re)connects and at an interval.
+extension PostgresStore {
+    /// The channel commits are announced on.
+    public static let commitChannel = "caller_lookup_commits"
+
+    static func notifyCommit(organizationID: Int64, version: Int64, _ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_notify(\(commitChannel), \("\(organizationID):\(version)"))", logger: logger)
+    }
+
+    /// Every organization's committed version, by id.
+    public func versions() async throws -> [Int64: Int64] {
+        var versions: [Int64: Int64] = [:]
+        for try await (id, version) in try await client.query("SELECT id, version FROM organizations", logger: logger).decode((Int64, Int64).self) {
+            versions[id] = version
+        }
+        return versions
+    }
+
+    /// Calls `commit` with (organization, version) for every commit announced while this listens,
+    /// on one connection of the pool, until the task is cancelled or the connection fails (then
+    /// it throws; the follower reconnects and compares `versions()`). `listening` is called once the
+    /// server has registered the listener: commits after it are announced here.
+    public func followCommits(
+        listening: @Sendable () async -> Void = {}, _ commit: @Sendable (_ organizationID: Int64, _ version: Int64) async -> Void
+    ) async throws {
+        try await client.withConnection { connection in
+            try await connection.listen(on: Self.commitChannel) { notifications in
+                await listening()
+                for try await notification in notifications {
+                    let parts = notification.payload.split(separator: ":")
+                    guard parts.count == 2, let organizationID = Int64(parts[0]), let version = Int64(parts[1]) else { continue }
+                    await commit(organizationID, version)
+                }
+            }
+        }
+    }
+}
+
+/// What the import's reading thread found besides the rows it sent (read after the stream ended).
+private final class ParseSummary: @unchecked Sendable {
+    // @unchecked: written by the reading thread before it finishes the stream, read after.
+    var value: ParsedImport.Summary?
 }

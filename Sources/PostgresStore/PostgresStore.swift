@@ -38,6 +38,16 @@ public final class PostgresStore: Sendable {
         return "\(error.code)"
     }
 
+    /// Runs `body` in a transaction; an error of `body` rolls it back and is rethrown as it was
+    /// (PostgresNIO wraps it in a `PostgresTransactionError`).
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { try await body($0) }
+        } catch let error as PostgresTransactionError where error.rollbackError == nil && error.closureError != nil {
+            throw error.closureError!
+        }
+    }
+
     /// Runs the connection pool until the task is cancelled.
     public func run() async { await client.run() }
 

@@ -102,7 +102,16 @@ struct PostgresStoreTests {
             await #expect(throws: ImportRejection.self) {
                 _ = try await postgres.importContacts(csv: Array("lastName;phone1\nNikdo;+42012\n".utf8), organizationID: remote, validator: .init())
             }
-            let after = try await postgres.fullLoad(organizationID: remote)
+            var after = try await postgres.fullLoad(organizationID: remote)
+            #expect(after.contacts == before.contacts && after.version == before.version)
+            // Refused after thousands of its rows were already sent to the server: rolled back.
+            var late = Self.csv((0..<20_000).map { "Jméno;Příjmení\($0);;;;+4206010\(String(format: "%05d", $0));;" })
+            late += Array("\nZlý;Řádek;;;;+420601099999;;".utf8) + [0xFF, 0xFE] + Array("\n".utf8)
+            await #expect(throws: ImportRejection.self) {
+                _ = try await postgres.importContacts(csv: late, organizationID: remote, validator: .init())
+            }
+            #expect(throws: ImportRejection.self) { _ = try sqlite.importContacts(csv: late, organizationID: local, validator: .init()) }
+            after = try await postgres.fullLoad(organizationID: remote)
             #expect(after.contacts == before.contacts && after.version == before.version)
         }
     }
@@ -157,6 +166,47 @@ struct PostgresStoreTests {
             let load = try await postgres.fullLoad(organizationID: remote)
             #expect(replayed.values.sorted { $0.id < $1.id } == load.contacts)
             #expect(load.contacts.count == 20 && load.version == 6)
+        }
+    }
+
+    /// Two nodes on one server: node B hears of node A's import as soon as it commits, and its feed
+    /// then has the import; a refused import announces nothing.
+    @Test func anotherNodeHearsOfEachCommit() async throws {
+        try await withBothEngines { nodeA, organizationID, _, _ in
+            let nodeB = try PostgresStore(url: try #require(Self.url))
+            let heard = AsyncStream<(Int64, Int64)>.makeStream()
+            let ready = AsyncStream<Void>.makeStream()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await nodeB.run() }
+                group.addTask {
+                    try await nodeB.followCommits(listening: { ready.continuation.yield() }) { organization, version in
+                        heard.continuation.yield((organization, version))
+                    }
+                }
+                group.addTask {
+                    // A bound on the whole exchange: a lost announcement fails the test, never hangs it.
+                    try await Task.sleep(for: .seconds(30))
+                    ready.continuation.finish()
+                    heard.continuation.finish()
+                }
+                defer { group.cancelAll() }
+                var readiness = ready.stream.makeAsyncIterator()
+                _ = await readiness.next()
+                _ = try await nodeA.importContacts(csv: Fixtures.maximalCSV, organizationID: organizationID, validator: .init())
+                await #expect(throws: ImportRejection.self) {
+                    _ = try await nodeA.importContacts(csv: Array("lastName;phone1\nNikdo;+42012\n".utf8), organizationID: organizationID, validator: .init())
+                }
+                _ = try await nodeA.importContacts(csv: Self.csv(["Jan;Novák;;;;+420222333444;;"]), organizationID: organizationID, validator: .init())
+                var announcements: [Int64] = []
+                for await (organization, version) in heard.stream where organization == organizationID {
+                    announcements.append(version)
+                    let feed = try await nodeB.changes(organizationID: organizationID, after: version - 1)
+                    #expect(feed.version >= version && !feed.changes.isEmpty, "the commit is readable when announced")
+                    if announcements.count == 2 { break }
+                }
+                #expect(announcements == [1, 2], "one announcement per commit, in order, none for the refused file")
+                #expect(try await nodeB.versions()[organizationID] == 2)
+            }
         }
     }
 }
