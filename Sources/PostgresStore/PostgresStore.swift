@@ -23,7 +23,9 @@ public final class PostgresStore: Sendable {
     let logger: Logger
 
     /// `postgres://user[:password]@host[:port]/database`; without a password in the URL,
-    /// `PGPASSWORD` (or none: `trust` authentication). Run `run()` beside the store's users.
+    /// `PGPASSWORD`, else the first matching line of the password file (`PGPASSFILE`, default
+    /// `~/.pgpass`, as libpq reads it), else none (`trust` authentication). Run `run()` beside the
+    /// store's users.
     public init(url: String, logger: Logger = Logger(label: "caller-lookup.postgres")) throws {
         self.client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
         self.logger = logger
@@ -58,10 +60,16 @@ public final class PostgresStore: Sendable {
             throw ContactStoreError(.invalidInput, "A PostgreSQL store URL is postgres://user@host:port/database (got '\(url.prefix(80))').")
         }
         let database = String(components.path.drop { $0 == "/" })
-        let password = components.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
+        let port = components.port ?? 5432
+        let user = components.user ?? "postgres"
+        let environment = ProcessInfo.processInfo.environment
+        let passwordFile = environment["PGPASSFILE"] ?? (NSHomeDirectory() as NSString).appendingPathComponent(".pgpass")
+        let password = components.password ?? environment["PGPASSWORD"]
+            ?? (try? String(contentsOfFile: passwordFile, encoding: .utf8)).flatMap {
+                PasswordFile.password(in: $0, host: host, port: port, database: database.isEmpty ? user : database, user: user)
+            }
         return PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: components.user ?? "postgres", password: password,
-            database: database.isEmpty ? nil : database, tls: .disable)
+            host: host, port: port, username: user, password: password, database: database.isEmpty ? nil : database, tls: .disable)
     }
 
     // MARK: Schema
@@ -173,5 +181,38 @@ public final class PostgresStore: Sendable {
         }
         guard matches, let stored else { return nil }
         return try await organization(id: stored.organizationID)
+    }
+}
+
+/// libpq's password file: lines `host:port:database:user:password`, `*` matching anything, `\:`
+/// and `\\` escaped, `#` starting a comment; the first line that matches wins.
+enum PasswordFile {
+    static func password(in text: String, host: String, port: Int, database: String, user: String) -> String? {
+        for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
+            let fields = split(line)
+            guard fields.count == 5 else { continue }
+            let wanted = [host, String(port), database, user]
+            if zip(fields.prefix(4), wanted).allSatisfy({ $0 == "*" || $0 == $1 }) { return fields[4] }
+        }
+        return nil
+    }
+
+    /// The colon-separated fields of a line, escapes resolved.
+    static func split(_ line: Substring) -> [String] {
+        var fields: [String] = [""]
+        var escaped = false
+        for character in line {
+            if escaped {
+                fields[fields.count - 1].append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == ":" {
+                fields.append("")
+            } else {
+                fields[fields.count - 1].append(character)
+            }
+        }
+        return fields
     }
 }

@@ -2,7 +2,7 @@ import ContactStore
 import Contacts
 import Foundation
 import PhoneNumbers
-import PostgresStore
+@testable import PostgresStore
 import TestSupport
 import Testing
 
@@ -208,5 +208,21 @@ struct PostgresStoreTests {
                 #expect(try await nodeB.versions()[organizationID] == 2)
             }
         }
+    }
+}
+
+/// The password file, read as libpq reads it.
+@Suite struct PasswordFileTests {
+    @Test func theFirstMatchingLineWins() throws {
+        let text = """
+            # comment
+            db.example.com:5432:callerlookup:app:first
+            *:*:callerlookup:app:second
+            127.0.0.1:5433:*:*:with\\:colon\\\\slash
+            """
+        #expect(PasswordFile.password(in: text, host: "db.example.com", port: 5432, database: "callerlookup", user: "app") == "first")
+        #expect(PasswordFile.password(in: text, host: "other", port: 6000, database: "callerlookup", user: "app") == "second")
+        #expect(PasswordFile.password(in: text, host: "127.0.0.1", port: 5433, database: "x", user: "y") == "with:colon\\slash")
+        #expect(PasswordFile.password(in: text, host: "127.0.0.1", port: 5434, database: "x", user: "y") == nil)
     }
 }
