@@ -132,6 +132,20 @@ if [[ "$page" != *'<h1>Jan Novák</h1>'*'Další kontakty s tímto číslem'* ]]
     exit 1
 fi
 
+# An access token made with the CLI works on the running server as PBXs send it (the name route,
+# ?token=); revoked with the CLI (by the whole token), the running server refuses it within moments.
+token=$("$bin" token create --org IPEX --scope lookup --label e2e --data "$data" | tail -1)
+name=$(curl -s "http://127.0.0.1:$port/v3/contacts/name/420222333444?token=$token")
+[ "$name" = "Jan Novák" ] || { echo "e2e: the name route with a CLI token answered '$name'" >&2; exit 1; }
+"$bin" token revoke "$token" --org IPEX --data "$data" >/dev/null
+refused=
+for _ in $(seq 1 100); do
+    status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v3/contacts/name/420222333444?token=$token")
+    [ "$status" = 401 ] && refused=1 && break
+    sleep 0.05
+done
+[ -n "$refused" ] || { echo "e2e: a token revoked by the CLI is still accepted by the running server ($status)" >&2; exit 1; }
+
 # A mirror process follows the API; a REST write reaches it; it keeps answering without the API.
 mirror_port=$((port + 1))
 CALLER_LOOKUP_PASSWORD=hesloNovak "$bin" mirror --from "http://127.0.0.1:$port" --login novak --port "$mirror_port" \
@@ -196,4 +210,4 @@ if [ -n "${CALLER_LOOKUP_TEST_POSTGRES_URL:-}" ]; then
     "$bin" org list --store "$store" | grep -q "^$org" || { echo "e2e: org list on PostgreSQL misses $org" >&2; exit 1; }
     echo "e2e: migrate, org create, user add, import (twice) and org list on PostgreSQL as expected" >&2
 fi
-echo "e2e: upload with the customer's curl command, lookup, 401, validate --batch, 16-digit numbers through the CLI and the validator, the popup link, a second server on the same store and a mirror all as expected"
+echo "e2e: upload with the customer's curl command, lookup, 401, validate --batch, 16-digit numbers through the CLI and the validator, the popup link, an access token made and revoked with the CLI, a second server on the same store and a mirror all as expected"

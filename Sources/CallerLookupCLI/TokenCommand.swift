@@ -60,16 +60,38 @@ struct TokenCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke a token: refused at once by the nodes on this store, by mirrors within auth.cacheseconds.")
 
-        @Argument(help: "The token's id (token list).") var id: Int64
+        @Argument(help: "The token: its id or its first characters (as token list shows them), or the whole token.")
+        var token: String
         @Option(help: "The organization.") var org: String
         @OptionGroup var options: DataOptions
 
         func run() throws {
             try handlingErrors {
                 let (store, organization) = try options.open(organization: org)
-                let token = try store.revokeToken(id: id, organizationID: organization.id)
-                print("revoked \(token.scope) token \(token.id) (\(token.prefix)…) of '\(organization.name)'")
+                let id = try Self.id(of: token, in: store, organization: organization)
+                let revoked = try store.revokeToken(id: id, organizationID: organization.id)
+                print("revoked \(revoked.scope) token \(revoked.id) (\(revoked.prefix)…) of '\(organization.name)'")
             }
+        }
+
+        /// The id a token is named by: a number, the whole secret, or a prefix only one of the
+        /// organization's tokens has.
+        static func id(of text: String, in store: ContactStore, organization: Organization) throws -> Int64 {
+            if let id = Int64(text) { return id }
+            if ContactStore.isTokenShaped(text) {
+                guard let grant = try store.authenticate(token: text), grant.organization.id == organization.id else {
+                    throw Failure("That token is not an active token of '\(organization.name)' (already revoked, or another organization's).")
+                }
+                return grant.tokenID
+            }
+            let text = text.hasSuffix("…") ? String(text.dropLast()) : text
+            let matches = try store.tokens(organizationID: organization.id).filter { text.count >= 5 && $0.prefix.hasPrefix(text) }
+            guard matches.count == 1, let match = matches.first else {
+                throw Failure(matches.isEmpty
+                    ? "No token of '\(organization.name)' starts with '\(text)'; see caller-lookup token list --org '\(organization.name)'."
+                    : "Several tokens start with '\(text)': give its id (caller-lookup token list).")
+            }
+            return match.id
         }
     }
 }
