@@ -5,6 +5,7 @@
 #   scripts/postgres.sh start DIR [PORT]   prints the store URL, postgres://postgres@127.0.0.1:PORT/callerlookup
 #                                          (DIR: a folder the postgres user can reach, e.g. a new mktemp -d)
 #   scripts/postgres.sh stop DIR           stops the server whose PID is in DIR/data/postmaster.pid
+#   scripts/postgres.sh restart DIR PORT   starts DIR's server again (after a stop or a crash: it recovers)
 set -euo pipefail
 command=${1:?start or stop}
 dir=${2:?a scratch folder}
@@ -36,6 +37,21 @@ start)
     runuser -u postgres -- "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE DATABASE callerlookup" >/dev/null
     echo "postgres://postgres@127.0.0.1:$port/callerlookup"
     ;;
+restart)
+    port=${3:?the port it listened on}
+    bin=$(bindir)
+    # After a SIGKILL the lock file stays; its process may linger as a zombie (when nothing reaps
+    # it), which would keep the server from starting: a lock file of a dead or zombie process goes.
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        pid=$(head -1 "$dir/data/postmaster.pid")
+        state=$(ps -o stat= -p "$pid" 2>/dev/null || true)
+        if [ -z "$state" ] || [[ "$state" == Z* ]]; then rm -f "$dir/data/postmaster.pid" "$dir/.s.PGSQL.$port.lock"; fi
+    fi
+    runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
+        || { cat "$dir/server.log" >&2; exit 1; }
+    echo "postgres://postgres@127.0.0.1:$port/callerlookup"
+    ;;
 stop)
     [ -f "$dir/data/postmaster.pid" ] || exit 0
     pid=$(head -1 "$dir/data/postmaster.pid")
@@ -47,7 +63,7 @@ stop)
     kill -9 "$pid" 2>/dev/null || true
     ;;
 *)
-    echo "usage: scripts/postgres.sh start|stop DIR [PORT]" >&2
+    echo "usage: scripts/postgres.sh start|stop|restart DIR [PORT]" >&2
     exit 64
     ;;
 esac

@@ -45,6 +45,13 @@ if [ "$status" -eq 0 ]; then
         failed=$((failed + 1))
         status=1
     fi
+    # kill -9 of PostgreSQL during imports: the old contacts or the new ones, never a mix.
+    if scripts/reliability/postgres-crash.sh .build/debug/caller-lookup; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        status=1
+    fi
 fi
 echo "$passed passed, $failed failed"
 exit "$status"
