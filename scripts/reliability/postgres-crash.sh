@@ -2,8 +2,9 @@
 # kill -9 of the PostgreSQL server during an import leaves the old contacts or the new ones, never
 # a mix: an organization holds 1,000 contacts named Old-…, an import of 60,000 named New-… is
 # started with the real binary, and the server (and the importing client) is killed (SIGKILL) at
-# several moments of it, then the server is restarted on the same data (crash recovery). After each round the organization holds exactly the
-# old set or exactly the new one, its version agrees, and its change feed replays to it.
+# several moments of it, then the server is restarted on the same data (crash recovery). After
+# each round the organization holds exactly the old set (version 1) or exactly the new one
+# (version 2), and no contact is newer than its organization's version.
 # Usage: scripts/reliability/postgres-crash.sh [BINARY]   (part of scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,8 +41,8 @@ for delay in 0.3 0.8 1.5 3; do
     sleep "$delay"
     if kill -0 "$import" 2>/dev/null; then killed_mid_import=$((killed_mid_import + 1)); fi
     kill -9 "$(head -1 "$pg/data/postmaster.pid")"
-    # The importing client goes down with it. (Left alone it does not notice the server's death:
-    # PostgresNIO keeps the import waiting — a bug of ours to fix, noted in docs/reliability.)
+    # The importing client goes down with it. (Left alone it does not notice the server's death and
+    # keeps waiting: a bug still to fix in the PostgreSQL store's import.)
     kill -9 "$import" 2>/dev/null || true
     wait "$import" 2>/dev/null || true
     import=
