@@ -8,6 +8,14 @@ enum Credentials: Sendable {
     case basic(login: String, password: String)
     case token(String)
 
+    /// The `Authorization` value that presents these credentials.
+    var authorization: String {
+        switch self {
+        case .basic(let login, let password): "Basic " + Data("\(login):\(password)".utf8).base64EncodedString()
+        case .token(let token): "Bearer " + token
+        }
+    }
+
     /// What the throttle counts failures under, and the log names: the login, or `(token)` for
     /// every token (a token is never logged, not even in part).
     var name: String {

@@ -31,8 +31,8 @@ public struct MirrorConfiguration: Sendable {
 
         var authorization: String {
             switch self {
-            case .login(let login, let password): MirrorSource.basic(login: login, password: password)
-            case .token(let token): "Bearer " + token
+            case .login(let login, let password): CallerService.Credentials.basic(login: login, password: password).authorization
+            case .token(let token): CallerService.Credentials.token(token).authorization
             }
         }
     }

@@ -39,10 +39,6 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
         self.wait = wait
     }
 
-    static func basic(login: String, password: String) -> String {
-        "Basic " + Data("\(login):\(password)".utf8).base64EncodedString()
-    }
-
     /// What the mirror knows about the API: its latest version, when it last answered, and the
     /// last failure (`nil` once it answers again).
     var status: (apiVersion: Int64, lastSuccess: Date?, lastError: String?) {
@@ -95,10 +91,7 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
     func verify(_ credentials: Credentials) async -> CredentialCheck {
         if lock.withLock({ unreachable }) { return .unavailable }
         var request = HTTPClientRequest(url: base + "/v3/whoami")
-        switch credentials {
-        case .basic(let login, let password): request.headers.add(name: "Authorization", value: Self.basic(login: login, password: password))
-        case .token(let token): request.headers.add(name: "Authorization", value: "Bearer " + token)
-        }
+        request.headers.add(name: "Authorization", value: credentials.authorization)
         do {
             let response = try await client.execute(request, timeout: .seconds(3))
             let body = try await response.body.collect(upTo: 1 << 16)

@@ -42,7 +42,7 @@ struct PopupHandler: Sendable {
             // A user's login, or an access token (any scope: the popup only reads) as
             // `Authorization: Bearer` or `?token=`.
             switch await state.authenticator.authenticate(
-                authorization: request.headers[.authorization] ?? token.map { "Bearer " + $0 }, client: context.clientAddress)
+                authorization: Authentication.authorization(request, context: context), client: context.clientAddress)
             {
             case .allowed(let found, _):
                 organization = found
