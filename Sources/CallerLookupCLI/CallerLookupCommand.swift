@@ -38,7 +38,9 @@ struct DataOptions: ParsableArguments {
         case postgres(url: String)
     }
 
-    func location() throws -> Location {
+    func location() throws -> Location { try Self.location(data: data, store: store) }
+
+    static func location(data: String, store: String?) throws -> Location {
         guard let store else { return .sqlite(directory: data) }
         if store.hasPrefix("sqlite:") { return .sqlite(directory: String(store.dropFirst("sqlite:".count))) }
         if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") { return .postgres(url: store) }
@@ -70,7 +72,7 @@ struct DataOptions: ParsableArguments {
             }
             defer { group.cancelAll() }
             do {
-                try await Self.within(.seconds(10), "PostgreSQL at \(url) does not answer") { try await store.migrate() }
+                _ = try await Self.within(.seconds(10), "PostgreSQL at \(url) does not answer") { try await store.migrate() }
                 return try await body(store)
             } catch let error as ContactStoreError {
                 throw error

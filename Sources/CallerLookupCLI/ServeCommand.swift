@@ -5,6 +5,7 @@ import ContactStore
 import Foundation
 import Hummingbird
 import Logging
+import PostgresStore
 import ServiceLifecycle
 import SystemPackage
 
@@ -16,6 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on (http.host).") var host: String?
     @Option(help: "Port to listen on (http.port).") var port: Int?
     @Option(help: "Directory of the SQLite store (data.directory).") var data: String?
+    @Option(help: "The store of record (store.url): sqlite:DIR or postgres://user@host:port/database.") var store: String?
     @Option(help: "A JSON configuration file.") var config: String?
 
     func run() async throws {
@@ -29,22 +31,64 @@ struct ServeCommand: AsyncParsableCommand {
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         if let data { configuration.dataDirectory = data }
-        let store: ContactStore
+        if let store { configuration.storeURL = store }
+        let logger = Logger(label: "caller-lookup")
+        var services: [any Service] = []
+        let recordStore: any RecordStore
         do {
-            store = try ContactStore(directory: configuration.dataDirectory)
-        } catch {
-            printError("error: cannot open the store in '\(configuration.dataDirectory)': \(error)")
+            switch try DataOptions.location(data: configuration.dataDirectory, store: configuration.storeURL) {
+            case .sqlite(let directory):
+                do {
+                    recordStore = SQLiteRecordStore(try ContactStore(directory: directory))
+                } catch {
+                    throw Failure("Cannot open the store in '\(directory)': \(error)")
+                }
+            case .postgres(let url):
+                let postgres = try await Self.openPostgres(url)
+                services.append(PostgresPoolService(store: postgres))
+                recordStore = postgres
+            }
+        } catch let failure as Failure {
+            printError("error: \(failure)")
             throw ExitCode.failure
         }
-        let node = CallerNode(configuration: configuration, store: store)
-        let logger = Logger(label: "caller-lookup")
+        let node = CallerNode(configuration: configuration, store: recordStore)
         // Shut down in reverse order: the follower first answers the mirrors' pending long polls,
-        // then the server stops accepting and finishes what is in flight.
+        // then the server stops accepting and finishes what is in flight, then the store's
+        // connections close.
+        services += [node.application(), node.follower()]
         let group = ServiceGroup(
-            configuration: .init(
-                services: [node.application(), node.follower()], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The PostgreSQL store at `url`, its schema checked: a node never migrates (`caller-lookup
+    /// migrate` does, once, for every node) and refuses a schema older or newer than it knows.
+    static func openPostgres(_ url: String) async throws -> PostgresStore {
+        var logger = Logger(label: "caller-lookup.postgres")
+        logger.logLevel = .warning
+        let store = try PostgresStore(url: url, logger: logger)
+        let (applied, known) = try await withThrowingTaskGroup(of: (Int, Int)?.self) { group in
+            group.addTask {
+                await store.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            do {
+                return try await DataOptions.within(.seconds(10), "PostgreSQL at \(url) does not answer") { try await store.schemaVersion() }
+            } catch let error as Failure {
+                throw error
+            } catch {
+                throw Failure("PostgreSQL at \(url): \(PostgresStore.describe(error))")
+            }
+        }
+        guard applied == known else {
+            throw Failure(applied < known
+                ? "The PostgreSQL store's schema is at version \(applied), this caller-lookup needs \(known): run caller-lookup migrate --store \(url)"
+                : "The PostgreSQL store's schema is at version \(applied), newer than this caller-lookup knows (\(known)): run the newer caller-lookup.")
+        }
+        // The check's pool is gone with its task: a fresh store for the node's pool service.
+        return try PostgresStore(url: url, logger: logger)
     }
 
     /// Environment variables over the JSON file over the defaults.
@@ -56,5 +100,14 @@ struct ServeCommand: AsyncParsableCommand {
             fileProvider,
         ])
         return ServiceConfiguration(config: reader)
+    }
+}
+
+/// The PostgreSQL store's connection pool, run for as long as the node serves.
+struct PostgresPoolService: Service {
+    let store: PostgresStore
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await store.run() }
     }
 }

@@ -90,16 +90,15 @@ final class Authenticator: @unchecked Sendable {
     /// dispatch thread), tokens against their SHA-256 (on a store reader), never on the
     /// cooperative pool. A
     /// user can do what an `admin` token can.
-    convenience init(store: ContactStore, configuration: ServiceConfiguration) {
+    convenience init(store: any RecordStore, configuration: ServiceConfiguration) {
         self.init(configuration: configuration) { credentials in
             do {
                 switch credentials {
                 case .basic(let login, let password):
-                    // The slow hash on a dispatch thread, not on one of the store's two readers.
-                    let organization = try await offCooperativePool { try store.authenticate(login: login, password: password) }
+                    let organization = try await store.authenticate(login: login, password: password)
                     return organization.map { .valid($0, .admin) } ?? .invalid
                 case .token(let token):
-                    let grant = try await store.read { try $0.authenticate(token: token) }
+                    let grant = try await store.authenticate(token: token)
                     return grant.map { .valid($0.organization, $0.scope) } ?? .invalid
                 }
             } catch {

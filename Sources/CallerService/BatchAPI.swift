@@ -63,7 +63,7 @@ extension Handlers {
         }
         do {
             let batch = operations
-            let (results, version) = try await state.store.write { try $0.applyBatch(batch, organizationID: organization.id) }
+            let (results, version) = try await state.store.applyBatch(batch, organizationID: organization.id)
             await state.indexes.awaitVersion(version, of: organization.id)
             var writer = JSONWriter()
             writer.beginObject()

@@ -16,9 +16,14 @@ import PhoneNumbers
 public struct CallerNode: Sendable {
     let state: ServiceState
 
-    public init(configuration: ServiceConfiguration, store: ContactStore) {
+    public init(configuration: ServiceConfiguration, store: any RecordStore) {
         ProcessMemory.configured
         state = ServiceState(configuration: configuration, store: store)
+    }
+
+    /// A node on the embedded SQLite store.
+    public init(configuration: ServiceConfiguration, store: ContactStore) {
+        self.init(configuration: configuration, store: SQLiteRecordStore(store))
     }
 
     /// The HTTP application.

@@ -64,7 +64,7 @@ extension Handlers {
         let organization = try organization(context)
         return await answering(organization) {
             let contact = try ContactInput.contact(try ContactInput.fields(from: try await body(request)), validator: state.validator)
-            let stored = try await state.store.write { try $0.create(contact, organizationID: organization.id) }
+            let stored = try await state.store.create(contact, organizationID: organization.id)
             var response = HTTPAnswer.json(.created, Self.contactJSON(stored))
             response.headers[.location] = "/v3/contacts/\(stored.id)"
             return (response, stored.version)
@@ -74,7 +74,7 @@ extension Handlers {
     @Sendable func getContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         guard let id = context.parameters.get("id", as: Int64.self),
-            let stored = try await state.store.read({ try $0.contact(id: id, organizationID: organization.id) })
+            let stored = try await state.store.contact(id: id, organizationID: organization.id)
         else { return HTTPAnswer.error(.notFound, "No such contact.") }
         return HTTPAnswer.json(.ok, Self.contactJSON(stored))
     }
@@ -85,7 +85,7 @@ extension Handlers {
         let query = Query(context)
         let after = try query.integer("after", in: 0...Int64.max) ?? 0
         let limit = Int(try query.integer("limit", in: 1...1_000) ?? 100)
-        let page = try await state.store.read { try $0.contactsPage(organizationID: organization.id, afterID: after, limit: limit) }
+        let page = try await state.store.contactsPage(organizationID: organization.id, afterID: after, limit: limit)
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("contacts")
@@ -103,7 +103,7 @@ extension Handlers {
         return await answering(organization) {
             let id = try contactID(context)
             let contact = try ContactInput.contact(try ContactInput.fields(from: try await body(request)), validator: state.validator)
-            let stored = try await state.store.write { try $0.replace(id: id, with: contact, organizationID: organization.id) }
+            let stored = try await state.store.replace(id: id, with: contact, organizationID: organization.id)
             return (HTTPAnswer.json(.ok, Self.contactJSON(stored)), stored.version)
         }
     }
@@ -114,10 +114,8 @@ extension Handlers {
             let id = try contactID(context)
             let fields = try ContactInput.fields(from: try await body(request))
             let validator = state.validator
-            let stored = try await state.store.write {
-                try $0.update(id: id, organizationID: organization.id) { existing in
-                    try ContactInput.patched(existing, with: fields, validator: validator)
-                }
+            let stored = try await state.store.update(id: id, organizationID: organization.id) { existing in
+                try ContactInput.patched(existing, with: fields, validator: validator)
             }
             return (HTTPAnswer.json(.ok, Self.contactJSON(stored)), stored.version)
         }
@@ -127,7 +125,7 @@ extension Handlers {
         let organization = try organization(context)
         return await answering(organization) {
             let id = try contactID(context)
-            let version = try await state.store.write { try $0.delete(id: id, organizationID: organization.id) }
+            let version = try await state.store.delete(id: id, organizationID: organization.id)
             return (Response(status: .noContent), version)
         }
     }
@@ -144,9 +142,8 @@ extension Handlers {
             }
             fields[.externalId] = externalId
             let contact = try ContactInput.contact(fields, validator: state.validator)
-            let (stored, created) = try await state.store.write {
-                try $0.upsert(externalId: contact[.externalId], contact: contact, organizationID: organization.id)
-            }
+            let (stored, created) = try await state.store.upsert(
+                externalId: contact[.externalId], contact: contact, organizationID: organization.id)
             return (HTTPAnswer.json(created ? .created : .ok, Self.contactJSON(stored)), stored.version)
         }
     }
@@ -162,11 +159,10 @@ extension Handlers {
         let wait = min(Double(state.configuration.longPollLimitSeconds), try query.number("wait", in: 0...3_600) ?? 0)
         let limit = Int(try query.integer("limit", in: 1...10_000) ?? 1_000)
         // A reader connection: a running import does not hold the feed up.
-        let read: @Sendable (ContactStore) throws -> ChangeBatch = { try $0.changes(organizationID: organization.id, after: since, limit: limit) }
-        var batch = try await state.store.read(read)
+        var batch = try await state.store.changes(organizationID: organization.id, after: since, limit: limit)
         if batch.changes.isEmpty, !batch.resync, wait > 0, batch.version <= since {
             await state.notifier.wait(organizationID: organization.id, after: since, timeout: .milliseconds(Int(wait * 1_000)))
-            batch = try await state.store.read(read)
+            batch = try await state.store.changes(organizationID: organization.id, after: since, limit: limit)
         }
         var writer = JSONWriter()
         writer.beginObject()
@@ -202,7 +198,7 @@ extension Handlers {
     /// the full load of a mirror. Streamed in chunks, so a million contacts never sit in one buffer.
     @Sendable func snapshot(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        let load = try await state.store.read { try $0.fullLoad(organizationID: organization.id) }
+        let load = try await state.store.fullLoad(organizationID: organization.id)
         let body = ResponseBody { output in
             var writer = JSONWriter()
             writer.beginObject()
@@ -228,7 +224,7 @@ extension Handlers {
     /// Mirrors verify their callers' credentials with it.
     @Sendable func whoami(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        let current = try await state.store.read { try $0.organization(id: organization.id) } ?? organization
+        let current = try await state.store.organization(id: organization.id) ?? organization
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("organization")
@@ -249,7 +245,7 @@ extension Handlers {
     /// The organization's field labels: `{"labels":{"customField1":"Důležitost",…}}`.
     @Sendable func labels(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let known = try organization(context)
-        let organization = try await state.store.read { try $0.organization(id: known.id) } ?? known
+        let organization = try await state.store.organization(id: known.id) ?? known
         return Self.labelsAnswer(organization)
     }
 
@@ -265,7 +261,7 @@ extension Handlers {
             return HTTPAnswer.json(HTTPResponse.Status(code: error.status), error.json)
         }
         do {
-            let updated = try await state.store.write { try $0.setLabels(changes, organizationID: organization.id) }
+            let updated = try await state.store.setLabels(changes, organizationID: organization.id)
             // A versioned change: lookups show the new labels once this answer is sent.
             await state.indexes.awaitVersion(updated.version, of: updated.id)
             state.authenticator.update(updated)

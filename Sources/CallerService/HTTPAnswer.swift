@@ -17,6 +17,7 @@ extension ContactStoreError {
         case .notFound, .unknownOrganization: .notFound
         case .duplicateExternalId, .organizationExists, .loginTaken: .conflict
         case .invalidInput, .unknownRegion: .unprocessableContent
+        case .unavailable: .serviceUnavailable
         case .database: .internalServerError
         }
     }
@@ -60,13 +61,13 @@ enum HTTPAnswer {
         switch error {
         case let error as InputError:
             return json(HTTPResponse.Status(code: error.status), error.json)
-        case let error as ContactStoreError where error.code != .database:
+        case let error as ContactStoreError where error.code != .database && error.code != .unavailable:
             return self.error(error.status, error.message)
-        case let error as SQLiteError where error.isUnavailable:
+        case let error as ContactStoreError where error.code == .unavailable:
             logger.warning("the store is unavailable", metadata: ["error": "\(error)"])
             var response = self.error(
                 .serviceUnavailable,
-                "The contact store is unavailable just now (another process holds it, or its disk failed); nothing was changed. Lookups keep answering. Try again in \(storeRetrySeconds) s.")
+                "The contact store is unavailable just now (its server is down, another process holds it, or its disk failed); nothing was changed. Lookups keep answering. Try again in \(storeRetrySeconds) s.")
             response.headers[.retryAfter] = String(storeRetrySeconds)
             return response
         default:

@@ -73,7 +73,7 @@ extension Handlers {
     @Sendable func threeCXTemplate(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         let base = state.configuration.publicURL ?? request.head.authority.map { "http://\($0)" } ?? "http://127.0.0.1:8080"
-        let token = try await state.store.read { try $0.popupToken(organizationID: organization.id) }
+        let token = try await state.store.popupToken(organizationID: organization.id)
         let xml = ThreeCXTemplate.render(baseURL: base, popupToken: token, organization: organization.name)
         return Response(
             status: .ok,

@@ -32,7 +32,7 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
         var total: Int
     }
 
-    private let store: ContactStore
+    private let store: any RecordStore
     private let metrics: ServiceMetrics
     private let notifier: VersionNotifier
     private let threads = WorkerThreads(name: "index follower", count: 2, niceness: 10)
@@ -60,7 +60,7 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     /// `caughtUp` learns the indexes' new versions after each catch-up; `notifier` wakes
     /// a write's handler waiting in `awaitVersion` (`caughtUp` publishes to it).
     init(
-        store: ContactStore, metrics: ServiceMetrics, notifier: VersionNotifier,
+        store: any RecordStore, metrics: ServiceMetrics, notifier: VersionNotifier,
         caughtUp: @escaping @Sendable ([CaughtUp]) -> Void
     ) {
         self.store = store
@@ -106,7 +106,7 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     /// organization that cannot be built is reported and left to the next catch-up, so one bad
     /// organization does not keep the node from serving the others.
     func warmUp() async throws -> [(organization: Organization, error: any Error)] {
-        let organizations = try await store.read { try $0.committedOrganizations() }
+        let organizations = try await store.committedOrganizations()
         lock.withLock { warming = Progress(built: 0, total: organizations.count) }
         defer { lock.withLock { warming = nil } }
         return await withTaskGroup(of: [(organization: Organization, error: any Error)].self) { group in
@@ -184,7 +184,8 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
 
     /// Every organization, its index's version, and whether this run built or moved the index.
     private func catchUpAll() throws -> [CaughtUp] {
-        try store.committedOrganizations().map { organization in
+        // On the follower's thread: it waits for the store's answer (see `waitBlocking`).
+        try waitBlocking { [store] in try await store.committedOrganizations() }.map { organization in
             if let follower = lock.withLock({ entries[organization.id]?.follower }) {
                 let version = follower.index.snapshot.version
                 guard version != organization.version else { return CaughtUp(organization: organization, version: version, moved: false) }
@@ -199,7 +200,7 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     private func followed(_ organization: Organization) throws -> Entry {
         if let entry = lock.withLock({ entries[organization.id] }) { return entry }
         let follower = try IndexFollower(
-            source: StoreChangeSource(store: store, organizationID: organization.id),
+            source: store.changeSource(organizationID: organization.id),
             suffixDigits: organization.suffixDigits)
         guard let lookup = CallerLookup(region: organization.defaultRegion) else {
             throw ContactStoreError(.unknownRegion, "The organization's region \(organization.defaultRegion) is unknown.")

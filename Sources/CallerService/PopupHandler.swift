@@ -34,7 +34,7 @@ struct PopupHandler: Sendable {
         }
         let organization: Organization
         if let token, token.hasPrefix("v1.") {
-            guard let found = try? await state.store.read({ try $0.organization(popupToken: token) }) else {
+            guard let found = try? await state.store.organization(popupToken: token) else {
                 return Self.plain(.forbidden, "This popup link is not valid (wrong or revoked token).")
             }
             organization = found
@@ -131,13 +131,13 @@ final class PopupLinkTokens: @unchecked Sendable {
     // @unchecked: `tokens` is only touched under `lock`.
     private let lock = NSLock()
     private var tokens: [Int64: String] = [:]
-    private let store: ContactStore
+    private let store: any RecordStore
 
-    init(store: ContactStore) { self.store = store }
+    init(store: any RecordStore) { self.store = store }
 
     func token(_ organization: Organization) async -> String? {
         if let known = lock.withLock({ tokens[organization.id] }) { return known }
-        guard let token = try? await store.read({ try $0.popupToken(organizationID: organization.id) }) else { return nil }
+        guard let token = try? await store.popupToken(organizationID: organization.id) else { return nil }
         lock.withLock { tokens[organization.id] = token }
         return token
     }

@@ -32,7 +32,7 @@ public struct CallerRequestContext: RequestContext {
 /// Shared state of one server: the store, the indexes, authentication.
 final class ServiceState: Sendable {
     let configuration: ServiceConfiguration
-    let store: ContactStore
+    let store: any RecordStore
     let indexes: OrganizationIndexes
     let authenticator: Authenticator
     let notifier = VersionNotifier()
@@ -43,7 +43,7 @@ final class ServiceState: Sendable {
     /// error. `/health` reports it; lookups keep answering from memory either way.
     let storeProblem = StoreProblem()
 
-    init(configuration: ServiceConfiguration, store: ContactStore) {
+    init(configuration: ServiceConfiguration, store: any RecordStore) {
         self.configuration = configuration
         self.store = store
         self.popupLinkTokens = PopupLinkTokens(store: store)

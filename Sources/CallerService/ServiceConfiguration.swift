@@ -12,6 +12,9 @@ public struct ServiceConfiguration: Sendable {
     public var port = 8080
     /// `data.directory`: directory of the SQLite store.
     public var dataDirectory = "./data"
+    /// `store.url`: the store of record, `sqlite:DIR` or `postgres://user@host:port/database`.
+    /// Unset: `sqlite:` and `data.directory`.
+    public var storeURL: String?
     /// `upload.limit`: the largest CSV file an upload accepts (SPEC §4: 20 MiB); larger answers 413.
     public var uploadLimit = 20 * 1024 * 1024
     /// `changes.waitlimit`: the longest a change-feed request may wait for a change.
@@ -54,6 +57,7 @@ public struct ServiceConfiguration: Sendable {
         host = config.string(forKey: "http.host", default: defaults.host)
         port = config.int(forKey: "http.port", default: defaults.port)
         dataDirectory = config.string(forKey: "data.directory", default: defaults.dataDirectory)
+        storeURL = config.string(forKey: "store.url").flatMap { $0.isEmpty ? nil : $0 }
         uploadLimit = config.int(forKey: "upload.limit", default: defaults.uploadLimit)
         longPollLimitSeconds = config.int(forKey: "changes.waitlimit", default: defaults.longPollLimitSeconds)
         credentialLifetimeSeconds = config.int(forKey: "auth.cacheseconds", default: defaults.credentialLifetimeSeconds)

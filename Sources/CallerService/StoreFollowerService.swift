@@ -30,7 +30,13 @@ public struct StoreFollowerService: Service {
         logger.info("indexes built", metadata: ["seconds": "\((ContinuousClock.now - started).seconds)"])
         try await withGracefulShutdownHandler {
             do {
-                try await cancelWhenGracefulShutdown { try await follow() }
+                try await cancelWhenGracefulShutdown {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await follow() }
+                        group.addTask { try await listen() }
+                        try await group.next()
+                    }
+                }
             } catch is CancellationError {
                 // Shutting down.
             }
@@ -39,20 +45,38 @@ public struct StoreFollowerService: Service {
         }
     }
 
+    /// Catches up at once when the store announces a commit (another node's, on PostgreSQL),
+    /// instead of at the next poll; listens again a second after the announcements stop.
+    private func listen() async throws {
+        let state = self.state
+        while true {
+            do {
+                try await state.store.watchCommits { state.indexes.requestCatchUp() }
+                // The engine announces nothing: polling alone follows it.
+                try await Task.sleep(for: .seconds(365 * 86_400))
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.debug("commit announcements stopped; listening again", metadata: ["error": "\(error)"])
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
     private func follow() async throws {
         let state = self.state
         var seen: Int64?
-        var credentials = try? await state.store.read { try $0.credentialsVersion() }
+        var credentials = try? await state.store.credentialsVersion()
         while true {
             do {
-                let counter = try await state.store.read { try $0.commitCounter() }
+                let counter = try await state.store.commitCounter()
                 state.storeProblem.record(nil)
                 if counter != seen {
                     seen = counter
                     try await state.indexes.catchUp()
                     // A token revoked or a popup link rotated by another process (the CLI, another
                     // node): what this one remembered is forgotten.
-                    let version = try await state.store.read { try $0.credentialsVersion() }
+                    let version = try await state.store.credentialsVersion()
                     if version != credentials {
                         credentials = version
                         state.credentialsChanged()

@@ -15,7 +15,7 @@ extension Handlers {
     /// too, by id.
     @Sendable func listTokens(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        let tokens = try await state.store.read { try $0.tokens(organizationID: organization.id) }
+        let tokens = try await state.store.tokens(organizationID: organization.id)
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("tokens")
@@ -31,7 +31,7 @@ extension Handlers {
     @Sendable func createToken(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         let (scope, label) = try Self.tokenRequest(try await jsonBody(request, limit: 4_096))
-        let (token, secret) = try await state.store.write { try $0.createToken(organizationID: organization.id, scope: scope, label: label) }
+        let (token, secret) = try await state.store.createToken(organizationID: organization.id, scope: scope, label: label)
         var writer = JSONWriter()
         Self.write(token, secret: secret, to: &writer)
         var response = HTTPAnswer.json(.created, writer.bytes)
@@ -47,7 +47,7 @@ extension Handlers {
         guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
             return HTTPAnswer.error(.notFound, "A token id is a positive integer (see GET /v3/tokens).")
         }
-        let token = try await state.store.write { try $0.revokeToken(id: id, organizationID: organization.id) }
+        let token = try await state.store.revokeToken(id: id, organizationID: organization.id)
         state.credentialsChanged()
         var writer = JSONWriter()
         Self.write(token, secret: nil, to: &writer)

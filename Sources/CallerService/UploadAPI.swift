@@ -51,17 +51,15 @@ extension Handlers {
             return rejected(.contentTooLarge, "The file is larger than \(limit / 1_048_576) MB; split it or remove unused columns.")
         }
         let state = self.state
-        // Parsing, validating and writing a large file takes seconds: on the store's writer thread.
-        let validator = state.validator
+        // Parsing, validating and writing a large file takes seconds: on the store's own threads.
         let outcome: Result<ImportReport, any Error>
         do {
-            outcome = .success(try await state.store.write { store in
-                defer { ProcessMemory.releaseFreed() }
-                return try store.importContacts(csv: file, organizationID: organization.id, validator: validator)
-            })
+            outcome = .success(try await state.store.importContacts(csv: file, organizationID: organization.id, validator: state.validator))
         } catch {
             outcome = .failure(error)
         }
+        // The file and its rows are garbage now: hand their pages back (see `ProcessMemory`).
+        await offCooperativePool { ProcessMemory.releaseFreed() }
         switch outcome {
         case .success(let report):
             await state.indexes.awaitVersion(report.version, of: organization.id)
@@ -73,11 +71,11 @@ extension Handlers {
         case .failure(let rejection as ImportRejection):
             metrics.upload("rejected", rejectedRows: rejection.rejected.count)
             return HTTPAnswer.json(.badRequest, rejection.json)
-        case .failure(let error as SQLiteError) where error.isUnavailable:
+        case .failure(let error as ContactStoreError) where error.code == .unavailable:
             context.logger.warning("upload: the store is unavailable", metadata: ["organization": "\(organization.name)", "error": "\(error)"])
             var response = rejected(
                 .serviceUnavailable,
-                "The contact store is unavailable just now (another process holds it, or its disk failed); nothing was changed. Try again in \(HTTPAnswer.storeRetrySeconds) s.")
+                "The contact store is unavailable just now (its server is down, another process holds it, or its disk failed); nothing was changed. Try again in \(HTTPAnswer.storeRetrySeconds) s.")
             response.headers[.retryAfter] = String(HTTPAnswer.storeRetrySeconds)
             return response
         case .failure(let error):

@@ -30,6 +30,11 @@ public struct AccessToken: Hashable, Sendable {
     /// Seconds since 1970.
     public let created: Int64
     public let revoked: Int64?
+
+    package init(id: Int64, organizationID: Int64, scope: AccessScope, label: String, prefix: String, created: Int64, revoked: Int64?) {
+        (self.id, self.organizationID, self.scope, self.label, self.prefix, self.created, self.revoked) =
+            (id, organizationID, scope, label, prefix, created, revoked)
+    }
 }
 
 /// A token that lets a request in: its organization and scope.
@@ -37,6 +42,10 @@ public struct TokenGrant: Sendable {
     public let organization: Organization
     public let scope: AccessScope
     public let tokenID: Int64
+
+    package init(organization: Organization, scope: AccessScope, tokenID: Int64) {
+        (self.organization, self.scope, self.tokenID) = (organization, scope, tokenID)
+    }
 }
 
 /// Scoped access tokens: what a PBX configuration holds instead of a user's password, so that a
@@ -57,15 +66,8 @@ extension ContactStore {
     /// Creates a token and returns it with its secret — the only time the secret exists outside
     /// the caller's hands.
     public func createToken(organizationID: Int64, scope: AccessScope, label: String = "") throws -> (token: AccessToken, secret: String) {
-        let label = label.trimmingWhitespace()
-        guard label.unicodeScalars.count <= 100 else {
-            throw ContactStoreError(.invalidInput, "A token's label has at most 100 characters (this one has \(label.unicodeScalars.count)).")
-        }
-        guard !label.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }) else {
-            throw ContactStoreError(.invalidInput, "A token's label must not contain control characters (a tab, a line break).")
-        }
-        var generator = SystemRandomNumberGenerator()
-        let secret = Self.tokenPrefix + (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let label = try Self.checkedTokenLabel(label)
+        let secret = Self.newTokenSecret()
         let created = Int64(Date().timeIntervalSince1970)
         let prefix = String(secret.prefix(10))
         let id: Int64 = try withDatabase { database in
@@ -158,8 +160,26 @@ extension ContactStore {
             && bytes.dropFirst(4).allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
     }
 
+    /// A token's label, trimmed; refused when too long or with control characters.
+    package static func checkedTokenLabel(_ label: String) throws -> String {
+        let label = label.trimmingWhitespace()
+        guard label.unicodeScalars.count <= 100 else {
+            throw ContactStoreError(.invalidInput, "A token's label has at most 100 characters (this one has \(label.unicodeScalars.count)).")
+        }
+        guard !label.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }) else {
+            throw ContactStoreError(.invalidInput, "A token's label must not contain control characters (a tab, a line break).")
+        }
+        return label
+    }
+
+    /// A fresh token: the prefix and 192 random bits in hex.
+    package static func newTokenSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return tokenPrefix + (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
     /// SHA-256 of the token, 64 hex digits.
-    static func tokenHash(_ token: String) -> String {
+    package static func tokenHash(_ token: String) -> String {
         let bytes = Array(token.utf8)
         var digest = [UInt8](repeating: 0, count: 32)
         clc_sha256(bytes, bytes.count, &digest)

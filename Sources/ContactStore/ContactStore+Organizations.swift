@@ -64,18 +64,12 @@ extension ContactStore {
     /// A real change is versioned like a contact's: it bumps the organization's version and is
     /// logged, so every follower — other API nodes, mirrors — applies it in order.
     public func setLabels(_ changes: [ContactField: String?], organizationID: Int64) throws -> Organization {
-        let trimmed = changes.mapValues { ($0 ?? "").trimmingWhitespace() }
-        for (field, label) in trimmed {
-            guard label.unicodeScalars.count <= 64, !label.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-                throw ContactStoreError(.invalidInput, "The label of \(field.rawValue) must have at most 64 characters and no control characters.")
-            }
-        }
+        let trimmed = try FieldLabels.checked(changes)
         _ = try write(organizationID: organizationID) { write in
-            guard var labels = try organization(id: organizationID, in: write.database)?.labels else {
+            guard let before = try organization(id: organizationID, in: write.database)?.labels else {
                 throw ContactStoreError(.notFound, "Organization \(organizationID) does not exist.")
             }
-            let before = labels
-            for (field, label) in trimmed { labels[field] = label.isEmpty ? nil : label }
+            let labels = FieldLabels.applying(trimmed, to: before)
             guard labels != before else { return }
             try write.database.statement("UPDATE organizations SET labels = ? WHERE id = ?")
                 .binding([.text(FieldLabels.encode(labels)), .integer(organizationID)]).run()

@@ -30,14 +30,26 @@ extension ContactStore {
     /// The organization a popup token belongs to, or `nil` for a wrong, damaged or revoked one.
     /// The MAC is compared in constant time.
     public func organization(popupToken token: String) throws -> Organization? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "v1", let id = Int64(parts[1]), let epoch = Int64(parts[2]) else { return nil }
+        guard let (id, epoch) = Self.popupTokenParts(token) else { return nil }
         let valid: Bool = try withReader { database in
             guard let current = try? self.epoch(id, in: database), current == epoch else { return false }
-            let expected = try signedToken(organizationID: id, epoch: epoch)
-            return PasswordHash.constantTimeEqual(Array(expected.utf8), Array(token.utf8))
+            return try Self.popupToken(token, isSignedWith: popupSecret)
         }
         return valid ? try organization(id: id) : nil
+    }
+
+    /// The organization and epoch a popup token names, if it has the token's form.
+    package static func popupTokenParts(_ token: String) -> (organizationID: Int64, epoch: Int64)? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "v1", let id = Int64(parts[1]), let epoch = Int64(parts[2]) else { return nil }
+        return (id, epoch)
+    }
+
+    /// Whether the token's MAC is right under `key` (compared in constant time).
+    package static func popupToken(_ token: String, isSignedWith key: [UInt8]) throws -> Bool {
+        guard let (id, epoch) = popupTokenParts(token) else { return false }
+        let expected = try signedPopupToken(organizationID: id, epoch: epoch, key: key)
+        return PasswordHash.constantTimeEqual(Array(expected.utf8), Array(token.utf8))
     }
 
     private func epoch(_ organizationID: Int64, in database: SQLiteDatabase) throws -> Int64 {
@@ -48,7 +60,11 @@ extension ContactStore {
     }
 
     private func signedToken(organizationID: Int64, epoch: Int64) throws -> String {
-        let key = popupSecret
+        try Self.signedPopupToken(organizationID: organizationID, epoch: epoch, key: popupSecret)
+    }
+
+    /// `v1.ORG.EPOCH.MAC` under `key`.
+    package static func signedPopupToken(organizationID: Int64, epoch: Int64, key: [UInt8]) throws -> String {
         let message = Array("caller-lookup popup v1|\(organizationID)|\(epoch)".utf8)
         var mac = [UInt8](repeating: 0, count: 32)
         let ok = key.withUnsafeBytes { keyBytes in
@@ -63,13 +79,21 @@ extension ContactStore {
     /// The popup secret, created the first time a store is opened (on the writer connection) and
     /// then kept in memory, so signing or verifying a link reads no setting and writes nothing.
     static func popupSecret(in database: SQLiteDatabase) throws -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        let fresh = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         try database.statement("INSERT OR IGNORE INTO settings (key, value) VALUES ('popup-secret', ?)")
-            .binding([.text(fresh.map { String(format: "%02x", $0) }.joined())]).run()
+            .binding([.text(newPopupSecret())]).run()
         let statement = try database.statement("SELECT value FROM settings WHERE key = 'popup-secret'")
         guard try statement.step() else { throw ContactStoreError(.database, "The popup secret is missing.") }
-        let hex = Array(statement.string(0).utf8)
+        return popupSecret(hex: statement.string(0))
+    }
+
+    /// 256 random bits in hex, as the secret is kept in `settings`.
+    package static func newPopupSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    package static func popupSecret(hex text: String) -> [UInt8] {
+        let hex = Array(text.utf8)
         return stride(from: 0, to: hex.count - 1, by: 2).compactMap { UInt8(String(decoding: hex[$0...($0 + 1)], as: UTF8.self), radix: 16) }
     }
 }

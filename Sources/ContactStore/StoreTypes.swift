@@ -48,6 +48,9 @@ public struct ContactStoreError: Error, Hashable, Sendable, CustomStringConverti
         case loginTaken
         case unknownRegion
         case invalidInput
+        /// The store cannot be reached just now (its server is down, its file is locked): nothing
+        /// was changed, and trying again later may succeed.
+        case unavailable
         case database
     }
 
@@ -82,4 +85,9 @@ public enum BatchResult: Hashable, Sendable {
 public struct BatchFailure: Error, Sendable {
     public let index: Int
     public let error: ContactStoreError
+
+    package init(index: Int, error: ContactStoreError) {
+        self.index = index
+        self.error = error
+    }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// A few threads of their own that run blocking work — SQLite calls, index builds — handed to them
@@ -100,3 +101,17 @@ public final class WorkerThreads: @unchecked Sendable {
         }
     }
 }
+
+/// Runs blocking work (a slow hash, SQLite, a whole import) on a dispatch thread, so it never
+/// holds a thread of Swift's cooperative pool.
+package func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: work()) }
+    }
+}
+
+/// `offCooperativePool` for work that throws.
+package func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await offCooperativePool { Result { try work() } }.get()
+}
+

@@ -300,11 +300,8 @@ extension PostgresStore {
 
     /// Every organization's committed version, by id.
     public func versions() async throws -> [Int64: Int64] {
-        var versions: [Int64: Int64] = [:]
-        for try await (id, version) in try await client.query("SELECT id, version FROM organizations", logger: logger).decode((Int64, Int64).self) {
-            versions[id] = version
-        }
-        return versions
+        let pairs = try await rows("SELECT id, version FROM organizations") { try $0.decode((Int64, Int64).self) }
+        return Dictionary(pairs, uniquingKeysWith: { $1 })
     }
 
     /// Calls `commit` with (organization, version) for every commit announced while this listens,

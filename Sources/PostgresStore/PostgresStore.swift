@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import PhoneNumbers
 import PostgresNIO
+import Synchronization
 
 /// The store of record on PostgreSQL, for several API nodes sharing one server (issue 18): the
 /// SQLite store's contract — organizations, users, replace-all imports as one transaction with its
@@ -21,14 +22,20 @@ import PostgresNIO
 public final class PostgresStore: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// How long an operation waits for a connection before it is `ContactStoreError.unavailable`
+    /// (a running query is never cut short).
+    let patience: Duration
+    /// The popup links' signing key, read (or created) once.
+    let popupKey = Mutex<[UInt8]?>(nil)
 
     /// `postgres://user[:password]@host[:port]/database`; without a password in the URL,
     /// `PGPASSWORD`, else the first matching line of the password file (`PGPASSFILE`, default
     /// `~/.pgpass`, as libpq reads it), else none (`trust` authentication). Run `run()` beside the
     /// store's users.
-    public init(url: String, logger: Logger = Logger(label: "caller-lookup.postgres")) throws {
+    public init(url: String, patience: Duration = .seconds(5), logger: Logger = Logger(label: "caller-lookup.postgres")) throws {
         self.client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
         self.logger = logger
+        self.patience = patience
     }
 
     /// What went wrong, for a person: PostgresNIO's errors keep their details (the server's
@@ -40,13 +47,73 @@ public final class PostgresStore: Sendable {
         return "\(error.code)"
     }
 
+    /// Runs `body` on a connection of the pool. No connection within `patience`, or a connection
+    /// lost, is `ContactStoreError.unavailable`: the server is down or unreachable, nothing was
+    /// changed, and the caller may try again.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let leased = LeaseFlag()
+        let (client, patience) = (self.client, self.patience)
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        leased.set()
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: patience)
+                    // Leased in time: the work runs as long as it takes.
+                    while leased.isSet { try await Task.sleep(for: .seconds(3600)) }
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let result = first else {
+                    throw ContactStoreError(.unavailable, "PostgreSQL gave no connection within \(patience); nothing was changed.")
+                }
+                return result
+            }
+        } catch let error as PSQLError where Self.isUnreachable(error) {
+            throw ContactStoreError(.unavailable, "PostgreSQL is unreachable: \(Self.describe(error)); nothing was changed.")
+        }
+    }
+
     /// Runs `body` in a transaction; an error of `body` rolls it back and is rethrown as it was
     /// (PostgresNIO wraps it in a `PostgresTransactionError`).
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { try await body($0) }
-        } catch let error as PostgresTransactionError where error.rollbackError == nil && error.closureError != nil {
-            throw error.closureError!
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let logger = self.logger
+        return try await withConnection { connection in
+            do {
+                return try await connection.withTransaction(logger: logger) { try await body($0) }
+            } catch let error as PostgresTransactionError where error.rollbackError == nil && error.closureError != nil {
+                throw error.closureError!
+            } catch let error as PostgresTransactionError {
+                throw error.beginError ?? error.commitError ?? error.rollbackError ?? error
+            }
+        }
+    }
+
+    /// Every row of `query`, each made by `decode`, on a connection of the pool.
+    func rows<T: Sendable>(_ query: PostgresQuery, _ decode: @escaping @Sendable (PostgresRow) throws -> T) async throws -> [T] {
+        let logger = self.logger
+        return try await withConnection { connection in
+            var result: [T] = []
+            for try await row in try await connection.query(query, logger: logger) { result.append(try decode(row)) }
+            return result
+        }
+    }
+
+    /// Whether the error means the server could not be reached or went away (rather than refused
+    /// what was asked): connection failures, and the server shutting down or starting up.
+    static func isUnreachable(_ error: PSQLError) -> Bool {
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+            return true
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("08") || state.hasPrefix("57P")
+        default:
+            return false
         }
     }
 
@@ -78,7 +145,8 @@ public final class PostgresStore: Sendable {
     /// at once migrate once); refuses a database migrated by a newer build. Returns the version.
     @discardableResult
     public func migrate() async throws -> Int {
-        try await client.withConnection { connection in
+        let logger = self.logger
+        return try await withConnection { connection in
             try await connection.query("SELECT pg_advisory_lock(4242001)", logger: logger)
             do {
                 try await connection.query("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)", logger: logger)
@@ -112,17 +180,23 @@ public final class PostgresStore: Sendable {
         }
     }
 
+    /// The database's schema version (0 before the first migration) and the newest this build
+    /// knows.
+    public func schemaVersion() async throws -> (store: Int, known: Int) {
+        let exists = try await rows("SELECT to_regclass('schema_version') IS NOT NULL") { try $0.decode(Bool.self) }.first ?? false
+        let applied = exists ? try await rows("SELECT version FROM schema_version") { try $0.decode(Int.self) }.first ?? 0 : 0
+        return (applied, PostgresSchema.migrations.count)
+    }
+
     // MARK: Organizations and users
 
     public func createOrganization(name: String, defaultRegion: String = "CZ", suffixDigits: Int = 9) async throws -> Organization {
         let (name, region, suffixDigits) = try OrganizationRules.checked(name: name, defaultRegion: defaultRegion, suffixDigits: suffixDigits)
         do {
-            let rows = try await client.query(
-                "INSERT INTO organizations (name, default_region, suffix_digits) VALUES (\(name), \(region), \(suffixDigits)) RETURNING id",
-                logger: logger)
-            for try await id in rows.decode(Int64.self) {
-                return Organization(id: id, name: name, defaultRegion: region, suffixDigits: suffixDigits, version: 0)
-            }
+            let ids = try await rows(
+                "INSERT INTO organizations (name, default_region, suffix_digits) VALUES (\(name), \(region), \(suffixDigits)) RETURNING id"
+            ) { try $0.decode(Int64.self) }
+            if let id = ids.first { return Organization(id: id, name: name, defaultRegion: region, suffixDigits: suffixDigits, version: 0) }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw ContactStoreError(.organizationExists, "An organization named '\(name)' already exists.")
         }
@@ -146,13 +220,11 @@ public final class PostgresStore: Sendable {
         query.sql += condition.sql
         query.binds = condition.binds
         query.sql += " ORDER BY id"
-        var result: [Organization] = []
-        let rows = try await client.query(query, logger: logger)
-        for try await (id, name, region, digits, version, labels) in rows.decode((Int64, String, String, Int, Int64, String).self) {
-            result.append(Organization(
-                id: id, name: name, defaultRegion: region, suffixDigits: digits, version: version, labels: FieldLabels.decode(labels)))
+        return try await rows(query) { row in
+            let (id, name, region, digits, version, labels) = try row.decode((Int64, String, String, Int, Int64, String).self)
+            return Organization(
+                id: id, name: name, defaultRegion: region, suffixDigits: digits, version: version, labels: FieldLabels.decode(labels))
         }
-        return result
     }
 
     /// Adds a user; the password is kept only as a yescrypt hash (the same as the SQLite store's).
@@ -162,8 +234,7 @@ public final class PostgresStore: Sendable {
             throw ContactStoreError(.database, "The system could not hash the password (no random source?).")
         }
         do {
-            try await client.query(
-                "INSERT INTO users (login, password_hash, organization_id) VALUES (\(login), \(hash), \(organizationID))", logger: logger)
+            _ = try await rows("INSERT INTO users (login, password_hash, organization_id) VALUES (\(login), \(hash), \(organizationID))") { _ in }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw ContactStoreError(.loginTaken, "The login '\(login)' is taken.")
         }
@@ -172,16 +243,21 @@ public final class PostgresStore: Sendable {
     /// The organization of the user whose login and password these are, or `nil`. The hash is
     /// checked off the caller's task (yescrypt takes tens of milliseconds).
     public func authenticate(login: String, password: String) async throws -> Organization? {
-        var stored: (hash: String, organizationID: Int64)?
-        let rows = try await client.query("SELECT password_hash, organization_id FROM users WHERE login = \(login)", logger: logger)
-        for try await row in rows.decode((String, Int64).self) { stored = (row.0, row.1) }
+        let stored = try await rows("SELECT password_hash, organization_id FROM users WHERE login = \(login)") {
+            try $0.decode((String, Int64).self)
+        }.first.map { (hash: $0.0, organizationID: $0.1) }
         let hash = stored?.hash ?? UserRules.decoyHash
-        let matches = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: PasswordHash.verify(password, against: hash)) }
-        }
+        let matches = await offCooperativePool { PasswordHash.verify(password, against: hash) }
         guard matches, let stored else { return nil }
         return try await organization(id: stored.organizationID)
     }
+}
+
+/// Whether an operation got its connection.
+private final class LeaseFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
 
 /// libpq's password file: lines `host:port:database:user:password`, `*` matching anything, `\:`

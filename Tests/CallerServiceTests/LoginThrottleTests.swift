@@ -49,7 +49,7 @@ import Testing
         let fixture = try ServiceFixture()
         var configuration = ServiceConfiguration()
         configuration.loginThrottleSeconds = 0.000_001
-        let authenticator = Authenticator(store: fixture.store, configuration: configuration)
+        let authenticator = Authenticator(store: SQLiteRecordStore(fixture.store), configuration: configuration)
         let wrong = ServiceFixture.basic("novak", "spatne")
         // With a microsecond base the waits are over at once: every try is checked and fails.
         for _ in 1...8 {
@@ -64,7 +64,7 @@ import Testing
             return
         }
         configuration.loginThrottleSeconds = 100
-        let slow = Authenticator(store: fixture.store, configuration: configuration)
+        let slow = Authenticator(store: SQLiteRecordStore(fixture.store), configuration: configuration)
         var waits: [Int] = []
         for _ in 1...3 { _ = await slow.authenticate(authorization: wrong, client: "10.0.0.1") }
         if case .throttled(_, let wait) = await slow.authenticate(authorization: wrong, client: "10.0.0.1") { waits.append(wait) }
@@ -77,7 +77,7 @@ import Testing
         configuration.credentialCacheSize = capacity
         // Lifetime 0: every request is verified again, as after the remembered copy expired.
         configuration.credentialLifetimeSeconds = lifetime
-        return Authenticator(store: try ServiceFixture().store, configuration: configuration)
+        return Authenticator(store: SQLiteRecordStore(try ServiceFixture().store), configuration: configuration)
     }
 
     func outcome(_ authenticator: Authenticator, _ login: String, _ password: String, from client: String) async -> String {

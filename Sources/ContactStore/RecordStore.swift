@@ -1,0 +1,176 @@
+import Contacts
+import Foundation
+import PhoneNumbers
+
+/// The store of record as a serving node uses it, whatever the engine: the embedded SQLite store
+/// (`SQLiteRecordStore`) or PostgreSQL shared by several nodes (`PostgresStore`).
+///
+/// Every write is one transaction with the organization's next version and its change-log
+/// entries; reads see committed data only. Every method is async and never blocks the caller's
+/// thread: the SQLite engine runs on threads of its own, PostgreSQL on its event loops.
+public protocol RecordStore: Sendable {
+    /// A short name for logs and `/health`: `sqlite` or `postgresql`.
+    var engine: String { get }
+
+    // MARK: Organizations, users, credentials
+
+    func organization(id: Int64) async throws -> Organization?
+    /// Every organization, as committed now.
+    func committedOrganizations() async throws -> [Organization]
+    /// The organization of the user whose login and password these are, or `nil`.
+    func authenticate(login: String, password: String) async throws -> Organization?
+    /// The organization and scope of an unrevoked access token, or `nil`.
+    func authenticate(token: String) async throws -> TokenGrant?
+    func tokens(organizationID: Int64) async throws -> [AccessToken]
+    func createToken(organizationID: Int64, scope: AccessScope, label: String) async throws -> (token: AccessToken, secret: String)
+    func revokeToken(id: Int64, organizationID: Int64) async throws -> AccessToken
+    /// Moves whenever credentials stop being valid (a token revoked, a popup link rotated).
+    func credentialsVersion() async throws -> Int64
+    func popupToken(organizationID: Int64) async throws -> String
+    func rotatePopupToken(organizationID: Int64) async throws -> String
+    func organization(popupToken: String) async throws -> Organization?
+    func setLabels(_ changes: [ContactField: String?], organizationID: Int64) async throws -> Organization
+
+    // MARK: Contacts
+
+    func contact(id: Int64, organizationID: Int64) async throws -> StoredContact?
+    func contactsPage(organizationID: Int64, afterID: Int64, limit: Int) async throws -> [StoredContact]
+    func create(_ contact: Contact, organizationID: Int64) async throws -> StoredContact
+    func replace(id: Int64, with contact: Contact, organizationID: Int64) async throws -> StoredContact
+    /// Changes a contact by `edit`, which gets its current values (PATCH) and may throw to refuse.
+    func update(id: Int64, organizationID: Int64, _ edit: @escaping @Sendable (Contact) throws -> Contact) async throws -> StoredContact
+    /// Deletes a contact; returns the organization's version with the delete.
+    func delete(id: Int64, organizationID: Int64) async throws -> Int64
+    func upsert(externalId: String, contact: Contact, organizationID: Int64) async throws -> (StoredContact, created: Bool)
+    /// All of the operations, or — when one fails (`BatchFailure`) — none.
+    func applyBatch(_ operations: [BatchOperation], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64)
+    /// A CSV file, replace-all (SPEC §4); `ImportRejection` when refused, and then nothing changed.
+    func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator) async throws -> ImportReport
+
+    // MARK: The change feed
+
+    func changes(organizationID: Int64, after since: Int64, limit: Int) async throws -> ChangeBatch
+    func fullLoad(organizationID: Int64) async throws -> FullLoad
+    /// A number that moves whenever anything commits (any process, any node). Followers poll it.
+    func commitCounter() async throws -> Int64
+    /// Calls `commit` for commits as the engine announces them (PostgreSQL's `NOTIFY`), until the
+    /// task is cancelled; throws when the announcements stop (a lost connection). An engine
+    /// without announcements returns at once: its followers poll `commitCounter` alone.
+    func watchCommits(_ commit: @escaping @Sendable () -> Void) async throws
+    /// The organization as a `ChangeSource` for an index follower, which reads it on a thread of
+    /// its own (never on Swift's cooperative pool).
+    func changeSource(organizationID: Int64) -> any ChangeSource
+}
+
+/// Runs async `work` and waits for it on the calling thread: for the index followers' own
+/// threads, whose `ChangeSource` is synchronous. Never call it on Swift's cooperative pool.
+package func waitBlocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    let outcome = BlockingOutcome<T>()
+    Task {
+        do {
+            outcome.result = .success(try await work())
+        } catch {
+            outcome.result = .failure(error)
+        }
+        outcome.semaphore.signal()
+    }
+    outcome.semaphore.wait()
+    return try outcome.result!.get()
+}
+
+private final class BlockingOutcome<T: Sendable>: @unchecked Sendable {
+    // @unchecked: `result` is written once before `semaphore` is signalled and read after it.
+    let semaphore = DispatchSemaphore(value: 0)
+    var result: Result<T, any Error>?
+}
+
+/// The SQLite store as a `RecordStore`: reads on its reader connections, writes on its writer
+/// thread.
+public struct SQLiteRecordStore: RecordStore {
+    public let store: ContactStore
+    public var engine: String { "sqlite" }
+
+    public init(_ store: ContactStore) { self.store = store }
+
+    /// A store that cannot be reached just now (its file locked by another process, its disk
+    /// failing) is `ContactStoreError.unavailable`, as for every engine.
+    private static func mapped<T>(_ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch let error as SQLiteError where error.isUnavailable {
+            throw ContactStoreError(.unavailable, "The SQLite store is unavailable just now: \(error.message)")
+        }
+    }
+
+    private func read<T: Sendable>(_ work: @escaping @Sendable (ContactStore) throws -> T) async throws -> T {
+        try await Self.mapped { try await store.read(work) }
+    }
+
+    private func write<T: Sendable>(_ work: @escaping @Sendable (ContactStore) throws -> T) async throws -> T {
+        try await Self.mapped { try await store.write(work) }
+    }
+
+    public func organization(id: Int64) async throws -> Organization? { try await read { try $0.organization(id: id) } }
+    public func committedOrganizations() async throws -> [Organization] { try await read { try $0.committedOrganizations() } }
+    public func authenticate(login: String, password: String) async throws -> Organization? {
+        // The slow hash on a dispatch thread, not on one of the store's two readers.
+        let store = self.store
+        return try await Self.mapped {
+            try await offCooperativePool { try store.authenticate(login: login, password: password) }
+        }
+    }
+    public func authenticate(token: String) async throws -> TokenGrant? { try await read { try $0.authenticate(token: token) } }
+    public func tokens(organizationID: Int64) async throws -> [AccessToken] { try await read { try $0.tokens(organizationID: organizationID) } }
+    public func createToken(organizationID: Int64, scope: AccessScope, label: String) async throws -> (token: AccessToken, secret: String) {
+        try await write { try $0.createToken(organizationID: organizationID, scope: scope, label: label) }
+    }
+    public func revokeToken(id: Int64, organizationID: Int64) async throws -> AccessToken {
+        try await write { try $0.revokeToken(id: id, organizationID: organizationID) }
+    }
+    public func credentialsVersion() async throws -> Int64 { try await read { try $0.credentialsVersion() } }
+    public func popupToken(organizationID: Int64) async throws -> String { try await read { try $0.popupToken(organizationID: organizationID) } }
+    public func rotatePopupToken(organizationID: Int64) async throws -> String {
+        try await write { try $0.rotatePopupToken(organizationID: organizationID) }
+    }
+    public func organization(popupToken: String) async throws -> Organization? { try await read { try $0.organization(popupToken: popupToken) } }
+    public func setLabels(_ changes: [ContactField: String?], organizationID: Int64) async throws -> Organization {
+        try await write { try $0.setLabels(changes, organizationID: organizationID) }
+    }
+
+    public func contact(id: Int64, organizationID: Int64) async throws -> StoredContact? {
+        try await read { try $0.contact(id: id, organizationID: organizationID) }
+    }
+    public func contactsPage(organizationID: Int64, afterID: Int64, limit: Int) async throws -> [StoredContact] {
+        try await read { try $0.contactsPage(organizationID: organizationID, afterID: afterID, limit: limit) }
+    }
+    public func create(_ contact: Contact, organizationID: Int64) async throws -> StoredContact {
+        try await write { try $0.create(contact, organizationID: organizationID) }
+    }
+    public func replace(id: Int64, with contact: Contact, organizationID: Int64) async throws -> StoredContact {
+        try await write { try $0.replace(id: id, with: contact, organizationID: organizationID) }
+    }
+    public func update(id: Int64, organizationID: Int64, _ edit: @escaping @Sendable (Contact) throws -> Contact) async throws -> StoredContact {
+        try await write { try $0.update(id: id, organizationID: organizationID, edit) }
+    }
+    public func delete(id: Int64, organizationID: Int64) async throws -> Int64 {
+        try await write { try $0.delete(id: id, organizationID: organizationID) }
+    }
+    public func upsert(externalId: String, contact: Contact, organizationID: Int64) async throws -> (StoredContact, created: Bool) {
+        try await write { try $0.upsert(externalId: externalId, contact: contact, organizationID: organizationID) }
+    }
+    public func applyBatch(_ operations: [BatchOperation], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64) {
+        try await write { try $0.applyBatch(operations, organizationID: organizationID) }
+    }
+    public func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator) async throws -> ImportReport {
+        try await write { try $0.importContacts(csv: bytes, organizationID: organizationID, validator: validator) }
+    }
+
+    public func changes(organizationID: Int64, after since: Int64, limit: Int) async throws -> ChangeBatch {
+        try await read { try $0.changes(organizationID: organizationID, after: since, limit: limit) }
+    }
+    public func fullLoad(organizationID: Int64) async throws -> FullLoad { try await read { try $0.fullLoad(organizationID: organizationID) } }
+    public func commitCounter() async throws -> Int64 { try await read { try $0.commitCounter() } }
+    /// SQLite announces nothing; its commit counter is one page-cache read, polled.
+    public func watchCommits(_ commit: @escaping @Sendable () -> Void) async throws {}
+    public func changeSource(organizationID: Int64) -> any ChangeSource { StoreChangeSource(store: store, organizationID: organizationID) }
+}
