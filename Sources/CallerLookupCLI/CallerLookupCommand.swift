@@ -27,8 +27,7 @@ struct DataOptions: ParsableArguments {
         name: .long,
         help: """
             The store: sqlite:DIR, or postgres://user@host:port/database (the password from PGPASSWORD; \
-            trust and peer authentication need none). On PostgreSQL: migrate, org create, org list, user \
-            add and import, for now.
+            trust and peer authentication need none). Every command but lookup and bench works on both.
             """)
     var store: String?
 
@@ -50,7 +49,7 @@ struct DataOptions: ParsableArguments {
     /// The SQLite store (the only engine of most commands, for now).
     func openStore() throws -> ContactStore {
         guard case .sqlite(let directory) = try location() else {
-            throw Failure("This command works on a SQLite store only, for now; on PostgreSQL: migrate, org create, org list, user add and import.")
+            throw Failure("This command works on a SQLite store only (lookup and bench build an index of their own); run it with --data DIR.")
         }
         do {
             return try ContactStore(directory: directory)
@@ -106,6 +105,19 @@ struct DataOptions: ParsableArguments {
             throw Failure("No organization named '\(name)'. Create it with: caller-lookup org create '\(name)'")
         }
         return organization
+    }
+
+    /// Runs `body` with the store, whichever engine, and the organization named `name` in it.
+    func withStore<T: Sendable>(
+        organization name: String, _ body: @escaping @Sendable (any RecordStore, Organization) async throws -> T
+    ) async throws -> T {
+        switch try location() {
+        case .sqlite:
+            let (store, organization) = try open(organization: name)
+            return try await body(SQLiteRecordStore(store), organization)
+        case .postgres(let url):
+            return try await withPostgres(url) { store in try await body(store, try await Self.organization(named: name, in: store)) }
+        }
     }
 
     /// The store and the organization named `name` in it.
@@ -211,7 +223,7 @@ struct OrgCommand: ParsableCommand {
 }
 
 extension OrgCommand {
-    struct Labels: ParsableCommand {
+    struct Labels: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Name an organization's fields (shown by the popup, returned by lookups as labels).",
             discussion: "Prints the labels as JSON. Example: org labels IPEX --set customField1=Důležitost --set customField2=Obchodník")
@@ -221,8 +233,8 @@ extension OrgCommand {
         @Option(name: .customLong("clear"), help: "FIELD whose label goes (repeatable).") var cleared: [String] = []
         @OptionGroup var options: DataOptions
 
-        func run() throws {
-            try handlingErrors {
+        func run() async throws {
+            try await handlingErrors {
                 var changes: [ContactField: String?] = [:]
                 for assignment in assignments {
                     guard let equals = assignment.firstIndex(of: "="),
@@ -234,15 +246,15 @@ extension OrgCommand {
                     guard let field = ContactField(caseInsensitiveName: name) else { throw Failure("--clear takes a field name (got '\(name)').") }
                     changes[field] = .some(nil)
                 }
-                let store = try options.openStore()
-                var organization = try options.organization(named: name, in: store)
-                if !changes.isEmpty { organization = try store.setLabels(changes, organizationID: organization.id) }
+                let organization = try await options.withStore(organization: name) { [changes] store, organization in
+                    changes.isEmpty ? organization : try await store.setLabels(changes, organizationID: organization.id)
+                }
                 print(FieldLabels.encode(organization.labels))
             }
         }
     }
 
-    struct PopupLink: ParsableCommand {
+    struct PopupLink: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "popup-link",
             abstract: "Print the organization's signed screen-pop link for softphones (no password in it).",
@@ -253,12 +265,12 @@ extension OrgCommand {
         @Flag(help: "Issue a new token; earlier links stop working.") var rotate = false
         @OptionGroup var options: DataOptions
 
-        func run() throws {
-            try handlingErrors {
-                let store = try options.openStore()
-                let organization = try options.organization(named: name, in: store)
-                let token = rotate
-                    ? try store.rotatePopupToken(organizationID: organization.id) : try store.popupToken(organizationID: organization.id)
+        func run() async throws {
+            try await handlingErrors {
+                let rotate = self.rotate
+                let token = try await options.withStore(organization: name) { store, organization in
+                    rotate ? try await store.rotatePopupToken(organizationID: organization.id) : try await store.popupToken(organizationID: organization.id)
+                }
                 let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
                 print("\(base)/popup?token=\(token)&number={NUMBER}")
             }
@@ -316,7 +328,6 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await handlingErrors {
-            let location = try options.location()
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw Failure("Cannot read '\(file)'.")
             }
@@ -324,18 +335,8 @@ struct ImportCommand: AsyncParsableCommand {
             if progress { Terminal.status("reading, checking and writing \(data.count) bytes…") }
             defer { if progress { Terminal.status("") } }
             do {
-                let report: ImportReport
-                switch location {
-                case .sqlite:
-                    let store = try options.openStore()
-                    let organization = try options.organization(named: org, in: store)
-                    report = try store.importContacts(csv: Array(data), organizationID: organization.id, validator: PhoneNumberValidator())
-                case .postgres(let url):
-                    let org = org
-                    report = try await options.withPostgres(url) { store in
-                        let organization = try await DataOptions.organization(named: org, in: store)
-                        return try await store.importContacts(csv: Array(data), organizationID: organization.id, validator: PhoneNumberValidator())
-                    }
+                let report = try await options.withStore(organization: org) { store, organization in
+                    try await store.importContacts(csv: Array(data), organizationID: organization.id, validator: PhoneNumberValidator())
                 }
                 print(report.json)
             } catch let error as ImportRejection {

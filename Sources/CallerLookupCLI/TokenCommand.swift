@@ -14,7 +14,7 @@ struct TokenCommand: ParsableCommand {
             """,
         subcommands: [Create.self, List.self, Revoke.self])
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a token; it is printed once, alone on the last line, and only its hash is kept.")
 
@@ -23,13 +23,16 @@ struct TokenCommand: ParsableCommand {
         @Option(help: "What the token is for, e.g. 'FreeSWITCH Brno'.") var label = ""
         @OptionGroup var options: DataOptions
 
-        func run() throws {
-            try handlingErrors {
+        func run() async throws {
+            try await handlingErrors {
                 guard let scope = AccessScope(rawValue: scope.lowercased()) else {
                     throw Failure("--scope is lookup, write or admin (got '\(self.scope)').")
                 }
-                let (store, organization) = try options.open(organization: org)
-                let (token, secret) = try store.createToken(organizationID: organization.id, scope: scope, label: label)
+                let label = self.label
+                let (organization, token, secret) = try await options.withStore(organization: org) { store, organization in
+                    let (token, secret) = try await store.createToken(organizationID: organization.id, scope: scope, label: label)
+                    return (organization, token, secret)
+                }
                 print("created \(scope) token \(token.id) for '\(organization.name)'\(label.isEmpty ? "" : " (\(token.label))");")
                 print("it is shown only now; keep it where the PBX configuration is:")
                 print(secret)
@@ -37,16 +40,17 @@ struct TokenCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List an organization's tokens (never their secrets).")
 
         @Option(help: "The organization.") var org: String
         @OptionGroup var options: DataOptions
 
-        func run() throws {
-            try handlingErrors {
-                let (store, organization) = try options.open(organization: org)
-                let tokens = try store.tokens(organizationID: organization.id)
+        func run() async throws {
+            try await handlingErrors {
+                let (organization, tokens) = try await options.withStore(organization: org) { store, organization in
+                    (organization, try await store.tokens(organizationID: organization.id))
+                }
                 if tokens.isEmpty { print("'\(organization.name)' has no tokens; create one with: caller-lookup token create --org '\(organization.name)' --scope lookup") }
                 for token in tokens {
                     let state = token.revoked.map { "revoked \(time($0))" } ?? "active"
@@ -56,7 +60,7 @@ struct TokenCommand: ParsableCommand {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke a token: refused at once by the nodes on this store, by mirrors within auth.cacheseconds.")
 
@@ -65,27 +69,29 @@ struct TokenCommand: ParsableCommand {
         @Option(help: "The organization.") var org: String
         @OptionGroup var options: DataOptions
 
-        func run() throws {
-            try handlingErrors {
-                let (store, organization) = try options.open(organization: org)
-                let id = try Self.id(of: token, in: store, organization: organization)
-                let revoked = try store.revokeToken(id: id, organizationID: organization.id)
+        func run() async throws {
+            try await handlingErrors {
+                let token = self.token
+                let (organization, revoked) = try await options.withStore(organization: org) { store, organization in
+                    let id = try await Self.id(of: token, in: store, organization: organization)
+                    return (organization, try await store.revokeToken(id: id, organizationID: organization.id))
+                }
                 print("revoked \(revoked.scope) token \(revoked.id) (\(revoked.prefix)…) of '\(organization.name)'")
             }
         }
 
         /// The id a token is named by: a number, the whole secret, or a prefix only one of the
         /// organization's tokens has.
-        static func id(of text: String, in store: ContactStore, organization: Organization) throws -> Int64 {
+        static func id(of text: String, in store: any RecordStore, organization: Organization) async throws -> Int64 {
             if let id = Int64(text) { return id }
             if ContactStore.isTokenShaped(text) {
-                guard let grant = try store.authenticate(token: text), grant.organization.id == organization.id else {
+                guard let grant = try await store.authenticate(token: text), grant.organization.id == organization.id else {
                     throw Failure("That token is not an active token of '\(organization.name)' (already revoked, or another organization's).")
                 }
                 return grant.tokenID
             }
             let text = text.hasSuffix("…") ? String(text.dropLast()) : text
-            let matches = try store.tokens(organizationID: organization.id).filter { text.count >= 5 && $0.prefix.hasPrefix(text) }
+            let matches = try await store.tokens(organizationID: organization.id).filter { text.count >= 5 && $0.prefix.hasPrefix(text) }
             guard matches.count == 1, let match = matches.first else {
                 throw Failure(matches.isEmpty
                     ? "No token of '\(organization.name)' starts with '\(text)'; see caller-lookup token list --org '\(organization.name)'."
