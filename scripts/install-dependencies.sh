@@ -3,11 +3,14 @@
 # what it does. Safe to run again. Needs root (or sudo) when something is missing.
 set -euo pipefail
 
-# Usage: scripts/install-dependencies.sh [--sip]   (--sip: also Kamailio and SIPp, for scripts/sip-test.sh)
+# Usage: scripts/install-dependencies.sh [--sip | --cluster]
+#   --sip: Kamailio and SIPp, for scripts/sip-test.sh
+#   --cluster: PostgreSQL, haproxy and wrk, for scripts/cluster.sh
 packages=(libphonenumber-dev libsqlite3-dev libcrypt-dev libssl-dev sqlite3 curl)
-if [ "${1:-}" = "--sip" ]; then
-    packages=(kamailio kamailio-utils-modules sip-tester curl)
-fi
+case "${1:-}" in
+--sip) packages=(kamailio kamailio-utils-modules sip-tester curl) ;;
+--cluster) packages=(postgresql haproxy wrk curl) ;;
+esac
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -23,35 +23,25 @@ passed=$(grep -E '^[^ ]+ Test "?.*"? passed after' "$log" | grep -vc "Test run w
 failed=$(grep -E '^[^ ]+ Test "?.*"? failed after' "$log" | grep -vc "Test run with" || true)
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 
-# The end-to-end run of the real binary with the real curl, schemathesis against it (the OpenAPI
-# document is the truth) and the SIP run through a real Kamailio count as one more test each.
+if [ "$status" -eq 0 ] && ! swift build --product caller-lookup >/dev/null; then
+    failed=$((failed + 1))
+    status=1
+fi
 if [ "$status" -eq 0 ]; then
-    if swift build --product caller-lookup >/dev/null && scripts/e2e.sh .build/debug/caller-lookup; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        status=1
-    fi
-    if scripts/schemathesis.sh .build/debug/caller-lookup; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        status=1
-    fi
-    # SIPp → Kamailio → caller-lookup: calls routed by the caller's agent tag.
-    if scripts/sip-test.sh .build/debug/caller-lookup; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        status=1
-    fi
-    # kill -9 of PostgreSQL during imports: the old contacts or the new ones, never a mix.
-    if scripts/reliability/postgres-crash.sh .build/debug/caller-lookup; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        status=1
-    fi
+    # Each script counts as one test: the real binary with the real curl (e2e), schemathesis against
+    # it (the OpenAPI document is the truth), SIPp → Kamailio → caller-lookup (calls routed by the
+    # caller's agent tag), kill -9 of PostgreSQL during imports (the old contacts or the new ones,
+    # never a mix), and two API nodes and a mirror on one PostgreSQL behind haproxy.
+    for script in scripts/e2e.sh scripts/schemathesis.sh scripts/sip-test.sh scripts/reliability/postgres-crash.sh \
+        scripts/reliability/cluster-test.sh; do
+        if "$script" .build/debug/caller-lookup; then
+            passed=$((passed + 1))
+        else
+            echo "test: $script failed" >&2
+            failed=$((failed + 1))
+            status=1
+        fi
+    done
 fi
 echo "$passed passed, $failed failed"
 exit "$status"
