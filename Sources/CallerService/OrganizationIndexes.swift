@@ -184,8 +184,7 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
 
     /// Every organization, its index's version, and whether this run built or moved the index.
     private func catchUpAll() throws -> [CaughtUp] {
-        // On the follower's thread: it waits for the store's answer (see `waitBlocking`).
-        try waitBlocking { [store] in try await store.committedOrganizations() }.map { organization in
+        try store.committedOrganizationsBlocking().map { organization in
             if let follower = lock.withLock({ entries[organization.id]?.follower }) {
                 let version = follower.index.snapshot.version
                 guard version != organization.version else { return CaughtUp(organization: organization, version: version, moved: false) }

@@ -17,6 +17,9 @@ public protocol RecordStore: Sendable {
     func organization(id: Int64) async throws -> Organization?
     /// Every organization, as committed now.
     func committedOrganizations() async throws -> [Organization]
+    /// `committedOrganizations`, waiting on the calling thread: for the index followers' own
+    /// threads (never Swift's cooperative pool).
+    func committedOrganizationsBlocking() throws -> [Organization]
     /// The organization of the user whose login and password these are, or `nil`.
     func authenticate(login: String, password: String) async throws -> Organization?
     /// The organization and scope of an unrevoked access token, or `nil`.
@@ -112,6 +115,7 @@ public struct SQLiteRecordStore: RecordStore {
 
     public func organization(id: Int64) async throws -> Organization? { try await read { try $0.organization(id: id) } }
     public func committedOrganizations() async throws -> [Organization] { try await read { try $0.committedOrganizations() } }
+    public func committedOrganizationsBlocking() throws -> [Organization] { try store.committedOrganizations() }
     public func authenticate(login: String, password: String) async throws -> Organization? {
         // The slow hash on a dispatch thread, not on one of the store's two readers.
         let store = self.store

@@ -69,27 +69,30 @@ extension PostgresStore {
             try await connection.query(PostgresQuery(unsafeSQL: """
                 CREATE TEMP TABLE staging (ord bigint NOT NULL, \(Self.columns.map { "\($0) text NOT NULL" }.joined(separator: ", "))) ON COMMIT DROP
                 """), logger: logger)
-            var total = 0
-            try await connection.copyFrom(table: "staging", columns: ["ord"] + Self.columnNames, logger: logger) { writer in
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(1 << 20)
-                for try await window in windows {
-                    for contact in window {
-                        buffer.writeString(String(total))
-                        total += 1
-                        for value in contact.values {
-                            buffer.writeInteger(UInt8(ascii: "\t"))
-                            Self.writeCopyText(value, to: &buffer)
+            let total = try await {
+                var total = 0
+                try await connection.copyFrom(table: "staging", columns: ["ord"] + Self.columnNames, logger: logger) { writer in
+                    var buffer = ByteBuffer()
+                    buffer.reserveCapacity(1 << 20)
+                    for try await window in windows {
+                        for contact in window {
+                            buffer.writeString(String(total))
+                            total += 1
+                            for value in contact.values {
+                                buffer.writeInteger(UInt8(ascii: "\t"))
+                                Self.writeCopyText(value, to: &buffer)
+                            }
+                            buffer.writeInteger(UInt8(ascii: "\n"))
                         }
-                        buffer.writeInteger(UInt8(ascii: "\n"))
+                        if buffer.readableBytes >= 1 << 20 {
+                            try await writer.write(buffer)
+                            buffer.clear()
+                        }
                     }
-                    if buffer.readableBytes >= 1 << 20 {
-                        try await writer.write(buffer)
-                        buffer.clear()
-                    }
+                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
                 }
-                if buffer.readableBytes > 0 { try await writer.write(buffer) }
-            }
+                return total
+            }()
             guard total > 0 else {
                 throw ContactStoreError(.invalidInput, "An import with no contacts is refused; the previous contacts stay.")
             }

@@ -142,6 +142,7 @@ extension PostgresStore: RecordStore {
     public var engine: String { "postgresql" }
 
     public func committedOrganizations() async throws -> [Organization] { try await organizations() }
+    public func committedOrganizationsBlocking() throws -> [Organization] { try waitBlocking { [self] in try await organizations() } }
 
     /// Sums every organization's version, their number and the credentials version: each only
     /// grows, so the sum moves with every commit of any node.

@@ -72,7 +72,7 @@ extension PostgresStore {
 
         private func run(_ sql: String, id: Int64, _ contact: Contact) async throws {
             var binds = try self.binds(organizationID, id, version)
-            for value in contact.values { try binds.append(value) }
+            for value in contact.values { binds.append(value) }
             do {
                 try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {

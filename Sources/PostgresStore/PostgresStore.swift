@@ -78,20 +78,44 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs `body` in a transaction; an error of `body` rolls it back and is rethrown as it was
-    /// (PostgresNIO wraps it in a `PostgresTransactionError`).
+    /// Runs `body` in a transaction; an error of `body` rolls it back and is rethrown as it was.
+    ///
+    /// A connection that dies meanwhile (the server killed mid-import) ends it at once with
+    /// `unavailable`: PostgresNIO's `COPY`, and any statement sent after the connection closed,
+    /// would otherwise wait forever (`untilClosed`).
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let logger = self.logger
         return try await withConnection { connection in
-            do {
-                return try await connection.withTransaction(logger: logger) { try await body($0) }
-            } catch let error as PostgresTransactionError where error.rollbackError == nil && error.closureError != nil {
-                throw error.closureError!
-            } catch let error as PostgresTransactionError {
-                throw error.beginError ?? error.commitError ?? error.rollbackError ?? error
+            try await Self.untilClosed(connection) {
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let value = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
             }
         }
     }
+
+    /// `work`, unless `connection` closes first: then `unavailable` at once, and `work` is left
+    /// to end by itself (a `COPY` on a dead connection never does; it holds nothing but memory).
+    static func untilClosed<T: Sendable>(_ connection: PostgresConnection, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let gate = ResumeOnce<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            gate.continuation = continuation
+            let task = Task {
+                do { gate.resume(.success(try await work())) } catch { gate.resume(.failure(error)) }
+            }
+            connection.closeFuture.whenComplete { _ in
+                gate.resume(.failure(ContactStoreError(.unavailable, "The connection to PostgreSQL was lost mid-operation; the server keeps all of it or none of it, never a part. Try again.")))
+                task.cancel()
+            }
+        }
+    }
+
 
     /// Every row of `query`, each made by `decode`, on a connection of the pool.
     func rows<T: Sendable>(_ query: PostgresQuery, _ decode: @escaping @Sendable (PostgresRow) throws -> T) async throws -> [T] {
@@ -250,6 +274,17 @@ public final class PostgresStore: Sendable {
         let matches = await offCooperativePool { PasswordHash.verify(password, against: hash) }
         guard matches, let stored else { return nil }
         return try await organization(id: stored.organizationID)
+    }
+}
+
+/// A continuation resumed by whichever comes first.
+private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
+    // @unchecked: `continuation` is set before anything can resume and then only taken under `lock`.
+    private let lock = NSLock()
+    var continuation: CheckedContinuation<T, any Error>?
+
+    func resume(_ result: Result<T, any Error>) {
+        lock.withLock { () -> CheckedContinuation<T, any Error>? in defer { continuation = nil }; return continuation }?.resume(with: result)
     }
 }
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # kill -9 of the PostgreSQL server during an import leaves the old contacts or the new ones, never
 # a mix: an organization holds 1,000 contacts named Old-…, an import of 60,000 named New-… is
-# started with the real binary, and the server (and the importing client) is killed (SIGKILL) at
-# several moments of it, then the server is restarted on the same data (crash recovery). After
-# each round the organization holds exactly the old set (version 1) or exactly the new one
-# (version 2), and no contact is newer than its organization's version.
+# started with the real binary, and the server is killed (SIGKILL) at several moments of it, then
+# restarted on the same data (crash recovery). The importing client must notice and exit with an
+# error within 10 s. After each round the organization holds exactly the old set (version 1) or
+# exactly the new one (version 2), and no contact is newer than its organization's version.
 # Usage: scripts/reliability/postgres-crash.sh [BINARY]   (part of scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -41,10 +41,15 @@ for delay in 0.3 0.8 1.5 3; do
     sleep "$delay"
     if kill -0 "$import" 2>/dev/null; then killed_mid_import=$((killed_mid_import + 1)); fi
     kill -9 "$(head -1 "$pg/data/postmaster.pid")"
-    # The importing client goes down with it. (Left alone it does not notice the server's death and
-    # keeps waiting: a bug still to fix in the PostgreSQL store's import.)
-    kill -9 "$import" 2>/dev/null || true
-    wait "$import" 2>/dev/null || true
+    # The importing client notices the lost connection and exits (an error, unless it had
+    # finished before the kill).
+    for _ in $(seq 1 100); do kill -0 "$import" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$import" 2>/dev/null; then
+        echo "postgres-crash: the importing client still waits 10 s after the server's death" >&2
+        exit 1
+    fi
+    wait "$import" 2>/dev/null || grep -q "connection to PostgreSQL was lost\|does not answer\|unreachable" "$work/import.out" ||
+        { echo "postgres-crash: the client failed without saying why: $(head -c 400 "$work/import.out")" >&2; exit 1; }
     import=
     # The killed server's backends notice and exit; then it is started again and recovers.
     sleep 1
