@@ -3,13 +3,15 @@
 # what it does. Safe to run again. Needs root (or sudo) when something is missing.
 set -euo pipefail
 
-# Usage: scripts/install-dependencies.sh [--sip | --cluster]
+# Usage: scripts/install-dependencies.sh [--sip | --cluster | --browser]
 #   --sip: Kamailio and SIPp, for scripts/sip-test.sh
 #   --cluster: PostgreSQL, haproxy and wrk, for scripts/cluster.sh
+#   --browser: Chromium, its WebDriver and Selenium (Debian's), for scripts/browser-test.sh
 packages=(libphonenumber-dev libsqlite3-dev libcrypt-dev libssl-dev sqlite3 curl)
 case "${1:-}" in
 --sip) packages=(kamailio kamailio-utils-modules sip-tester curl) ;;
 --cluster) packages=(postgresql haproxy wrk curl) ;;
+--browser) packages=(chromium chromium-driver python3-selenium curl) ;;
 esac
 missing=()
 for package in "${packages[@]}"; do

@@ -280,38 +280,49 @@ extension OrgCommand {
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage users.", subcommands: [Add.self])
+        commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a user; the password is read from one line of standard input.")
+            abstract: "Create a user; the password is read from one line of standard input.",
+            discussion: "Roles: reader (lookups, popup, phonebooks, the contact pages), editor (also single-contact edits), admin (also uploads, labels, tokens and users).")
 
         @Argument var login: String
         @Option(help: "The organization the user belongs to.") var org: String
+        @Option(help: "reader, editor or admin.") var role = "admin"
         @OptionGroup var options: DataOptions
 
         func run() async throws {
             try await handlingErrors {
-                let location = try options.location()
+                guard let role = UserRole(rawValue: role.lowercased()) else {
+                    throw Failure("--role is reader, editor or admin (got '\(self.role)').")
+                }
                 let password = Terminal.readSecretLine(prompt: "Password for \(login): ")
                 guard let password, !password.isEmpty else {
                     throw Failure("No password on standard input; give it as one line, e.g. printf '%s\\n' \"$PASSWORD\" | caller-lookup user add \(login) --org '\(org)'")
                 }
-                let organization: Organization
-                switch location {
-                case .sqlite:
-                    let store = try options.openStore()
-                    organization = try options.organization(named: org, in: store)
-                    try store.addUser(login: login, password: password, organizationID: organization.id)
-                case .postgres(let url):
-                    let (login, org) = (login, org)
-                    organization = try await options.withPostgres(url) { store in
-                        let organization = try await DataOptions.organization(named: org, in: store)
-                        try await store.addUser(login: login, password: password, organizationID: organization.id)
-                        return organization
-                    }
+                let login = self.login
+                let organization = try await options.withStore(organization: org) { store, organization in
+                    try await store.addUser(login: login, password: password, role: role, organizationID: organization.id)
+                    return organization
                 }
-                print("created user '\(login)' in '\(organization.name)'")
+                print("created \(role) '\(login)' in '\(organization.name)'")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an organization's users and their roles.")
+
+        @Option(help: "The organization.") var org: String
+        @OptionGroup var options: DataOptions
+
+        func run() async throws {
+            try await handlingErrors {
+                let users = try await options.withStore(organization: org) { store, organization in
+                    try await store.users(organizationID: organization.id)
+                }
+                for user in users { print("\(user.login)\t\(user.role)") }
             }
         }
     }
@@ -324,6 +335,7 @@ struct ImportCommand: AsyncParsableCommand {
 
     @Argument(help: "The CSV file (SPEC §4).") var file: String
     @Option(help: "The organization to import into.") var org: String
+    @Flag(help: "Check the file and print what the import would do, changing nothing.") var dryRun = false
     @OptionGroup var options: DataOptions
 
     func run() async throws {
@@ -335,9 +347,11 @@ struct ImportCommand: AsyncParsableCommand {
             if progress { Terminal.status("reading, checking and writing \(data.count) bytes…") }
             defer { if progress { Terminal.status("") } }
             do {
-                let report = try await options.withStore(organization: org) { store, organization in
-                    try await store.importContacts(csv: Array(data), organizationID: organization.id, validator: PhoneNumberValidator())
+                let dryRun = self.dryRun
+                var report = try await options.withStore(organization: org) { store, organization in
+                    try await store.importContacts(csv: Array(data), organizationID: organization.id, validator: PhoneNumberValidator(), dryRun: dryRun)
                 }
+                report.dryRun = dryRun
                 print(report.json)
             } catch let error as ImportRejection {
                 print(error.json)

@@ -95,8 +95,8 @@ final class Authenticator: @unchecked Sendable {
             do {
                 switch credentials {
                 case .basic(let login, let password):
-                    let organization = try await store.authenticate(login: login, password: password)
-                    return organization.map { .valid($0, .admin) } ?? .invalid
+                    let user = try await store.signIn(login: login, password: password)
+                    return user.map { .valid($0.organization, $0.account.role.scope) } ?? .invalid
                 case .token(let token):
                     let grant = try await store.authenticate(token: token)
                     return grant.map { .valid($0.organization, $0.scope) } ?? .invalid

@@ -81,6 +81,7 @@ private func buildApplication(state: ServiceState, logger: Logger?) -> some Appl
     }
     let popup = PopupHandler(state: state)
     router.get("/popup", use: popup.popup)
+    AdminHandlers(state: state).register(on: router)
     let handlers = Handlers(state: state)
     addAPIRoutes(APIRoutes.all.map { ($0, $0.handler(handlers)) }, to: router, authenticator: state.authenticator)
     return makeApplication(router: router, configuration: configuration, name: "caller-lookup", logger: logger)
@@ -184,6 +185,10 @@ public enum APIRoutes {
             Route(method: .get, path: "tokens", scope: .admin, handler: { $0.listTokens }),
             Route(method: .post, path: "tokens", scope: .admin, handler: { $0.createToken }),
             Route(method: .delete, path: "tokens/{id}", scope: .admin, handler: { $0.revokeToken }),
+            Route(method: .get, path: "users", scope: .admin, handler: { $0.listUsers }),
+            Route(method: .post, path: "users", scope: .admin, handler: { $0.addUser }),
+            Route(method: .patch, path: "users/{login}", scope: .admin, handler: { $0.updateUser }),
+            Route(method: .delete, path: "users/{login}", scope: .admin, handler: { $0.removeUser }),
             Route(method: .get, path: "contacts", handler: { $0.listContacts }),
             Route(method: .post, path: "contacts", handler: { $0.createContact }),
             Route(method: .post, path: "contacts/batch", handler: { $0.batch }),
@@ -206,6 +211,7 @@ public enum APIRoutes {
         "GET /v3/contacts/name": ["number", "maxlen", "ascii", "fallback", "format"],
         "GET /v3/contacts/changes": ["since", "wait", "limit"],
         "GET /v3/contacts": ["after", "limit"],
+        "POST /v3/contacts/upload": ["dryRun"],
         "GET /v3/phonebook/yealink.xml": ["numfmt"],
         "GET /v3/phonebook/grandstream.xml": ["numfmt"],
         "GET /v3/phonebook/grandstream/phonebook.xml": ["numfmt"],

@@ -110,6 +110,16 @@ struct Query {
         return value
     }
 
+    /// `true` or `false` (also `1`, `0`), if given.
+    func flag(_ name: String) throws(InputError) -> Bool? {
+        guard let text = try string(name) else { return nil }
+        switch text.lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw InputError("?\(name)= is true or false; '\(text.prefix(40))' is not.")
+        }
+    }
+
     /// A number in `range`, if given.
     func number(_ name: String, in range: ClosedRange<Double>) throws(InputError) -> Double? {
         guard let text = try string(name) else { return nil }

@@ -48,6 +48,10 @@ public struct ServiceConfiguration: Sendable {
     /// for the popup links in lookup answers. Unset: `http://` and the request's `Host`, or on a
     /// mirror the API's URL.
     public var publicURL: String?
+    /// `admin.sessionhours`: the longest an admin-page session lasts.
+    public var adminSessionHours = 12.0
+    /// `admin.idleminutes`: an admin-page session unused this long ends.
+    public var adminIdleMinutes = 30.0
 
     public init() {}
 
@@ -69,6 +73,8 @@ public struct ServiceConfiguration: Sendable {
         minimumBodyRate = config.int(forKey: "http.minbodyrate", default: defaults.minimumBodyRate)
         logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info").lowercased()) ?? .info
         metricsToken = config.string(forKey: "metrics.token").flatMap { $0.isEmpty ? nil : $0 }
+        adminSessionHours = max(0.01, config.double(forKey: "admin.sessionhours", default: defaults.adminSessionHours))
+        adminIdleMinutes = max(0.1, config.double(forKey: "admin.idleminutes", default: defaults.adminIdleMinutes))
         publicURL = config.string(forKey: "http.publicurl").flatMap { $0.isEmpty ? nil : $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 }

@@ -15,74 +15,15 @@ extension Handlers {
 
     @Sendable func upload(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        let limit = state.configuration.uploadLimit
-        let metrics = state.metrics
-        func rejected(_ status: HTTPResponse.Status, _ message: String) -> Response {
-            metrics.upload(status == .contentTooLarge ? "too_large" : status == .unsupportedMediaType ? "not_multipart" : "rejected")
-            return HTTPAnswer.json(status, ImportRejection(message).json)
-        }
-        let contentType = request.headers[.contentType] ?? ""
-        guard contentType.lowercased().hasPrefix("multipart/form-data") else {
-            return rejected(.unsupportedMediaType,
-                            "The upload must be multipart/form-data with the CSV in the field 'file' (curl --form file=@import.csv).")
-        }
-        guard let boundary = Multipart.boundary(contentType: contentType) else {
-            return rejected(.badRequest, "The multipart/form-data Content-Type has no boundary.")
-        }
-        // The form around the file adds a few hundred bytes; anything beyond the limit plus 64 KiB
-        // is refused while streaming, before it is buffered.
-        let slack = 64 * 1024
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit + slack {
-            return rejected(.contentTooLarge, "The file is larger than \(limit / 1_048_576) MB; split it or remove unused columns.")
-        }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: limit + slack)
-        } catch is NIOTooManyBytesError {
-            return rejected(.contentTooLarge, "The file is larger than \(limit / 1_048_576) MB; split it or remove unused columns.")
-        }
+        let dryRun = try Query(context).flag("dryRun") ?? false
+        let upload = Upload(state: state, logger: context.logger)
         let file: [UInt8]
-        do {
-            file = try Multipart.field("file", in: Array(buffer: body), boundary: boundary)
-        } catch {
-            return rejected(.badRequest, error.message)
+        switch await upload.form(of: request) {
+        case .success(let form): file = form.file
+        case .failure(let refusal): return refusal.response
         }
-        guard file.count <= limit else {
-            return rejected(.contentTooLarge, "The file is larger than \(limit / 1_048_576) MB; split it or remove unused columns.")
-        }
-        let state = self.state
-        // Parsing, validating and writing a large file takes seconds: on the store's own threads.
-        let outcome: Result<ImportReport, any Error>
-        do {
-            outcome = .success(try await state.store.importContacts(csv: file, organizationID: organization.id, validator: state.validator))
-        } catch {
-            outcome = .failure(error)
-        }
-        // The file and its rows are garbage now: hand their pages back (see `ProcessMemory`).
-        await offCooperativePool { ProcessMemory.releaseFreed() }
-        switch outcome {
-        case .success(let report):
-            await state.indexes.awaitVersion(report.version, of: organization.id)
-            context.logger.info(
-                "upload", metadata: ["organization": "\(organization.name)", "imported": "\(report.imported)",
-                                     "rejected": "\(report.rejected.count)", "version": "\(report.version)"])
-            metrics.upload("uploaded", imported: report.imported, rejectedRows: report.rejected.count)
-            return HTTPAnswer.json(.ok, report.json)
-        case .failure(let rejection as ImportRejection):
-            metrics.upload("rejected", rejectedRows: rejection.rejected.count)
-            return HTTPAnswer.json(.badRequest, rejection.json)
-        case .failure(let error as ContactStoreError) where error.code == .unavailable:
-            context.logger.warning("upload: the store is unavailable", metadata: ["organization": "\(organization.name)", "error": "\(error)"])
-            var response = rejected(
-                .serviceUnavailable,
-                "The contact store is unavailable just now (its server is down, another process holds it, or its disk failed); nothing was changed. Try again in \(HTTPAnswer.storeRetrySeconds) s.")
-            response.headers[.retryAfter] = String(HTTPAnswer.storeRetrySeconds)
-            return response
-        case .failure(let error):
-            // The details (SQLite's message, the statement) go to the log, not to the client.
-            context.logger.error("upload failed", metadata: ["organization": "\(organization.name)", "error": "\(error)"])
-            return rejected(.internalServerError, "The import failed and nothing was changed; the server's log says why.")
-        }
+        let outcome = await upload.run(file, organization: organization, dryRun: dryRun)
+        return outcome.response
     }
 
     // MARK: Validator (SPEC §5)
@@ -94,5 +35,120 @@ extension Handlers {
         let region = try Query(context).string("region")
         let verdict = region == nil ? state.validator.validateInternational(number) : state.validator.validate(number, defaultRegion: region)
         return HTTPAnswer.json(.ok, PhoneNumberReport(verdict: verdict, validator: state.validator).json)
+    }
+}
+
+/// A CSV upload, for the API and the upload page alike: the file read from the multipart body
+/// within the size limit, then imported (or dry-run) by the store, the outcome logged and counted.
+struct Upload {
+    let state: ServiceState
+    let logger: Logger
+
+    /// A refused request or file, as the API answers it.
+    struct Refusal: Error {
+        let status: HTTPResponse.Status
+        let rejection: ImportRejection
+        var retryAfter: Int?
+
+        var response: Response {
+            var response = HTTPAnswer.json(status, rejection.json)
+            if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+            return response
+        }
+    }
+
+    enum Outcome {
+        case imported(ImportReport)
+        case refused(Refusal)
+
+        var response: Response {
+            switch self {
+            case .imported(let report): HTTPAnswer.json(.ok, report.json)
+            case .refused(let refusal): refusal.response
+            }
+        }
+    }
+
+    private func refusal(_ status: HTTPResponse.Status, _ message: String) -> Refusal {
+        state.metrics.upload(status == .contentTooLarge ? "too_large" : status == .unsupportedMediaType ? "not_multipart" : "rejected")
+        return Refusal(status: status, rejection: ImportRejection(message))
+    }
+
+    /// The bytes of the form's `file` field, within `upload.limit`, and the text of `fields` (those
+    /// the form has).
+    func form(of request: Request, fields: [String] = []) async -> Result<(file: [UInt8], fields: [String: String]), Refusal> {
+        let limit = state.configuration.uploadLimit
+        let tooLarge = "The file is larger than \(limit / 1_048_576) MB; split it or remove unused columns."
+        let contentType = request.headers[.contentType] ?? ""
+        guard contentType.lowercased().hasPrefix("multipart/form-data") else {
+            return .failure(refusal(
+                .unsupportedMediaType, "The upload must be multipart/form-data with the CSV in the field 'file' (curl --form file=@import.csv)."))
+        }
+        guard let boundary = Multipart.boundary(contentType: contentType) else {
+            return .failure(refusal(.badRequest, "The multipart/form-data Content-Type has no boundary."))
+        }
+        // The form around the file adds a few hundred bytes; anything beyond the limit plus 64 KiB
+        // is refused while streaming, before it is buffered.
+        let slack = 64 * 1024
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit + slack {
+            return .failure(refusal(.contentTooLarge, tooLarge))
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit + slack)
+        } catch {
+            return .failure(refusal(.contentTooLarge, tooLarge))
+        }
+        let bytes = Array(buffer: body)
+        let file: [UInt8]
+        do {
+            file = try Multipart.field("file", in: bytes, boundary: boundary)
+        } catch {
+            return .failure(refusal(.badRequest, error.message))
+        }
+        guard file.count <= limit else { return .failure(refusal(.contentTooLarge, tooLarge)) }
+        var values: [String: String] = [:]
+        for name in fields {
+            if let value = try? Multipart.field(name, in: bytes, boundary: boundary) { values[name] = String(decoding: value, as: UTF8.self) }
+        }
+        return .success((file, values))
+    }
+
+    /// Imports `file` into the organization (or checks it, for a `dryRun`) on the store's own
+    /// threads; a real import answers once this node's index has it.
+    func run(_ file: [UInt8], organization: Organization, dryRun: Bool) async -> Outcome {
+        let outcome: Result<ImportReport, any Error>
+        do {
+            outcome = .success(try await state.store.importContacts(
+                csv: file, organizationID: organization.id, validator: state.validator, dryRun: dryRun))
+        } catch {
+            outcome = .failure(error)
+        }
+        // The file and its rows are garbage now: hand their pages back (see `ProcessMemory`).
+        await offCooperativePool { ProcessMemory.releaseFreed() }
+        switch outcome {
+        case .success(var report):
+            report.dryRun = dryRun
+            if !dryRun { await state.indexes.awaitVersion(report.version, of: organization.id) }
+            logger.info(
+                "upload", metadata: ["organization": "\(organization.name)", "imported": "\(report.imported)",
+                                     "rejected": "\(report.rejected.count)", "version": "\(report.version)", "dryRun": "\(dryRun)"])
+            state.metrics.upload(dryRun ? "checked" : "uploaded", imported: dryRun ? 0 : report.imported, rejectedRows: report.rejected.count)
+            return .imported(report)
+        case .failure(let rejection as ImportRejection):
+            state.metrics.upload("rejected", rejectedRows: rejection.rejected.count)
+            return .refused(Refusal(status: .badRequest, rejection: rejection))
+        case .failure(let error as ContactStoreError) where error.code == .unavailable:
+            logger.warning("upload: the store is unavailable", metadata: ["organization": "\(organization.name)", "error": "\(error)"])
+            var refused = refusal(
+                .serviceUnavailable,
+                "The contact store is unavailable just now (its server is down, another process holds it, or its disk failed); nothing was changed. Try again in \(HTTPAnswer.storeRetrySeconds) s.")
+            refused.retryAfter = HTTPAnswer.storeRetrySeconds
+            return .refused(refused)
+        case .failure(let error):
+            // The details (SQLite's message, the statement) go to the log, not to the client.
+            logger.error("upload failed", metadata: ["organization": "\(organization.name)", "error": "\(error)"])
+            return .refused(refusal(.internalServerError, "The import failed and nothing was changed; the server's log says why."))
+        }
     }
 }

@@ -82,15 +82,15 @@ extension ContactStore {
     }
 
     /// Adds a user; the password is kept only as a yescrypt hash.
-    public func addUser(login: String, password: String, organizationID: Int64) throws {
+    public func addUser(login: String, password: String, role: UserRole = .admin, organizationID: Int64) throws {
         let login = try UserRules.checked(login: login, password: password)
         guard let hash = PasswordHash.make(password) else {
             throw ContactStoreError(.database, "The system could not hash the password (no random source?).")
         }
         try withDatabase { database in
             do {
-                try database.statement("INSERT INTO users (login, password_hash, organization_id) VALUES (?, ?, ?)")
-                    .binding([.text(login), .text(hash), .integer(organizationID)]).run()
+                try database.statement("INSERT INTO users (login, password_hash, organization_id, role) VALUES (?, ?, ?, ?)")
+                    .binding([.text(login), .text(hash), .integer(organizationID), .text(role.rawValue)]).run()
             } catch let error as SQLiteError where error.isUniqueViolation {
                 throw ContactStoreError(.loginTaken, "The login '\(login)' is taken.")
             }
@@ -99,15 +99,7 @@ extension ContactStore {
 
     /// The organization of the user whose login and password these are, or `nil`.
     public func authenticate(login: String, password: String) throws -> Organization? {
-        let stored: (hash: String, organizationID: Int64)? = try withReader { database in
-            let statement = try database.statement("SELECT password_hash, organization_id FROM users WHERE login = ?")
-            statement.bind(1, login)
-            return try statement.step() ? (statement.string(0), statement.int64(1)) : nil
-        }
-        // Hash even for an unknown login, so its answer takes as long as a wrong password's.
-        let hash = stored?.hash ?? UserRules.decoyHash
-        guard PasswordHash.verify(password, against: hash), let stored else { return nil }
-        return try organization(id: stored.organizationID)
+        try signIn(login: login, password: password)?.organization
     }
 }
 

@@ -63,6 +63,23 @@ extension ContactStore {
 
     /// One page of an organization's contacts in id order, after `afterID` (a stable cursor:
     /// writes between pages neither repeat nor skip the contacts that stay).
+    /// The organization's contacts whose name (either order), organization or email contains
+    /// `text` (case-insensitive for ASCII letters), or whose `externalId` is `text`, in id order
+    /// after `afterID`.
+    public func searchContacts(organizationID: Int64, text: String, afterID: Int64, limit: Int) throws -> [StoredContact] {
+        try withReader { database in
+            let statement = try database.statement(
+                Self.selectContact + " WHERE organization_id = ?1 AND id > ?2 AND (" + ContactSearch.condition("LIKE", pattern: "?3", text: "?4")
+                    + ") ORDER BY id LIMIT ?5")
+            statement.binding([
+                .integer(organizationID), .integer(afterID), .text(ContactSearch.pattern(text)), .text(text), .integer(Int64(max(0, limit))),
+            ])
+            var result: [StoredContact] = []
+            while try statement.step() { result.append(try Self.storedContact(from: statement)) }
+            return result
+        }
+    }
+
     public func contactsPage(organizationID: Int64, afterID: Int64, limit: Int) throws -> [StoredContact] {
         try withReader { database in
             let statement = try database.statement(Self.selectContactsPage)
@@ -92,5 +109,27 @@ extension ContactStore {
             throw ContactStoreError(.unknownOrganization, "Organization \(organizationID) does not exist.")
         }
         return statement.int64(0)
+    }
+}
+
+/// The contact search of the admin pages, the same on every engine: a `LIKE` pattern over the
+/// names, organization and email, or the text itself as an exact `externalId`.
+package enum ContactSearch {
+    /// The condition, with `like` the operator (`LIKE`, PostgreSQL's `ILIKE`) and `pattern` and
+    /// `text` the parameters' placeholders.
+    package static func condition(_ like: String, pattern p: String, text t: String) -> String {
+        let fields = [#""firstName""#, #""lastName""#, #"("firstName" || ' ' || "lastName")"#, #"("lastName" || ' ' || "firstName")"#,
+                      #""organization""#, #""email""#]
+        return fields.map { "\($0) \(like) \(p) ESCAPE '\\'" }.joined(separator: " OR ") + #" OR ("externalId" = \#(t) AND "externalId" <> '')"#
+    }
+
+    /// `%text%`, with `%`, `_` and `\` in the text matching only themselves.
+    package static func pattern(_ text: String) -> String {
+        var pattern = "%"
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { pattern.append("\\") }
+            pattern.append(character)
+        }
+        return pattern + "%"
     }
 }

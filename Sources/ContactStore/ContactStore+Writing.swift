@@ -167,7 +167,7 @@ extension ContactStore {
     /// throws to roll everything back): each is matched and written as it comes, the contacts
     /// nobody matched are deleted at the end. A freed `externalId` cannot be claimed by an insert
     /// before its old owner is deleted: an incoming `externalId` that exists always matches it.
-    func replaceAll(organizationID: Int64, nextBatch: () throws -> [Contact]?) throws -> ReplaceOutcome {
+    func replaceAll(organizationID: Int64, dryRun: Bool = false, nextBatch: () throws -> [Contact]?) throws -> ReplaceOutcome {
         let (outcome, version) = try write(organizationID: organizationID) { write in
             var outcome = ReplaceOutcome()
             let statement = try write.database.statement(Self.selectContactsOfOrganization)
@@ -217,6 +217,11 @@ extension ContactStore {
             write.replacedAll = true
             for id in unmatched.sorted() { try write.delete(id) }
             outcome.deleted = unmatched.count
+            if dryRun {
+                // Everything was written as for real; throwing rolls it back.
+                outcome.version = write.version - 1
+                throw DryRunOutcome(outcome: outcome)
+            }
             return outcome
         }
         var result = outcome
@@ -323,4 +328,10 @@ extension ContactStore {
             return (try write.insert(contact), true)
         }.0
     }
+}
+
+/// A dry run's outcome, thrown to roll its transaction back.
+package struct DryRunOutcome: Error {
+    package let outcome: ReplaceOutcome
+    package init(outcome: ReplaceOutcome) { self.outcome = outcome }
 }

@@ -63,9 +63,10 @@ extension ContactStore {
     /// this thread writes each window of accepted rows inside the import's one transaction: a 20 MB
     /// file is read, checked and written in about the time each step alone would take. When the
     /// file is refused — even after some rows were written — the transaction is rolled back and
-    /// the `ImportRejection` is thrown; nothing changes.
+    /// the `ImportRejection` is thrown; nothing changes. A `dryRun` does all of it, reports it, and
+    /// rolls it back.
     public func importContacts(
-        csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator
+        csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool = false
     ) throws -> ImportReport {
         let channel = RowChannel()
         let parsed = ParseOutcome()
@@ -79,12 +80,14 @@ extension ContactStore {
         reader.start()
         let outcome: ReplaceOutcome
         do {
-            outcome = try replaceAll(organizationID: organizationID) {
+            outcome = try replaceAll(organizationID: organizationID, dryRun: dryRun) {
                 if let window = channel.receive() { return window.map(\.contact) }
                 // The reader finished: a refusal now rolls back what was written.
                 if case .failure(let rejection) = parsed.result { throw rejection }
                 return nil
             }
+        } catch let dryRun as DryRunOutcome {
+            outcome = dryRun.outcome
         } catch {
             channel.cancel()
             parsed.waitForReader(channel)

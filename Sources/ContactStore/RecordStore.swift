@@ -20,8 +20,21 @@ public protocol RecordStore: Sendable {
     /// `committedOrganizations`, waiting on the calling thread: for the index followers' own
     /// threads (never Swift's cooperative pool).
     func committedOrganizationsBlocking() throws -> [Organization]
-    /// The organization of the user whose login and password these are, or `nil`.
-    func authenticate(login: String, password: String) async throws -> Organization?
+    /// The user and organization of these credentials, or `nil` (the hash is checked off the
+    /// caller's thread; an unknown login takes as long as a wrong password).
+    func signIn(login: String, password: String) async throws -> SignedInUser?
+    /// The user with this login, whatever their organization.
+    func user(login: String) async throws -> UserAccount?
+    func users(organizationID: Int64) async throws -> [UserAccount]
+    func addUser(login: String, password: String, role: UserRole, organizationID: Int64) async throws
+    /// Changes a user's role, password (ending their sessions), or both; never demotes the last admin.
+    func updateUser(login: String, organizationID: Int64, role: UserRole?, password: String?) async throws -> UserAccount
+    /// Ends every admin-page session of the user.
+    func endSessions(login: String, organizationID: Int64) async throws
+    /// Removes a user; never the organization's last admin.
+    func removeUser(login: String, organizationID: Int64) async throws
+    /// The key that signs the admin pages' session cookies, the same on every node of the store.
+    func sessionKey() async throws -> [UInt8]
     /// The organization and scope of an unrevoked access token, or `nil`.
     func authenticate(token: String) async throws -> TokenGrant?
     func tokens(organizationID: Int64) async throws -> [AccessToken]
@@ -38,6 +51,8 @@ public protocol RecordStore: Sendable {
 
     func contact(id: Int64, organizationID: Int64) async throws -> StoredContact?
     func contactsPage(organizationID: Int64, afterID: Int64, limit: Int) async throws -> [StoredContact]
+    /// Contacts whose name, organization or email contains `text`, or whose `externalId` is it.
+    func searchContacts(organizationID: Int64, text: String, afterID: Int64, limit: Int) async throws -> [StoredContact]
     func create(_ contact: Contact, organizationID: Int64) async throws -> StoredContact
     func replace(id: Int64, with contact: Contact, organizationID: Int64) async throws -> StoredContact
     /// Changes a contact by `edit`, which gets its current values (PATCH) and may throw to refuse.
@@ -48,7 +63,8 @@ public protocol RecordStore: Sendable {
     /// All of the operations, or — when one fails (`BatchFailure`) — none.
     func applyBatch(_ operations: [BatchOperation], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64)
     /// A CSV file, replace-all (SPEC §4); `ImportRejection` when refused, and then nothing changed.
-    func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator) async throws -> ImportReport
+    /// A `dryRun` reports what the import would do and changes nothing.
+    func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool) async throws -> ImportReport
 
     // MARK: The change feed
 
@@ -116,13 +132,33 @@ public struct SQLiteRecordStore: RecordStore {
     public func organization(id: Int64) async throws -> Organization? { try await read { try $0.organization(id: id) } }
     public func committedOrganizations() async throws -> [Organization] { try await read { try $0.committedOrganizations() } }
     public func committedOrganizationsBlocking() throws -> [Organization] { try store.committedOrganizations() }
-    public func authenticate(login: String, password: String) async throws -> Organization? {
+    public func signIn(login: String, password: String) async throws -> SignedInUser? {
         // The slow hash on a dispatch thread, not on one of the store's two readers.
         let store = self.store
-        return try await Self.mapped {
-            try await offCooperativePool { try store.authenticate(login: login, password: password) }
+        return try await Self.mapped { try await offCooperativePool { try store.signIn(login: login, password: password) } }
+    }
+    public func user(login: String) async throws -> UserAccount? { try await read { try $0.user(login: login) } }
+    public func users(organizationID: Int64) async throws -> [UserAccount] { try await read { try $0.users(organizationID: organizationID) } }
+    public func addUser(login: String, password: String, role: UserRole, organizationID: Int64) async throws {
+        // The slow hash first, off the writer thread.
+        let store = self.store
+        try await Self.mapped {
+            try await offCooperativePool { try store.addUser(login: login, password: password, role: role, organizationID: organizationID) }
         }
     }
+    public func updateUser(login: String, organizationID: Int64, role: UserRole?, password: String?) async throws -> UserAccount {
+        let store = self.store
+        return try await Self.mapped {
+            try await offCooperativePool { try store.updateUser(login: login, organizationID: organizationID, role: role, password: password) }
+        }
+    }
+    public func endSessions(login: String, organizationID: Int64) async throws {
+        try await write { try $0.endSessions(login: login, organizationID: organizationID) }
+    }
+    public func removeUser(login: String, organizationID: Int64) async throws {
+        try await write { try $0.removeUser(login: login, organizationID: organizationID) }
+    }
+    public func sessionKey() async throws -> [UInt8] { store.sessionKey() }
     public func authenticate(token: String) async throws -> TokenGrant? { try await read { try $0.authenticate(token: token) } }
     public func tokens(organizationID: Int64) async throws -> [AccessToken] { try await read { try $0.tokens(organizationID: organizationID) } }
     public func createToken(organizationID: Int64, scope: AccessScope, label: String) async throws -> (token: AccessToken, secret: String) {
@@ -147,6 +183,9 @@ public struct SQLiteRecordStore: RecordStore {
     public func contactsPage(organizationID: Int64, afterID: Int64, limit: Int) async throws -> [StoredContact] {
         try await read { try $0.contactsPage(organizationID: organizationID, afterID: afterID, limit: limit) }
     }
+    public func searchContacts(organizationID: Int64, text: String, afterID: Int64, limit: Int) async throws -> [StoredContact] {
+        try await read { try $0.searchContacts(organizationID: organizationID, text: text, afterID: afterID, limit: limit) }
+    }
     public func create(_ contact: Contact, organizationID: Int64) async throws -> StoredContact {
         try await write { try $0.create(contact, organizationID: organizationID) }
     }
@@ -165,8 +204,8 @@ public struct SQLiteRecordStore: RecordStore {
     public func applyBatch(_ operations: [BatchOperation], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64) {
         try await write { try $0.applyBatch(operations, organizationID: organizationID) }
     }
-    public func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator) async throws -> ImportReport {
-        try await write { try $0.importContacts(csv: bytes, organizationID: organizationID, validator: validator) }
+    public func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool) async throws -> ImportReport {
+        try await write { try $0.importContacts(csv: bytes, organizationID: organizationID, validator: validator, dryRun: dryRun) }
     }
 
     public func changes(organizationID: Int64, after since: Int64, limit: Int) async throws -> ChangeBatch {

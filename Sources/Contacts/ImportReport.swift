@@ -9,6 +9,8 @@ public struct ImportReport: Hashable, Sendable {
     public var rejected: RejectedRowList
     /// The organization's change-log version after the import.
     public var version: Int64
+    /// A dry run: the counts say what the import would do; nothing was changed.
+    public var dryRun = false
 
     public init(imported: Int, created: Int, updated: Int, deleted: Int, unchanged: Int,
                 rejected: RejectedRowList, version: Int64) {
@@ -34,7 +36,8 @@ public struct ImportReport: Hashable, Sendable {
     public var json: String {
         var writer = JSONWriter()
         writer.beginObject()
-        writer.field("message", "uploaded")
+        writer.field("message", dryRun ? "checked" : "uploaded")
+        if dryRun { writer.field("dryRun", true) }
         writer.field("error", error)
         writer.field("imported", imported)
         writer.field("rejected", rejected.count)

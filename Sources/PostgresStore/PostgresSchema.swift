@@ -67,5 +67,11 @@ enum PostgresSchema {
             """,
             "INSERT INTO settings (key, value) VALUES ('credentials-version', '0')",
         ],
+        // Roles for users: every earlier user becomes an admin; the session epoch ends a user's
+        // admin-page sessions.
+        [
+            "ALTER TABLE users ADD COLUMN role text NOT NULL DEFAULT 'admin' CHECK (role IN ('reader', 'editor', 'admin'))",
+            "ALTER TABLE users ADD COLUMN session_epoch bigint NOT NULL DEFAULT 1",
+        ],
     ]
 }

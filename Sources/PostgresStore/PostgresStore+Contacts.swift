@@ -19,7 +19,9 @@ extension PostgresStore {
     /// streamed to the server (`COPY`), so checking and sending overlap. When the file is refused —
     /// even after rows were sent — the `COPY` fails, the transaction rolls back, and the
     /// `ImportRejection` is thrown: nothing changes.
-    public func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator) async throws -> ImportReport {
+    public func importContacts(
+        csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool = false
+    ) async throws -> ImportReport {
         let (windows, continuation) = AsyncThrowingStream<[Contact], any Error>.makeStream()
         let summary = ParseSummary()
         let reader = Thread {
@@ -34,7 +36,12 @@ extension PostgresStore {
         }
         reader.stackSize = 8 << 20
         reader.start()
-        let outcome = try await replaceAll(organizationID: organizationID, windows: windows)
+        let outcome: ReplaceOutcome
+        do {
+            outcome = try await replaceAll(organizationID: organizationID, windows: windows, dryRun: dryRun)
+        } catch let dryRun as DryRunOutcome {
+            outcome = dryRun.outcome
+        }
         guard let parsed = summary.value else { throw ContactStoreError(.database, "The file's check ended without a result.") }
         return ImportReport(
             imported: parsed.acceptedCount, created: outcome.created, updated: outcome.updated, deleted: outcome.deleted,
@@ -54,7 +61,9 @@ extension PostgresStore {
     /// and deleted in set-based SQL with the change-log entries and the version bump. Matching is
     /// the SQLite store's: by `externalId` when the row has one, else by identical values (the
     /// oldest id first). An error from `windows` rolls everything back and is rethrown.
-    func replaceAll(organizationID: Int64, windows: AsyncThrowingStream<[Contact], any Error>) async throws -> ReplaceOutcome {
+    func replaceAll(
+        organizationID: Int64, windows: AsyncThrowingStream<[Contact], any Error>, dryRun: Bool = false
+    ) async throws -> ReplaceOutcome {
         let logger = self.logger
         let columns = Self.columns.joined(separator: ", ")
         return try await transaction { connection in
@@ -137,6 +146,11 @@ extension PostgresStore {
             outcome.updated = updated
             outcome.deleted = deleted
             outcome.unchanged = total - created - updated
+            if dryRun {
+                // Everything was written as for real; throwing rolls it back.
+                outcome.version = current
+                throw DryRunOutcome(outcome: outcome)
+            }
             guard created + updated + deleted > 0 else {
                 outcome.version = current
                 return outcome

@@ -119,7 +119,7 @@ extension PostgresStore {
     }
 
     /// The signing key, created by the first node that needs it and then kept in memory.
-    private func popupSecret() async throws -> [UInt8] {
+    func popupSecret() async throws -> [UInt8] {
         if let key = popupKey.withLock({ $0 }) { return key }
         let fresh = ContactStore.newPopupSecret()
         let logger = self.logger

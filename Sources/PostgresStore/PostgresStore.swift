@@ -250,31 +250,6 @@ public final class PostgresStore: Sendable {
                 id: id, name: name, defaultRegion: region, suffixDigits: digits, version: version, labels: FieldLabels.decode(labels))
         }
     }
-
-    /// Adds a user; the password is kept only as a yescrypt hash (the same as the SQLite store's).
-    public func addUser(login: String, password: String, organizationID: Int64) async throws {
-        let login = try UserRules.checked(login: login, password: password)
-        guard let hash = PasswordHash.make(password) else {
-            throw ContactStoreError(.database, "The system could not hash the password (no random source?).")
-        }
-        do {
-            _ = try await rows("INSERT INTO users (login, password_hash, organization_id) VALUES (\(login), \(hash), \(organizationID))") { _ in }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw ContactStoreError(.loginTaken, "The login '\(login)' is taken.")
-        }
-    }
-
-    /// The organization of the user whose login and password these are, or `nil`. The hash is
-    /// checked off the caller's task (yescrypt takes tens of milliseconds).
-    public func authenticate(login: String, password: String) async throws -> Organization? {
-        let stored = try await rows("SELECT password_hash, organization_id FROM users WHERE login = \(login)") {
-            try $0.decode((String, Int64).self)
-        }.first.map { (hash: $0.0, organizationID: $0.1) }
-        let hash = stored?.hash ?? UserRules.decoyHash
-        let matches = await offCooperativePool { PasswordHash.verify(password, against: hash) }
-        guard matches, let stored else { return nil }
-        return try await organization(id: stored.organizationID)
-    }
 }
 
 /// A continuation resumed by whichever comes first.

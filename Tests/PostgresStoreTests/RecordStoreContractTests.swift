@@ -196,6 +196,40 @@ enum Engine: String, CustomTestStringConvertible, Sendable {
     }
 
     @Test(arguments: Engine.available)
+    func usersAndRoles(engine: Engine) async throws {
+        try await engine.withStore { store, organization in
+            let id = organization.id
+            let suffix = String(UUID().uuidString.prefix(6))
+            let (admin, editor) = ("admin-\(suffix)", "editor-\(suffix)")
+            try await store.addUser(login: admin, password: "heslo", role: .admin, organizationID: id)
+            try await store.addUser(login: editor, password: "heslo2", role: .editor, organizationID: id)
+            await #expect(throws: ContactStoreError.self) { try await store.addUser(login: editor, password: "x", role: .reader, organizationID: id) }
+            let signed = try #require(try await store.signIn(login: editor, password: "heslo2"))
+            #expect(signed.organization.id == id && signed.account.role == .editor)
+            #expect(try await store.signIn(login: editor, password: "spatne") == nil)
+            #expect(try await store.users(organizationID: id).map(\.login) == [admin, editor])
+            // The last admin keeps the role and stays.
+            await #expect(throws: ContactStoreError.self) { _ = try await store.updateUser(login: admin, organizationID: id, role: .reader, password: nil) }
+            await #expect(throws: ContactStoreError.self) { try await store.removeUser(login: admin, organizationID: id) }
+            let credentials = try await store.credentialsVersion()
+            let promoted = try await store.updateUser(login: editor, organizationID: id, role: .admin, password: nil)
+            #expect(promoted.role == .admin && promoted.sessionEpoch == signed.account.sessionEpoch)
+            #expect(try await store.credentialsVersion() > credentials)
+            // A new password ends the sessions; the old one no longer signs in.
+            let renewed = try await store.updateUser(login: editor, organizationID: id, role: nil, password: "nove-heslo")
+            #expect(renewed.sessionEpoch == promoted.sessionEpoch + 1)
+            #expect(try await store.signIn(login: editor, password: "heslo2") == nil)
+            #expect(try await store.signIn(login: editor, password: "nove-heslo") != nil)
+            try await store.endSessions(login: editor, organizationID: id)
+            #expect(try await store.user(login: editor)?.sessionEpoch == renewed.sessionEpoch + 1)
+            try await store.removeUser(login: admin, organizationID: id)
+            #expect(try await store.user(login: admin) == nil)
+            await #expect(throws: ContactStoreError.self) { try await store.removeUser(login: "nobody-\(suffix)", organizationID: id) }
+            #expect(try await store.sessionKey().count == 32)
+        }
+    }
+
+    @Test(arguments: Engine.available)
     func theCommitCounterAndTheChangeSource(engine: Engine) async throws {
         try await engine.withStore { store, organization in
             let id = organization.id
@@ -215,12 +249,29 @@ enum Engine: String, CustomTestStringConvertible, Sendable {
     @Test(arguments: Engine.available)
     func anImportThroughTheContract(engine: Engine) async throws {
         try await engine.withStore { store, organization in
-            let report = try await store.importContacts(csv: Fixtures.maximalCSV, organizationID: organization.id, validator: validator)
+            // A dry run reports what the import would do, and changes nothing.
+            let checked = try await store.importContacts(
+                csv: Fixtures.maximalCSV, organizationID: organization.id, validator: validator, dryRun: true)
+            #expect(checked.created == 2 && checked.version == 0)
+            #expect(try await store.fullLoad(organizationID: organization.id).contacts.isEmpty)
+            #expect(try await store.organization(id: organization.id)?.version == 0)
+            let report = try await store.importContacts(csv: Fixtures.maximalCSV, organizationID: organization.id, validator: validator, dryRun: false)
             #expect(report.created == 2 && report.version == 1)
             await #expect(throws: ImportRejection.self) {
-                _ = try await store.importContacts(csv: Array("nonsense\n".utf8), organizationID: organization.id, validator: validator)
+                _ = try await store.importContacts(csv: Array("nonsense\n".utf8), organizationID: organization.id, validator: validator, dryRun: false)
             }
-            #expect(try await store.fullLoad(organizationID: organization.id).contacts.count == 2)
+            let smaller = Array("firstName;phone1\nJana;+420601222333\n".utf8)
+            let wouldBe = try await store.importContacts(csv: smaller, organizationID: organization.id, validator: validator, dryRun: true)
+            #expect(wouldBe.created == 1 && wouldBe.deleted == 2 && wouldBe.version == 1)
+            let load = try await store.fullLoad(organizationID: organization.id)
+            #expect(load.contacts.count == 2 && load.version == 1)
+            #expect(try await store.changes(organizationID: organization.id, after: 1, limit: 10).changes.isEmpty)
+            // Search by name, organization, email or externalId.
+            #expect(try await store.searchContacts(organizationID: organization.id, text: "novák", afterID: 0, limit: 10).map(\.contact.displayName) == ["Jan Novák"])
+            #expect(try await store.searchContacts(organizationID: organization.id, text: "IPEX", afterID: 0, limit: 10).count == 1)
+            #expect(try await store.searchContacts(organizationID: organization.id, text: "36936", afterID: 0, limit: 10).count == 1)
+            #expect(try await store.searchContacts(organizationID: organization.id, text: "%", afterID: 0, limit: 10).isEmpty)
+            #expect(try await store.searchContacts(organizationID: organization.id, text: "N", afterID: 1, limit: 10).map(\.id) == [2])
         }
     }
 }
