@@ -31,10 +31,10 @@ if [ "$status" -eq 0 ]; then
     # Each script counts as one test: the real binary with the real curl (e2e), schemathesis against
     # it (the OpenAPI document is the truth), SIPp → Kamailio → caller-lookup (calls routed by the
     # caller's agent tag), kill -9 of PostgreSQL during imports (the old contacts or the new ones,
-    # never a mix), two API nodes and a mirror on one PostgreSQL behind haproxy, and the admin pages
-    # in Chromium.
+    # never a mix), two API nodes and a mirror on one PostgreSQL behind haproxy, the admin pages
+    # in Chromium, and the guides' links and runnable examples.
     for script in scripts/e2e.sh scripts/schemathesis.sh scripts/sip-test.sh scripts/reliability/postgres-crash.sh \
-        scripts/reliability/cluster-test.sh scripts/browser-test.sh; do
+        scripts/reliability/cluster-test.sh scripts/browser-test.sh scripts/check-docs.sh; do
         if "$script" .build/debug/caller-lookup; then
             passed=$((passed + 1))
         else

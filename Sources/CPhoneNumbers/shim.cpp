@@ -5,6 +5,8 @@
 #include <string>
 
 #include <cstdlib>
+#include <dlfcn.h>
+#include <limits.h>
 #include <sstream>
 
 #include <phonenumbers/logger.h>
@@ -193,5 +195,32 @@ extern "C" uint64_t cpn_example_number(const char *region, int32_t type) {
         return e164_digits(u, number);
     } catch (...) {
         return 0;
+    }
+}
+
+extern "C" char *cpn_library_description(void) {
+    try {
+        std::ostringstream out;
+        Dl_info info;
+        char resolved[PATH_MAX];
+        const char *path = "?";
+        if (dladdr(reinterpret_cast<void *>(&i18n::phonenumbers::metadata_get), &info) != 0 && info.dli_fname != nullptr) {
+            path = realpath(info.dli_fname, resolved) != nullptr ? resolved : info.dli_fname;
+        }
+        const auto *bytes = static_cast<const unsigned char *>(i18n::phonenumbers::metadata_get());
+        const int size = i18n::phonenumbers::metadata_size();
+        uint64_t hash = 14695981039346656037ULL;
+        for (int i = 0; i < size; i++) {
+            hash ^= bytes[i];
+            hash *= 1099511628211ULL;
+        }
+        i18n::phonenumbers::PhoneMetadataCollection collection;
+        const int entries = collection.ParseFromArray(bytes, size) ? collection.metadata_size() : 0;
+        char fingerprint[17];
+        snprintf(fingerprint, sizeof fingerprint, "%016llx", static_cast<unsigned long long>(hash));
+        out << path << '\t' << entries << '\t' << fingerprint;
+        return strdup(out.str().c_str());
+    } catch (...) {
+        return nullptr;
     }
 }

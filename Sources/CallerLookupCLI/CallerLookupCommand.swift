@@ -16,6 +16,20 @@ struct CallerLookupCommand: AsyncParsableCommand {
             GenerateCommand.self, BenchCommand.self, ServeCommand.self, MirrorCommand.self,
         ]
     )
+
+    /// This build's version (see CHANGELOG.md).
+    static let version = "0.9.0"
+
+    @Flag(help: "Print the version and the libphonenumber it runs with.") var version = false
+
+    func run() async throws {
+        guard version else {
+            print(Self.helpMessage())
+            return
+        }
+        print("caller-lookup \(Self.version)")
+        print(PhoneNumberLibrary.description)
+    }
 }
 
 /// `--data DIR` or `--store URL`, shared by every subcommand that opens the store.

@@ -56,6 +56,10 @@ public final class ContactStore: @unchecked Sendable {
         try database.execute("PRAGMA journal_size_limit = 67108864")
         try Schema.migrate(database)
         self.popupSecret = try Self.popupSecret(in: database)
+        // The secret's SELECT must not stay open: a stepped, unreset statement keeps a read
+        // transaction on the writer connection, and once another process (a CLI command) commits,
+        // this connection's first write fails at once with "database is locked".
+        Self.release(database)
         self.readers = try ConnectionPool((0..<ConnectionPool.size).map { _ in
             let reader = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             try reader.execute("PRAGMA query_only = ON")

@@ -76,3 +76,18 @@ struct RegionMetadata: Sendable {
         }
     }
 }
+
+/// The libphonenumber this process runs with, for `caller-lookup --version` and support questions:
+/// which library file (its name carries the version), how many metadata entries, and a fingerprint
+/// of the compiled metadata (two builds answer alike only when the fingerprints agree).
+public enum PhoneNumberLibrary {
+    public static var description: String {
+        guard let raw = cpn_library_description() else { return "libphonenumber (not described)" }
+        defer { free(raw) }
+        let fields = String(cString: raw).split(separator: "\t")
+        guard fields.count == 3 else { return "libphonenumber (not described)" }
+        let file = fields[0].split(separator: "/").last.map(String.init) ?? String(fields[0])
+        let version = file.firstRange(of: ".so.").map { String(file[$0.upperBound...]) } ?? "?"
+        return "libphonenumber \(version) (\(fields[0])), metadata of \(fields[1]) regions and entities, fingerprint \(fields[2])"
+    }
+}

@@ -49,7 +49,9 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` on a connection of the pool. No connection within `patience`, or a connection
     /// lost, is `ContactStoreError.unavailable`: the server is down or unreachable, nothing was
-    /// changed, and the caller may try again.
+    /// changed, and the caller may try again. A connection that closes while `body` runs ends it
+    /// at once (`untilClosed`): PostgresNIO's `COPY`, and statements sent as the connection
+    /// closes, would otherwise wait forever.
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let leased = LeaseFlag()
         let (client, patience) = (self.client, self.patience)
@@ -58,7 +60,8 @@ public final class PostgresStore: Sendable {
                 group.addTask {
                     try await client.withConnection { connection in
                         leased.set()
-                        return try await body(connection)
+                        // A statement on a connection that closes under it would wait forever.
+                        return try await Self.untilClosed(connection) { try await body(connection) }
                     }
                 }
                 group.addTask {
@@ -79,23 +82,19 @@ public final class PostgresStore: Sendable {
     }
 
     /// Runs `body` in a transaction; an error of `body` rolls it back and is rethrown as it was.
-    ///
-    /// A connection that dies meanwhile (the server killed mid-import) ends it at once with
-    /// `unavailable`: PostgresNIO's `COPY`, and any statement sent after the connection closed,
-    /// would otherwise wait forever (`untilClosed`).
+    /// (Not PostgresNIO's `withTransaction`: its `ROLLBACK` on a connection that died waits
+    /// forever.)
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let logger = self.logger
         return try await withConnection { connection in
-            try await Self.untilClosed(connection) {
-                try await connection.query("BEGIN", logger: logger)
-                do {
-                    let value = try await body(connection)
-                    try await connection.query("COMMIT", logger: logger)
-                    return value
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
-                }
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let value = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return value
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
             }
         }
     }

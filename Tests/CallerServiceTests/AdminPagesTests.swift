@@ -267,6 +267,48 @@ import Testing
         }
     }
 
+    @Test func tokensUsersAndLabelsThroughTheirForms() async throws {
+        try await app.test(.router) { client in
+            var admin = Browser()
+            _ = try await admin.signIn(client, "novak", "hesloNovak")
+            var page = try await admin.get(client, "/admin/tokens")
+            let created = try await admin.post(client, "/admin/tokens", [("csrf", try Self.csrf(page)), ("scope", "lookup"), ("label", "FreeSWITCH <Brno>")])
+            let secret = try #require(Self.html(created).range(of: "id=\"new-token\">").map { String(Self.html(created)[$0.upperBound...].prefix(52)) })
+            #expect(ContactStore.isTokenShaped(secret), "the token is shown once: \(secret)")
+            #expect(Self.html(created).contains("FreeSWITCH &lt;Brno&gt;"))
+            #expect(try store.authenticate(token: secret)?.scope == .lookup)
+            #expect(!Self.html(try await admin.get(client, "/admin/tokens")).contains(secret), "never shown again")
+            let revoked = try await admin.post(client, "/admin/tokens/1/revoke", [("csrf", try Self.csrf(created))])
+            #expect(revoked.status == .seeOther)
+            #expect(try store.authenticate(token: secret) == nil)
+
+            page = try await admin.get(client, "/admin/users")
+            let csrf = try Self.csrf(page)
+            let added = try await admin.post(client, "/admin/users", [("csrf", csrf), ("login", "jana"), ("password", "hesloJana"), ("role", "editor")])
+            #expect(added.status == .ok && Self.html(added).contains("users-message"))
+            #expect(try store.user(login: "jana")?.role == .editor)
+            _ = try await admin.post(client, "/admin/users/jana/role", [("csrf", csrf), ("role", "reader")])
+            #expect(try store.user(login: "jana")?.role == .reader)
+            _ = try await admin.post(client, "/admin/users/jana/password", [("csrf", csrf), ("password", "noveHeslo")])
+            #expect(try store.signIn(login: "jana", password: "noveHeslo") != nil)
+            let last = try await admin.post(client, "/admin/users/novak/role", [("csrf", csrf), ("role", "reader")])
+            #expect(last.status == .unprocessableContent && Self.html(last).contains("users-error"))
+            _ = try await admin.post(client, "/admin/users/jana/delete", [("csrf", csrf)])
+            #expect(try store.user(login: "jana") == nil)
+            let taken = try await admin.post(client, "/admin/users", [("csrf", csrf), ("login", "novak"), ("password", "x"), ("role", "reader")])
+            #expect(taken.status == .conflict)
+        }
+    }
+
+    @Test func thePagesSpeakCzechWhenAskedTo() async throws {
+        try await app.test(.router) { client in
+            let czech = try await client.execute(uri: "/admin/login", method: .get, headers: [.acceptLanguage: "cs-CZ,cs;q=0.9,en;q=0.5"])
+            #expect(Self.html(czech).contains("Přihlásit") && czech.headers[.contentLanguage] == "cs")
+            let english = try await client.execute(uri: "/admin/login", method: .get, headers: [.acceptLanguage: "en-GB"])
+            #expect(Self.html(english).contains("Sign in") && english.headers[.contentLanguage] == "en")
+        }
+    }
+
     @Test func theAPIsDryRunAndUsers() async throws {
         _ = try store.importContacts(csv: Fixtures.maximalCSV, organizationID: try ipex.id, validator: .init())
         let before = try store.fullLoad(organizationID: try ipex.id)

@@ -264,3 +264,22 @@ import Testing
         #expect(try store.organization(named: "IPEX")?.defaultRegion == "CZ")
     }
 }
+
+/// A server's store and a CLI command's store on the same directory (two processes in production):
+/// what one commits never makes the other's next write fail.
+@Suite struct TwoProcessesOnOneStoreTests {
+    @Test func aWriteAfterAnotherProcessCommittedSucceeds() throws {
+        let directory = TemporaryDirectory()
+        let server = try ContactStore(directory: directory.path)
+        let organization = try server.createOrganization(name: "IPEX", defaultRegion: "CZ")
+        // A fresh server that has written nothing yet, then a CLI command's commit.
+        let restarted = try ContactStore(directory: directory.path)
+        let cli = try ContactStore(directory: directory.path)
+        _ = try cli.createToken(organizationID: organization.id, scope: .lookup, label: "CLI")
+        let contact = try Contact.validate([.lastName: "Novák", .phone1: "+420222333444"], validator: PhoneNumberValidator()).get()
+        #expect(try restarted.create(contact, organizationID: organization.id).version == 1)
+        _ = try cli.createToken(organizationID: organization.id, scope: .lookup, label: "again")
+        _ = try restarted.replaceAll(organizationID: organization.id, with: [contact])
+        _ = server
+    }
+}

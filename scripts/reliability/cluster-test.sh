@@ -79,7 +79,8 @@ headers=$(curl -s -D - -o "$dir/503.json" -u "$user" -H 'Content-Type: applicati
 printf '%s' "$headers" | grep -q '^HTTP/1.1 503' || fail "a write while PostgreSQL was down did not answer 503: $headers"
 printf '%s' "$headers" | grep -qi '^retry-after: 5' || fail "the 503 has no Retry-After"
 grep -q 'unavailable' "$dir/503.json" || fail "the 503 does not say why: $(cat "$dir/503.json")"
-for _ in $(seq 1 100); do
+# The follower's next poll waits at most 5 s for a connection, then reports the store.
+for _ in $(seq 1 200); do
     curl -s "http://127.0.0.1:$NODE_A/health" | grep -q '"store":"unreachable"' && break
     sleep 0.1
 done

@@ -64,6 +64,12 @@ int32_t cpn_country_code_for_region(const char *region);
 /// Returns a malloc'd NUL-terminated text the caller frees, or NULL.
 char *cpn_plan_metadata(void);
 
+/// The loaded libphonenumber and its metadata, tab-separated: the library file's real path (its
+/// name carries the version, e.g. `libphonenumber.so.8.12`), the number of metadata entries, and a
+/// 64-bit FNV-1a fingerprint of the compiled metadata in hex. Malloc'd; the caller frees it; NULL
+/// on failure.
+char *cpn_library_description(void);
+
 /// libphonenumber's example number for a region and type (see `cpn_analysis.type`) as E.164 digits,
 /// 0 when it has none.
 uint64_t cpn_example_number(const char *region, int32_t type);
