@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries (Debian packages installed by scripts/install-dependencies.sh).
@@ -45,7 +46,10 @@ let package = Package(
         // nodes share.
         .target(
             name: "PostgresStore",
-            dependencies: ["ContactStore", "Contacts", .product(name: "PostgresNIO", package: "postgres-nio")]),
+            dependencies: [
+                "ContactStore", "Contacts", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         .target(
             name: "LookupIndex",
             dependencies: [
@@ -92,7 +96,9 @@ let package = Package(
         .testTarget(name: "PhoneNumbersTests", dependencies: ["PhoneNumbers"]),
         .testTarget(name: "ContactsTests", dependencies: ["Contacts", "TestSupport"]),
         .testTarget(name: "ContactStoreTests", dependencies: ["ContactStore", "TestSupport"]),
-        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "ContactStore", "TestSupport"]),
+        .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: ["PostgresStore", "ContactStore", "TestSupport", .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .testTarget(name: "LookupIndexTests", dependencies: ["LookupIndex", "ContactStore", "TestSupport"]),
         .testTarget(
             name: "CallerServiceTests",

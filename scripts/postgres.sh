@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL for tests and the local cluster: Debian's postgresql (installed when
 # missing), initdb into a scratch folder, listening on loopback only at a high port, run as the
-# postgres user, trust authentication for local connections, stopped by its PID.
+# postgres user, trust authentication for local connections, TLS on with a self-signed certificate
+# for 127.0.0.1 (DIR/data/server.crt, so clients can check it), stopped by its PID.
 #   scripts/postgres.sh start DIR [PORT]   prints the store URL, postgres://postgres@127.0.0.1:PORT/callerlookup
 #                                          (DIR: a folder the postgres user can reach, e.g. a new mktemp -d)
 #   scripts/postgres.sh stop DIR           stops the server whose PID is in DIR/data/postmaster.pid
@@ -31,8 +32,12 @@ start)
     chmod 700 "$dir"
     runuser -u postgres -- "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
+    openssl req -new -x509 -days 30 -nodes -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+        -keyout "$dir/data/server.key" -out "$dir/data/server.crt" >/dev/null 2>&1
+    chown postgres "$dir/data/server.key" "$dir/data/server.crt"
+    chmod 600 "$dir/data/server.key"
     runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c ssl=on" start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
     runuser -u postgres -- "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE DATABASE callerlookup" >/dev/null
     echo "postgres://postgres@127.0.0.1:$port/callerlookup"
@@ -48,7 +53,7 @@ restart)
         if [ -z "$state" ] || [[ "$state" == Z* ]]; then rm -f "$dir/data/postmaster.pid" "$dir/.s.PGSQL.$port.lock"; fi
     fi
     runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c ssl=on" start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
     echo "postgres://postgres@127.0.0.1:$port/callerlookup"
     ;;

@@ -12,7 +12,9 @@ log=$(mktemp)
 postgres=$(mktemp -d)
 trap 'scripts/postgres.sh stop "$postgres"; rm -rf "$log" "$postgres"' EXIT
 CALLER_LOOKUP_TEST_POSTGRES_URL=$(scripts/postgres.sh start "$postgres")
-export CALLER_LOOKUP_TEST_POSTGRES_URL
+# Its self-signed certificate, for the test that checks the server's certificate.
+CALLER_LOOKUP_TEST_POSTGRES_CA=$postgres/data/server.crt
+export CALLER_LOOKUP_TEST_POSTGRES_URL CALLER_LOOKUP_TEST_POSTGRES_CA
 status=0
 swift test 2>&1 | tee "$log" || status=$?
 

@@ -3,6 +3,7 @@ import Contacts
 import Foundation
 import Logging
 import PhoneNumbers
+import NIOSSL
 import PostgresNIO
 import Synchronization
 
@@ -159,7 +160,38 @@ public final class PostgresStore: Sendable {
                 PasswordFile.password(in: $0, host: host, port: port, database: database.isEmpty ? user : database, user: user)
             }
         return PostgresClient.Configuration(
-            host: host, port: port, username: user, password: password, database: database.isEmpty ? nil : database, tls: .disable)
+            host: host, port: port, username: user, password: password, database: database.isEmpty ? nil : database,
+            tls: try tls(components.queryItems ?? []).tls)
+    }
+
+    /// TLS as libpq's `sslmode` says (and the certificate check it makes, `nil` without TLS) (`?sslmode=…&sslrootcert=FILE` in the URL): `disable`;
+    /// `allow` and `prefer` (the default) use TLS when the server offers it; `require` insists on
+    /// it; neither checks the certificate, as libpq does not. `verify-ca` checks the certificate
+    /// against `sslrootcert` (else the system's roots), `verify-full` also the host name.
+    static func tls(_ query: [URLQueryItem]) throws -> (tls: PostgresClient.Configuration.TLS, verification: CertificateVerification?) {
+        let mode = query.first { $0.name == "sslmode" }?.value ?? "prefer"
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let root = query.first(where: { $0.name == "sslrootcert" })?.value, !root.isEmpty {
+            configuration.trustRoots = .file(root)
+        }
+        switch mode {
+        case "disable":
+            return (.disable, nil)
+        case "allow", "prefer":
+            configuration.certificateVerification = .none
+            return (.prefer(configuration), CertificateVerification.none)
+        case "require":
+            configuration.certificateVerification = .none
+            return (.require(configuration), CertificateVerification.none)
+        case "verify-ca":
+            configuration.certificateVerification = .noHostnameVerification
+            return (.require(configuration), .noHostnameVerification)
+        case "verify-full":
+            return (.require(configuration), configuration.certificateVerification)
+        default:
+            throw ContactStoreError(
+                .invalidInput, "sslmode is disable, allow, prefer, require, verify-ca or verify-full (got '\(mode.prefix(20))').")
+        }
     }
 
     // MARK: Schema

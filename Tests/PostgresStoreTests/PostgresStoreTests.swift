@@ -1,6 +1,7 @@
 import ContactStore
 import Contacts
 import Foundation
+import NIOSSL
 import PhoneNumbers
 @testable import PostgresStore
 import TestSupport
@@ -224,5 +225,56 @@ struct PostgresStoreTests {
         #expect(PasswordFile.password(in: text, host: "other", port: 6000, database: "callerlookup", user: "app") == "second")
         #expect(PasswordFile.password(in: text, host: "127.0.0.1", port: 5433, database: "x", user: "y") == "with:colon\\slash")
         #expect(PasswordFile.password(in: text, host: "127.0.0.1", port: 5434, database: "x", user: "y") == nil)
+    }
+}
+
+/// `sslmode` and `sslrootcert` in the store URL, as libpq reads them.
+@Suite struct TLSModeTests {
+    func verification(_ url: String) throws -> CertificateVerification? {
+        try PostgresStore.tls(URLComponents(string: url)?.queryItems ?? []).verification
+    }
+
+    @Test func sslmodeAsLibpqReadsIt() throws {
+        #expect(try verification("postgres://app@db:5432/callerlookup") == CertificateVerification.none, "prefer: TLS when offered, unchecked")
+        #expect(try verification("postgres://app@db:5432/callerlookup?sslmode=disable") == nil, "no TLS")
+        #expect(try verification("postgres://app@db:5432/callerlookup?sslmode=require") == CertificateVerification.none)
+        #expect(try verification("postgres://app@db/callerlookup?sslmode=verify-ca&sslrootcert=/etc/ssl/certs/ca.pem") == .noHostnameVerification)
+        #expect(try verification("postgres://app@db/callerlookup?sslmode=verify-full") == .fullVerification)
+        #expect(throws: ContactStoreError.self) { try PostgresStore.configuration("postgres://app@db/callerlookup?sslmode=always") }
+        #expect(try PostgresStore.configuration("postgres://app@db:6543/callerlookup?sslmode=disable").database == "callerlookup")
+    }
+}
+
+/// TLS for real: `scripts/postgres.sh` serves TLS with a self-signed certificate for 127.0.0.1.
+@Suite(.enabled(if: postgresURL != nil && ProcessInfo.processInfo.environment["CALLER_LOOKUP_TEST_POSTGRES_CA"] != nil,
+                "set CALLER_LOOKUP_TEST_POSTGRES_URL and _CA (scripts/test.sh does)"))
+struct PostgresTLSTests {
+    func versions(_ query: String) async throws -> [Int64: Int64] {
+        let store = try PostgresStore(url: try #require(postgresURL) + query, patience: .seconds(3))
+        return try await withThrowingTaskGroup(of: [Int64: Int64]?.self) { group in
+            group.addTask {
+                await store.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            try await store.migrate()
+            return try await store.versions()
+        }
+    }
+
+    @Test func theServersCertificateIsChecked() async throws {
+        let ca = try #require(ProcessInfo.processInfo.environment["CALLER_LOOKUP_TEST_POSTGRES_CA"])
+        _ = try await versions("?sslmode=require")
+        _ = try await versions("?sslmode=verify-full&sslrootcert=\(ca)")
+        // Another CA: the certificate is refused, and nothing is sent.
+        let other = TemporaryDirectory()
+        let otherCA = other.path + "/other.crt"
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-new", "-x509", "-days", "1", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", other.path + "/k", "-out", otherCA]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        await #expect(throws: (any Error).self) { _ = try await versions("?sslmode=verify-full&sslrootcert=\(otherCA)") }
     }
 }
