@@ -13,13 +13,6 @@ extension PostgresStore {
     /// A write in progress inside one transaction: the organization's row is locked, `version` is
     /// the one this write commits as.
     struct Write: Sendable {
-        static let insertSQL =
-            "INSERT INTO contacts (organization_id, id, version, \(columns.joined(separator: ", "))) VALUES ("
-            + (1...(3 + columns.count)).map { "$\($0)" }.joined(separator: ", ") + ")"
-        static let updateSQL =
-            "UPDATE contacts SET version = $3, " + columns.enumerated().map { "\($1) = $\($0 + 4)" }.joined(separator: ", ")
-            + " WHERE organization_id = $1 AND id = $2"
-
         let connection: PostgresConnection
         let logger: Logger
         let organizationID: Int64
@@ -30,7 +23,7 @@ extension PostgresStore {
         @discardableResult
         mutating func insert(_ contact: Contact) async throws -> StoredContact {
             let id = nextContactID
-            try await run(Self.insertSQL, id: id, contact)
+            try await run(ContactStatement<InsertKind>(organizationID: organizationID, id: id, version: version, contact: contact), contact)
             nextContactID += 1
             try await log(id, "upsert")
             return StoredContact(id: id, version: version, contact: contact)
@@ -38,13 +31,13 @@ extension PostgresStore {
 
         @discardableResult
         mutating func update(_ id: Int64, to contact: Contact) async throws -> StoredContact {
-            try await run(Self.updateSQL, id: id, contact)
+            try await run(ContactStatement<UpdateKind>(organizationID: organizationID, id: id, version: version, contact: contact), contact)
             try await log(id, "upsert")
             return StoredContact(id: id, version: version, contact: contact)
         }
 
         mutating func delete(_ id: Int64) async throws {
-            try await connection.query("DELETE FROM contacts WHERE organization_id = \(organizationID) AND id = \(id)", logger: logger)
+            _ = try await connection.execute(DeleteContact(organizationID: organizationID, id: id), logger: logger)
             try await log(id, "delete")
         }
 
@@ -55,43 +48,31 @@ extension PostgresStore {
         }
 
         func contact(id: Int64) async throws -> StoredContact? {
-            try await first(PostgresQuery(unsafeSQL: selectContact + " WHERE organization_id = $1 AND id = $2", binds: try binds(organizationID, id)))
+            for try await stored in try await connection.execute(ContactByID(organizationID: organizationID, id: id), logger: logger) {
+                return stored
+            }
+            return nil
         }
 
         func contact(externalId: String) async throws -> StoredContact? {
             guard !externalId.isEmpty else { return nil }
-            return try await first(PostgresQuery(
-                unsafeSQL: selectContact + #" WHERE organization_id = $1 AND "externalId" = $2 AND "externalId" <> ''"#,
-                binds: try binds(organizationID, externalId)))
-        }
-
-        private func first(_ query: PostgresQuery) async throws -> StoredContact? {
-            for try await row in try await connection.query(query, logger: logger) { return try storedContact(row, offset: 0) }
+            for try await stored in try await connection.execute(
+                ContactByExternalId(organizationID: organizationID, externalId: externalId), logger: logger
+            ) { return stored }
             return nil
         }
 
-        private func run(_ sql: String, id: Int64, _ contact: Contact) async throws {
-            var binds = try self.binds(organizationID, id, version)
-            for value in contact.values { binds.append(value) }
+        private func run<Statement: PostgresPreparedStatement>(_ statement: Statement, _ contact: Contact) async throws where Statement.Row == () {
             do {
-                try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+                _ = try await connection.execute(statement, logger: logger)
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
                 throw ContactStoreError(.duplicateExternalId, "externalId '\(contact[.externalId])' already belongs to another contact.")
             }
         }
 
         private mutating func log(_ id: Int64, _ op: String) async throws {
-            try await connection.query("""
-                INSERT INTO changes (organization_id, version, contact_id, op) VALUES (\(organizationID), \(version), \(id), \(op))
-                ON CONFLICT (organization_id, version, contact_id) DO UPDATE SET op = EXCLUDED.op
-                """, logger: logger)
+            _ = try await connection.execute(LogChange(organizationID: organizationID, version: version, contactID: id, op: op), logger: logger)
             changed = true
-        }
-
-        private func binds(_ values: any PostgresThrowingDynamicTypeEncodable...) throws -> PostgresBindings {
-            var binds = PostgresBindings(capacity: values.count + ContactField.allCases.count)
-            for value in values { try binds.append(value) }
-            return binds
         }
     }
 
@@ -127,9 +108,13 @@ extension PostgresStore {
     // MARK: Reads
 
     public func contact(id: Int64, organizationID: Int64) async throws -> StoredContact? {
-        try await rows(PostgresQuery(unsafeSQL: Self.selectContact + " WHERE organization_id = $1 AND id = $2", binds: Self.binds(organizationID, id))) {
-            try Self.storedContact($0, offset: 0)
-        }.first
+        let logger = self.logger
+        return try await withConnection { connection in
+            for try await stored in try await connection.execute(ContactByID(organizationID: organizationID, id: id), logger: logger) {
+                return stored
+            }
+            return nil
+        }
     }
 
     public func contactsPage(organizationID: Int64, afterID: Int64, limit: Int) async throws -> [StoredContact] {
@@ -242,4 +227,103 @@ extension PostgresStore {
         }
         return organization
     }
+}
+
+// MARK: Prepared statements
+
+/// The statements of single-contact writes, prepared once per connection (PostgresNIO names them
+/// by type and prepares each on a connection's first use): a REST write sends only its values.
+protocol ContactStatementKind: Sendable {
+    static var sql: String { get }
+}
+
+enum InsertKind: ContactStatementKind {
+    static let sql =
+        "INSERT INTO contacts (organization_id, id, version, \(PostgresStore.columns.joined(separator: ", "))) VALUES ("
+        + (1...(3 + PostgresStore.columns.count)).map { "$\($0)" }.joined(separator: ", ") + ")"
+}
+
+enum UpdateKind: ContactStatementKind {
+    static let sql =
+        "UPDATE contacts SET version = $3, " + PostgresStore.columns.enumerated().map { "\($1) = $\($0 + 4)" }.joined(separator: ", ")
+        + " WHERE organization_id = $1 AND id = $2"
+}
+
+/// An insert or update of one contact: organization, id, version, then the record's values.
+struct ContactStatement<Kind: ContactStatementKind>: PostgresPreparedStatement {
+    typealias Row = ()
+    static var sql: String { Kind.sql }
+    let organizationID: Int64
+    let id: Int64
+    let version: Int64
+    let contact: Contact
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 3 + ContactField.allCases.count)
+        binds.append(organizationID)
+        binds.append(id)
+        binds.append(version)
+        for value in contact.values { binds.append(value) }
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+struct DeleteContact: PostgresPreparedStatement {
+    typealias Row = ()
+    static let sql = "DELETE FROM contacts WHERE organization_id = $1 AND id = $2"
+    let organizationID: Int64
+    let id: Int64
+
+    func makeBindings() throws -> PostgresBindings { PostgresStore.binds(organizationID, id) }
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+/// A change-log entry; a later entry of the same contact in the same version replaces it (an
+/// upsert then a delete in one batch logs the delete).
+struct LogChange: PostgresPreparedStatement {
+    typealias Row = ()
+    static let sql = """
+        INSERT INTO changes (organization_id, version, contact_id, op) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (organization_id, version, contact_id) DO UPDATE SET op = EXCLUDED.op
+        """
+    let organizationID: Int64
+    let version: Int64
+    let contactID: Int64
+    let op: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresStore.binds(organizationID, version, contactID)
+        binds.append(op)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+struct ContactByID: PostgresPreparedStatement {
+    typealias Row = StoredContact
+    static let sql = PostgresStore.selectContact + " WHERE organization_id = $1 AND id = $2"
+    let organizationID: Int64
+    let id: Int64
+
+    func makeBindings() throws -> PostgresBindings { PostgresStore.binds(organizationID, id) }
+    func decodeRow(_ row: PostgresRow) throws -> StoredContact { try PostgresStore.storedContact(row, offset: 0) }
+}
+
+struct ContactByExternalId: PostgresPreparedStatement {
+    typealias Row = StoredContact
+    static let sql = PostgresStore.selectContact + #" WHERE organization_id = $1 AND "externalId" = $2 AND "externalId" <> ''"#
+    let organizationID: Int64
+    let externalId: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 2)
+        binds.append(organizationID)
+        binds.append(externalId)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> StoredContact { try PostgresStore.storedContact(row, offset: 0) }
 }
