@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 
 from selenium import webdriver
@@ -137,12 +138,66 @@ try:
     message = wait.until(conditions.presence_of_element_located((By.CSS_SELECTOR, '.field-error[data-field="phone1"]')))
     check("phone1" in message.text, "the rule's message: " + message.text)
 
+    # Labels: the contact's page shows the organization's name for the field.
+    driver.get(base + "/admin/labels")
+    field = driver.find_element(By.ID, "customField1")
+    field.clear()
+    field.send_keys("Důležitost")
+    driver.find_element(By.ID, "save-labels").click()
+    wait.until(conditions.presence_of_element_located((By.ID, "saved")))
+    check(api("/v3/labels")["labels"].get("customField1") == "Důležitost", "the label was not stored")
+
+    # Tokens: created (shown once), working, revoked.
+    driver.get(base + "/admin/tokens")
+    driver.find_element(By.ID, "label").send_keys("Yealink T54W")
+    driver.find_element(By.ID, "create-token").click()
+    token = wait.until(conditions.presence_of_element_located((By.ID, "new-token"))).text
+    check(token.startswith("clk_") and len(token) == 52, "the new token: " + token)
+
+    def name_with(token):
+        try:
+            with urllib.request.urlopen(base + "/v3/contacts/name/420222333444?token=" + token) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, ""
+
+    status, name = name_with(token)
+    check(status == 200 and name.startswith("Jan Novák"), f"the token does not look up: {status} {name}")
+    driver.get(base + "/admin/tokens")
+    driver.find_element(By.CSS_SELECTOR, "#tokens button.danger").click()
+    wait.until(conditions.presence_of_element_located((By.ID, "tokens")))
+    check(name_with(token)[0] == 401, "the revoked token still looks up")
+
+    # Users: a reader sees the contacts but no editing and no admin pages.
+    driver.get(base + "/admin/users")
+    driver.find_element(By.ID, "new-login").send_keys("jana")
+    driver.find_element(By.ID, "new-password").send_keys("hesloJana")
+    driver.find_element(By.ID, "add-user").click()
+    wait.until(conditions.presence_of_element_located((By.ID, "users-message")))
+    users = {user["login"]: user["role"] for user in api("/v3/users")["users"]}
+    check(users.get("jana") == "reader", f"the users after adding jana: {users}")
+
     # Sign out: the pages ask to sign in again.
     driver.find_element(By.ID, "sign-out").click()
     wait.until(conditions.url_contains("/admin/login"))
     driver.get(base + "/admin/contacts")
     check(driver.current_url.endswith("/admin/login"), "after signing out the pages still open")
+
+    driver.find_element(By.ID, "login").send_keys("jana")
+    driver.find_element(By.ID, "password").send_keys("hesloJana")
+    driver.find_element(By.ID, "sign-in").click()
+    wait.until(conditions.url_contains("/admin/contacts"))
+    check(not driver.find_elements(By.LINK_TEXT, "Upload"), "a reader sees the upload page's link")
+    driver.find_element(By.CSS_SELECTOR, "#contacts td a").click()
+    wait.until(conditions.presence_of_element_located((By.ID, "contact")))
+    check(not driver.find_elements(By.ID, "edit"), "a reader sees the edit button")
+    check("Důležitost" in text("#contact"), "the contact's page does not show the label")
+    driver.get(base + "/admin/upload")
+    check("reader" in driver.page_source and "admin" in driver.page_source, "the upload page did not refuse a reader")
+    driver.find_element(By.ID, "sign-out").click()
+    wait.until(conditions.url_contains("/admin/login"))
     print("browser-test: signed in, uploaded, read the error table, dry-ran, searched a messy number, "
-          "edited a contact keeping its Uri, signed out — in Chromium")
+          "edited a contact keeping its Uri, set a label, made and revoked a token, added a reader "
+          "who sees no editing, signed out — in Chromium")
 finally:
     driver.quit()
