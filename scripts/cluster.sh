@@ -24,6 +24,8 @@ stop_cluster() {
     for pid in ${CLUSTER_PIDS:-}; do kill "$pid" 2>/dev/null || true; done
     for pid in ${CLUSTER_PIDS:-}; do
         for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        # Not gone after 5 s: it does not get to linger on its port.
+        kill -9 "$pid" 2>/dev/null || true
     done
     scripts/postgres.sh stop "$dir/pg" >/dev/null 2>&1 || true
 }
