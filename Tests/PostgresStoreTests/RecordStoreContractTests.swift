@@ -179,9 +179,10 @@ enum Engine: String, CustomTestStringConvertible, Sendable {
             #expect(try await store.authenticate(token: secret) == nil)
             let afterRevoke = try await store.credentialsVersion()
             #expect(afterRevoke > before)
-            // Revoking again changes nothing.
+            // Revoking again changes nothing. (The credentials version is the whole store's: on the
+            // PostgreSQL database the tests share, other tests move it meanwhile.)
             #expect(try await store.revokeToken(id: 1, organizationID: id) == revoked)
-            #expect(try await store.credentialsVersion() == afterRevoke)
+            if engine == .sqlite { #expect(try await store.credentialsVersion() == afterRevoke) }
             await #expect(throws: ContactStoreError.self) { _ = try await store.revokeToken(id: 9, organizationID: id) }
 
             let link = try await store.popupToken(organizationID: id)
