@@ -280,23 +280,25 @@ struct AdminHandlers: Sendable {
         return html + "<button type=\"submit\" id=\"save\">\(visit.t("Save", "Uložit"))</button></form></section>\n"
     }
 
-    /// The posted values checked by the record rules: the contact, or the form again with the
-    /// messages.
-    private func postedContact(_ visit: Visit, action: String) -> Result<Contact, ContactRuleViolations> {
-        var draft: [ContactField: String] = [:]
-        for field in ContactField.allCases { draft[field] = visit.form[field.rawValue] ?? "" }
-        return Contact.validate(draft, validator: state.validator)
+    /// Every field of the posted contact form, as sent (a missing one empty).
+    private static func postedValues(_ visit: Visit) -> [ContactField: String] {
+        Dictionary(uniqueKeysWithValues: ContactField.allCases.map { ($0, visit.form[$0.rawValue] ?? "") })
     }
 
+    /// The posted values checked by the record rules: the contact, or every rule they break.
+    private func postedContact(_ visit: Visit) -> Result<Contact, ContactRuleViolations> {
+        Contact.validate(Self.postedValues(visit), validator: state.validator)
+    }
+
+    /// The posted form again, with the messages beside its fields.
     private func formAgain(_ visit: Visit, action: String, violations: [(field: ContactField?, message: String)]) -> Response {
-        var values: [ContactField: String] = [:]
-        for field in ContactField.allCases { values[field] = visit.form[field.rawValue] ?? "" }
+        let values = Self.postedValues(visit)
         return visit.render(visit.t("Check the contact", "Zkontrolujte kontakt"), contactForm(visit, action: action, values: values, violations: violations),
                             status: .unprocessableContent)
     }
 
     @Sendable func createContact(_ visit: Visit) async throws -> Response {
-        switch postedContact(visit, action: "/admin/contacts") {
+        switch postedContact(visit) {
         case .failure(let violations):
             return formAgain(visit, action: "/admin/contacts", violations: violations.violations.map { ($0.field, $0.message) })
         case .success(let contact):
@@ -313,7 +315,7 @@ struct AdminHandlers: Sendable {
     @Sendable func saveContact(_ visit: Visit) async throws -> Response {
         guard let id = visit.context.parameters.get("id", as: Int64.self) else { return notFound(visit) }
         let action = "/admin/contacts/\(id)"
-        switch postedContact(visit, action: action) {
+        switch postedContact(visit) {
         case .failure(let violations):
             return formAgain(visit, action: action, violations: violations.violations.map { ($0.field, $0.message) })
         case .success(let contact):
