@@ -22,6 +22,22 @@ struct CallerLookupCommand: AsyncParsableCommand {
 
     @Flag(help: "Print the version and the libphonenumber it runs with.") var version = false
 
+    /// Every file this program writes (the store, its WAL, a mirror's snapshot) is the owner's
+    /// alone, whatever umask it was started with; the store checks its own files too.
+    static func main() async {
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     func run() async throws {
         guard version else {
             print(Self.helpMessage())
@@ -57,7 +73,7 @@ struct DataOptions: ParsableArguments {
         guard let store else { return .sqlite(directory: data) }
         if store.hasPrefix("sqlite:") { return .sqlite(directory: String(store.dropFirst("sqlite:".count))) }
         if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") { return .postgres(url: store) }
-        throw Failure("--store is sqlite:DIR or postgres://user@host:port/database (got '\(store.prefix(80))').")
+        throw Failure("--store is sqlite:DIR or postgres://user@host:port/database (got '\(Redaction.redacted(String(store.prefix(80))))').")
     }
 
     /// The SQLite store (the only engine of most commands, for now).
@@ -85,7 +101,7 @@ struct DataOptions: ParsableArguments {
             }
             defer { group.cancelAll() }
             do {
-                _ = try await Self.within(.seconds(10), "PostgreSQL at \(url) does not answer") { try await store.migrate() }
+                _ = try await Self.within(.seconds(10), "PostgreSQL at \(Redaction.redacted(url)) does not answer") { try await store.migrate() }
                 return try await body(store)
             } catch let error as ContactStoreError {
                 throw error
@@ -94,7 +110,7 @@ struct DataOptions: ParsableArguments {
             } catch let error as Failure {
                 throw error
             } catch {
-                throw Failure("PostgreSQL at \(url): \(PostgresStore.describe(error))")
+                throw Failure("PostgreSQL at \(Redaction.redacted(url)): \(Redaction.redacted(PostgresStore.describe(error)))")
             }
         }
     }
@@ -180,7 +196,8 @@ func handlingErrors(_ body: () throws -> Void) throws {
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    // Whatever a message quotes (a store URL, an API URL, an error of a driver), no password.
+    FileHandle.standardError.write(Data((Redaction.redacted(message) + "\n").utf8))
 }
 
 struct OrgCommand: ParsableCommand {
@@ -482,7 +499,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 print("schema at version \(version) of \(known) in \(directory)")
             case .postgres(let url):
                 let version = try await options.withPostgres(url) { try await $0.migrate() }
-                print("schema at version \(version) of \(version) in \(url)")
+                print("schema at version \(version) of \(version) in \(Redaction.redacted(url))")
             }
         }
     }

@@ -75,16 +75,16 @@ struct ServeCommand: AsyncParsableCommand {
             }
             defer { group.cancelAll() }
             do {
-                return try await DataOptions.within(.seconds(10), "PostgreSQL at \(url) does not answer") { try await store.schemaVersion() }
+                return try await DataOptions.within(.seconds(10), "PostgreSQL at \(Redaction.redacted(url)) does not answer") { try await store.schemaVersion() }
             } catch let error as Failure {
                 throw error
             } catch {
-                throw Failure("PostgreSQL at \(url): \(PostgresStore.describe(error))")
+                throw Failure("PostgreSQL at \(Redaction.redacted(url)): \(Redaction.redacted(PostgresStore.describe(error)))")
             }
         }
         guard applied == known else {
             throw Failure(applied < known
-                ? "The PostgreSQL store's schema is at version \(applied), this caller-lookup needs \(known): run caller-lookup migrate --store \(url)"
+                ? "The PostgreSQL store's schema is at version \(applied), this caller-lookup needs \(known): run caller-lookup migrate --store \(Redaction.redacted(url))"
                 : "The PostgreSQL store's schema is at version \(applied), newer than this caller-lookup knows (\(known)): run the newer caller-lookup.")
         }
         // The check's pool is gone with its task: a fresh store for the node's pool service.

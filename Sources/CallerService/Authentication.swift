@@ -20,10 +20,11 @@ struct Authentication: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let authorization = Self.authorization(request, context: context)
         switch await authenticator.authenticate(authorization: authorization, client: context.clientAddress) {
-        case .allowed(let organization, let scope):
+        case .allowed(let organization, let scope, let holder):
             var context = context
             context.organization = organization
             context.scope = scope
+            context.holder = holder
             return try await next(request, context)
         case .denied:
             // The login only: never the password, a token, the header or its base64.
@@ -72,15 +73,23 @@ struct Authentication: RouterMiddleware {
 }
 
 extension APIRoutes.Route {
-    /// The handler behind the route's scope check: 403, with a message that names both scopes,
-    /// for credentials that may not do this.
+    /// The handler behind the route's scope check: 403, with a message that names what the caller
+    /// has (a user's role, a token's scope) and what the route needs, for credentials that may not
+    /// do this.
     func checkingScope(_ handler: @escaping Handler) -> Handler {
         let needed = scope
         return { request, context in
             guard let scope = context.scope, scope >= needed else {
+                let route = "\(request.method) \(LogText.escaped(request.uri.path))"
+                if case .user(let login, _) = context.holder {
+                    let role = UserRole.allCases.first { $0.scope == context.scope }?.rawValue ?? "none"
+                    let roles = UserRole.allCases.filter { $0.scope >= needed }.map { "'\($0)'" }.joined(separator: " or ")
+                    return HTTPAnswer.error(
+                        .forbidden, "Your role is '\(role)' ('\(LogText.escaped(login))'); \(route) needs the role \(roles). Ask an admin of your organization.")
+                }
                 return HTTPAnswer.error(
                     .forbidden,
-                    "This access token's scope is '\(context.scope?.rawValue ?? "none")'; \(request.method) \(request.uri.path) needs a '\(needed)' token or a user's login.")
+                    "This access token's scope is '\(context.scope?.rawValue ?? "none")'; \(route) needs a '\(needed)' token or a user's login.")
             }
             return try await handler(request, context)
         }

@@ -28,7 +28,9 @@ enum Credentials: Sendable {
 
 /// What the one who verifies credentials said about them.
 enum CredentialCheck: Sendable {
-    case valid(Organization, AccessScope)
+    /// Valid for the organization, with what they may do and who they are (the credential popup
+    /// links are bound to; `nil` where only the API knows, as on a mirror).
+    case valid(Organization, AccessScope, LinkHolder?)
     case invalid
     /// The verifier could not be asked (a mirror's API is down).
     case unavailable
@@ -36,7 +38,7 @@ enum CredentialCheck: Sendable {
 
 /// What the authenticator lets a request do.
 enum AuthenticationOutcome: Sendable {
-    case allowed(Organization, AccessScope)
+    case allowed(Organization, AccessScope, LinkHolder?)
     case denied
     /// Unknown credentials and nobody to verify them: 503, never data.
     case unavailable
@@ -66,14 +68,24 @@ final class Authenticator: @unchecked Sendable {
     private let lifetime: Double
     private let capacity: Int
     private let lock = NSLock()
-    /// Keyed digest of the whole `Authorization` value → who it was and when it was verified.
-    private var remembered: [Digest: (organization: Organization, scope: AccessScope, verified: Double)] = [:]
+    /// Keyed digest of the credentials (not of the header's text: `Bearer  T `, `bearer T` and
+    /// `Basic base64(token:T)` are one entry) → who it was and when it was verified.
+    private var remembered: [Digest: Remembered] = [:]
     private var throttle: LoginThrottle
     private let salts = (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max))
 
     private struct Digest: Hashable {
         let first: Int
         let second: Int
+    }
+
+    private struct Remembered {
+        var organization: Organization
+        let scope: AccessScope
+        let holder: LinkHolder?
+        let verified: Double
+
+        var allowed: AuthenticationOutcome { .allowed(organization, scope, holder) }
     }
 
     init(
@@ -96,10 +108,12 @@ final class Authenticator: @unchecked Sendable {
                 switch credentials {
                 case .basic(let login, let password):
                     let user = try await store.signIn(login: login, password: password)
-                    return user.map { .valid($0.organization, $0.account.role.scope) } ?? .invalid
+                    return user.map {
+                        .valid($0.organization, $0.account.role.scope, .user(login: $0.account.login, sessionEpoch: $0.account.sessionEpoch))
+                    } ?? .invalid
                 case .token(let token):
                     let grant = try await store.authenticate(token: token)
-                    return grant.map { .valid($0.organization, $0.scope) } ?? .invalid
+                    return grant.map { .valid($0.organization, $0.scope, .token(id: $0.tokenID)) } ?? .invalid
                 }
             } catch {
                 return .unavailable
@@ -110,15 +124,14 @@ final class Authenticator: @unchecked Sendable {
     /// Whether an `Authorization` value (`Basic …` or `Bearer …`) from `client` (the peer's
     /// address) lets a request in.
     ///
-    /// The remembered case costs one keyed hash of the header and a dictionary probe: no base64,
-    /// no string splitting.
+    /// The remembered case costs reading the credentials out of the header, two keyed hashes
+    /// and a dictionary probe.
     func authenticate(authorization: String?, client: String) async -> AuthenticationOutcome {
-        guard let authorization else { return .denied }
-        let digest = digest(authorization)
+        guard let credentials = Self.credentials(authorization) else { return .denied }
+        let digest = digest(credentials)
         let now = Date().timeIntervalSinceReferenceDate
         let known = lock.withLock { remembered[digest] }
-        if let known, now - known.verified < lifetime { return .allowed(known.organization, known.scope) }
-        guard let credentials = Self.credentials(authorization) else { return .denied }
+        if let known, now - known.verified < lifetime { return known.allowed }
         let login = credentials.name
         // Credentials verified before are re-verified whatever the counts: failures of others
         // (or of this login from elsewhere) never refuse a client that had it right.
@@ -126,19 +139,21 @@ final class Authenticator: @unchecked Sendable {
             return .throttled(login: login, retryAfter: wait)
         }
         switch await verify(credentials) {
-        case .valid(let organization, let scope):
+        case .valid(let organization, let scope, let holder):
             lock.withLock {
-                if remembered.count >= capacity { remembered.removeAll(keepingCapacity: true) }
-                remembered[digest] = (organization, scope, now)
+                // Full: one entry goes (the dictionary's first, in an order a caller cannot
+                // steer), never everyone's.
+                if known == nil, remembered.count >= capacity, let victim = remembered.keys.first { remembered[victim] = nil }
+                remembered[digest] = Remembered(organization: organization, scope: scope, holder: holder, verified: now)
                 // Only credentials new to this process clear the count: a client that re-verifies
                 // what it had right (as a mirror does) must not reset a guesser's count at the same
                 // address.
                 if known == nil { throttle.succeed(login: login, client: client) }
             }
-            return .allowed(organization, scope)
+            return .allowed(organization, scope, holder)
         case .unavailable:
             // Verified before: still trusted while the verifier is away.
-            return known.map { .allowed($0.organization, $0.scope) } ?? .unavailable
+            return known?.allowed ?? .unavailable
         case .invalid:
             lock.withLock {
                 // Verified before and now wrong: the password changed or the token was revoked;
@@ -162,18 +177,30 @@ final class Authenticator: @unchecked Sendable {
     func update(_ organization: Organization) {
         lock.withLock {
             for (digest, entry) in remembered where entry.organization.id == organization.id {
-                remembered[digest] = (organization, entry.scope, entry.verified)
+                remembered[digest]?.organization = organization
             }
         }
     }
 
-    private func digest(_ authorization: String) -> Digest {
+    private func digest(_ credentials: Credentials) -> Digest {
         var first = Hasher()
         first.combine(salts.0)
-        first.combine(authorization)
         var second = Hasher()
         second.combine(salts.1)
-        second.combine(authorization)
+        switch credentials {
+        case .basic(let login, let password):
+            first.combine(0 as UInt8)
+            first.combine(login)
+            first.combine(password)
+            second.combine(0 as UInt8)
+            second.combine(login)
+            second.combine(password)
+        case .token(let token):
+            first.combine(1 as UInt8)
+            first.combine(token)
+            second.combine(1 as UInt8)
+            second.combine(token)
+        }
         return Digest(first: first.finalize(), second: second.finalize())
     }
 

@@ -54,6 +54,7 @@ private func buildApplication(state: ServiceState, logger: Logger?) -> some Appl
     let configuration = state.configuration
     let router = Router(context: CallerRequestContext.self)
     router.add(middleware: ErrorAnswers(described: APIRoutes.described, queries: APIRoutes.queries))
+    router.add(middleware: CrossSiteGuard(publicURL: configuration.publicURL))
     router.get("/health") { _, _ in
         // A load balancer's readiness check: 503 until every index is built. A store that cannot be
         // read is reported but keeps the node ready: lookups answer from memory, writes answer 503.

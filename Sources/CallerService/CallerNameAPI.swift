@@ -31,16 +31,20 @@ struct CallerAnswer {
         match = result.match
     }
 
-    var agents: [String] { [contact[.agent1], contact[.agent2]].filter { !$0.isEmpty } }
+    /// The agent tags as a phone system may use them (`PhoneSystemText`): one line each, nothing a
+    /// dial plan would expand; a tag with nothing left is left out.
+    var agents: [String] {
+        [contact[.agent1], contact[.agent2]].map { PhoneSystemText.render($0, maxLength: 200) }.filter { !$0.isEmpty }
+    }
 
     /// `X-Caller-Name`, `-Organization`, `-Agents`, `-Match`, `-Url`: plain text, without control
     /// characters, 200 characters at most (the link is ASCII: a percent-encoded number and a token).
     var headers: HTTPFields {
         var fields = HTTPFields()
         fields.reserveCapacity(5)
-        fields[Self.name] = CallerNameText.render(contact.displayName, maxLength: 200)
-        fields[Self.organization] = CallerNameText.render(contact[.organization], maxLength: 200)
-        fields[Self.agents] = CallerNameText.render(agents.joined(separator: ","), maxLength: 200)
+        fields[Self.name] = PhoneSystemText.render(contact.displayName, maxLength: 200)
+        fields[Self.organization] = PhoneSystemText.render(contact[.organization], maxLength: 200)
+        fields[Self.agents] = PhoneSystemText.render(agents.joined(separator: ","), maxLength: 200)
         fields[Self.match] = match.rawValue
         if let url { fields[Self.url] = url }
         return fields
@@ -55,8 +59,8 @@ struct CallerAnswer {
     /// `name=…&organization=…&agents=22%2C100&match=exact&url=…`, form-encoded.
     static func keyValues(_ answer: CallerAnswer?) -> String {
         let pairs: [(String, String)] = [
-            ("name", answer.map { CallerNameText.render($0.contact.displayName, maxLength: 200) } ?? ""),
-            ("organization", answer.map { CallerNameText.render($0.contact[.organization], maxLength: 200) } ?? ""),
+            ("name", answer.map { PhoneSystemText.render($0.contact.displayName, maxLength: 200) } ?? ""),
+            ("organization", answer.map { PhoneSystemText.render($0.contact[.organization], maxLength: 200) } ?? ""),
             ("agents", answer?.agents.joined(separator: ",") ?? ""),
             ("match", answer?.match.rawValue ?? MatchKind.none.rawValue),
             ("url", answer?.url ?? ""),
@@ -65,10 +69,13 @@ struct CallerAnswer {
     }
 }
 
-/// A name as a handset shows it: one line, no control characters, no `${` (which PBX dial plans
-/// would expand), at most `maxLength` characters, and with `ascii` the diacritics folded and any
-/// other non-ASCII character dropped.
-enum CallerNameText {
+/// The one rule for every value we send to a phone system — names, organizations and agent tags,
+/// in the name route, the route answer, `?format=kv`, the `X-Caller-*` headers and the phonebooks:
+/// one line, no control characters, no `${` (which PBX dial plans would expand), at most
+/// `maxLength` characters, and with `ascii` the diacritics folded and any other non-ASCII character
+/// dropped. A PBX pastes these values into dial plans and SIP headers: a line break would end the
+/// line it is on, `${…}` would run.
+enum PhoneSystemText {
     static func render(_ name: String, maxLength: Int, ascii: Bool = false) -> String {
         var text = name
         if ascii {
@@ -126,9 +133,9 @@ extension LookupHandlers {
         }
         guard let answer else {
             let shown = fallback != nil ? result.normalized.flatMap { CallerNameAnswers.validator.format($0, as: .international) } ?? "" : ""
-            return HTTPAnswer.text(.notFound, CallerNameText.render(shown, maxLength: maxLength, ascii: ascii))
+            return HTTPAnswer.text(.notFound, PhoneSystemText.render(shown, maxLength: maxLength, ascii: ascii))
         }
-        var response = HTTPAnswer.text(.ok, CallerNameText.render(answer.contact.displayName, maxLength: maxLength, ascii: ascii))
+        var response = HTTPAnswer.text(.ok, PhoneSystemText.render(answer.contact.displayName, maxLength: maxLength, ascii: ascii))
         response.headers.append(contentsOf: answer.headers)
         return response
     }

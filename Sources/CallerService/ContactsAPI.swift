@@ -18,13 +18,18 @@ extension Handlers {
     }
 
     /// A JSON request body of at most `limit` bytes. Its `Content-Type` is `application/json` (or
-    /// another `…+json`), or missing; any other is refused with 415 before the body is read.
+    /// another `…+json`); any other, or none, is refused with 415 before the body is read: a form
+    /// on another site can send `text/plain` or no type without the browser asking first, never
+    /// `application/json`.
     func jsonBody(_ request: Request, limit: Int) async throws -> [UInt8] {
-        if let type = request.headers[.contentType] {
-            let media = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-            guard media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json")) else {
-                throw InputError(status: 415, "The body is JSON: send Content-Type: application/json (not '\(type.prefix(60))').")
-            }
+        let type = request.headers[.contentType] ?? ""
+        let media = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json")) else {
+            throw InputError(
+                status: 415,
+                type.isEmpty
+                    ? "The body is JSON: send Content-Type: application/json."
+                    : "The body is JSON: send Content-Type: application/json (not '\(PhoneSystemText.render(String(type.prefix(60)), maxLength: 60))').")
         }
         do {
             return Array(buffer: try await request.body.collect(upTo: limit))

@@ -11,12 +11,12 @@ import NIOCore
 /// keeps as it is), the access token in `Authorization: Bearer` from the template's `ApiToken`
 /// parameter (a `lookup` token), and each contact of the answer's `contacts` array becomes a 3CX
 /// contact: FirstName, LastName, CompanyName (organization), Email, PhoneBusiness (phone1),
-/// PhoneMobile (phone2), and ContactUrl, the caller's popup page with the organization's link token
-/// (`?number=+420…`: a `+` decoded to a space is read as `+`). The base URL and the link token are
-/// filled in from this node (`http.publicurl`, else the request's `Host`) and the caller's
-/// organization; 3CX lets the admin change both.
+/// PhoneMobile (phone2), and ContactUrl, the answer's `url`: the caller's popup link, bound to the
+/// template's token and living `popup.linkminutes` (no standing link token is put in the
+/// template). The base URL is filled in from this node (`http.publicurl`, else the request's
+/// `Host`); 3CX lets the admin change it.
 enum ThreeCXTemplate {
-    static func render(baseURL: String, popupToken: String, organization: String) -> String {
+    static func render(baseURL: String, organization: String) -> String {
         let x = MarkupText.escaped
         return """
             <?xml version="1.0" encoding="utf-8"?>
@@ -26,7 +26,6 @@ enum ThreeCXTemplate {
               <Parameters>
                 <Parameter Name="BaseUrl" Type="String" Parent="General Configuration" Editor="String" Title="caller-lookup URL:" Default="\(x(baseURL))" />
                 <Parameter Name="ApiToken" Type="Password" Parent="General Configuration" Editor="String" Title="Access token (scope lookup):" Default="" />
-                <Parameter Name="PopupToken" Type="String" Parent="General Configuration" Editor="String" Title="Popup link token:" Default="\(x(popupToken))" />
               </Parameters>
               <Authentication Type="No" />
               <Scenarios>
@@ -47,6 +46,7 @@ enum ThreeCXTemplate {
                     <Variable Name="Email" Path="contacts.email"><Filter /></Variable>
                     <Variable Name="PhoneBusiness" Path="contacts.phone1"><Filter /></Variable>
                     <Variable Name="PhoneMobile" Path="contacts.phone2"><Filter /></Variable>
+                    <Variable Name="ContactUrl" Path="url"><Filter /></Variable>
                   </Variables>
                   <Outputs AllowEmpty="false">
                     <Output Type="ContactID" Passes="0" Value="[ContactID]" />
@@ -56,7 +56,7 @@ enum ThreeCXTemplate {
                     <Output Type="Email" Passes="0" Value="[Email]" />
                     <Output Type="PhoneBusiness" Passes="0" Value="[PhoneBusiness]" />
                     <Output Type="PhoneMobile" Passes="0" Value="[PhoneMobile]" />
-                    <Output Type="ContactUrl" Passes="0" Value="[BaseUrl]/popup?token=[PopupToken]&amp;number=[Number]" />
+                    <Output Type="ContactUrl" Passes="0" Value="[ContactUrl]" />
                     <Output Type="EntityId" Passes="0" Value="[ContactID]" />
                     <Output Type="EntityType" Passes="0" Value="Contacts" />
                   </Outputs>
@@ -73,8 +73,7 @@ extension Handlers {
     @Sendable func threeCXTemplate(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         let base = state.configuration.publicURL ?? request.head.authority.map { "http://\($0)" } ?? "http://127.0.0.1:8080"
-        let token = try await state.store.popupToken(organizationID: organization.id)
-        let xml = ThreeCXTemplate.render(baseURL: base, popupToken: token, organization: organization.name)
+        let xml = ThreeCXTemplate.render(baseURL: base, organization: organization.name)
         return Response(
             status: .ok,
             headers: [

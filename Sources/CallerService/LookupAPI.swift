@@ -47,7 +47,8 @@ extension CallerRequestContext {
 struct LookupHandlers: Sendable {
     let indexes: any IndexProvider
     let metrics: ServiceMetrics
-    let links: PopupLinks
+    /// The popup links of the answers; `nil` on a mirror, which holds no key to sign them.
+    let links: PopupLinks?
 
     /// The caller number of the request (path or `?number=`, at most 64 characters) looked up in
     /// the caller's organization, counted in the lookup metrics.
@@ -65,7 +66,8 @@ struct LookupHandlers: Sendable {
     /// The best match of a lookup with its popup link, if any.
     func answer(_ result: LookupResult, request: Request, context: CallerRequestContext) async throws -> CallerAnswer? {
         guard var answer = CallerAnswer(result) else { return nil }
-        answer.url = await links.url(organization: try context.requireOrganization(), number: result.normalized, request: request)
+        answer.url = await links?.url(
+            organization: try context.requireOrganization(), number: result.normalized, holder: context.holder, request: request)
         return answer
     }
 
@@ -81,7 +83,7 @@ struct LookupHandlers: Sendable {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(1_024)
             // The labels of the same snapshot as the contacts: one version, on API nodes and mirrors.
-            result.writeJSON(labels: result.snapshot.labels, to: &bytes)
+            result.writeJSON(labels: result.snapshot.labels, url: answer?.url, to: &bytes)
             response = HTTPAnswer.json(answer == nil ? .notFound : .ok, bytes)
         }
         if let answer { response.headers.append(contentsOf: answer.headers) }

@@ -175,7 +175,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
                     // 0.25 s, 0.5 s, 1 s … up to the cap.
                     let ceiling = min(configuration.maximumBackoffSeconds, 0.25 * pow(2, Double(min(failures, 16) - 1)))
                     let delay = Double.random(in: (ceiling / 2)...ceiling)
-                    logger.warning("API unreachable or failing (attempt \(failures)), retrying in \(String(format: "%.1f", delay)) s: \(error)")
+                    logger.warning("API unreachable or failing (attempt \(failures)), retrying in \(String(format: "%.1f", delay)) s: \(Redaction.redacted("\(error)"))")
                     try? await Task.sleep(for: .seconds(delay))
                 }
             }
@@ -195,7 +195,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
         } else {
             let organization = try source.organization()
             try install(organization, try IndexFollower(source: source, suffixDigits: organization.suffixDigits))
-            logger.info("loaded organization \(organization.name) from \(configuration.apiURL)")
+            logger.info("loaded organization \(organization.name) from \(Redaction.redacted(configuration.apiURL))")
         }
     }
 
@@ -263,7 +263,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
         // authenticator while the API is away, as any remembered credential.
         guard case .basic(let login, let password) = presented else { return check }
         switch check {
-        case .valid(let organization, _):
+        case .valid(let organization, _, _):
             let digest = password.hashValue
             // Also before the mirror has loaded (a caller in its first moments): the organization
             // is recorded and only the followed one's credentials are written to the file. Kept
@@ -282,8 +282,25 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
             }
             return check
         case .invalid:
-            // A wrong try never deletes the stored hash (else one wrong try would lock the caller
-            // out while the API is down); a later success with a new password replaces it.
+            // The API refused this login's password. When it is the very password the mirror
+            // keeps (the user was removed, or the password changed), the mirror forgets it at
+            // once: it must not let it in later while the API is down. A wrong try of someone
+            // else never deletes the stored hash (else one wrong try would lock the caller out
+            // while the API is down).
+            let (stored, digest) = lock.withLock { (credentials[login], hashedPasswords[login]) }
+            guard let stored else { return check }
+            var same = digest == password.hashValue
+            if !same { same = await offCooperativePool { PasswordHash.verify(password, against: stored) } }
+            if same {
+                lock.withLock {
+                    if credentials[login] == stored {
+                        credentials[login] = nil
+                        credentialOrganizations[login] = nil
+                        hashedPasswords[login] = nil
+                        credentialsChanged = true
+                    }
+                }
+            }
             return check
         case .unavailable:
             guard let followed,
@@ -292,7 +309,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
             // A known login: the answer is the stored hash's, and a wrong password is a failed
             // login (401, counted by the same throttle as on the API).
             let matches = await offCooperativePool { PasswordHash.verify(password, against: hash) }
-            return matches ? .valid(followed, .admin) : .invalid
+            return matches ? .valid(followed, .admin, nil) : .invalid
         }
     }
 
@@ -320,9 +337,9 @@ public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfi
     }
     addMetricsRoute(to: router, node.metrics, token: configuration.metricsToken)
     let authenticator = Authenticator(configuration: configuration) { credentials in await node.verify(credentials) }
-    // The popup is the API's: links point there, without a link token (the mirror has no key).
-    let links = PopupLinks(base: configuration.publicURL ?? node.source.base) { _ in nil }
-    let lookups = LookupHandlers(indexes: node, metrics: node.metrics, links: links)
+    // The popup is the API's, and its links are signed with a key the mirror does not hold: a
+    // mirror's answers carry none.
+    let lookups = LookupHandlers(indexes: node, metrics: node.metrics, links: nil)
     // The lookup routes, the same as an API node's.
     let routes = APIRoutes.all.compactMap { route in route.lookupHandler.map { (route, $0(lookups)) } }
     addAPIRoutes(routes, to: router, authenticator: authenticator)

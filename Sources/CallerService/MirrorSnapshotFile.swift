@@ -57,6 +57,9 @@ enum MirrorSnapshotFile {
         let temporary = path + ".tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw MirrorError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        // The file holds password hashes: the owner's alone, also when a leftover temporary file
+        // of another mode was reused.
+        fchmod(descriptor, 0o600)
         var written = 0
         let failure: String? = bytes.withUnsafeBytes { buffer in
             while written < buffer.count {

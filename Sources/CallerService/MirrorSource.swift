@@ -98,7 +98,7 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
             switch response.status.code {
             case 200:
                 guard let organization = Self.organization(fromWhoami: Array(buffer: body)) else { return .unavailable }
-                return .valid(organization, Self.scope(fromWhoami: Array(buffer: body)))
+                return .valid(organization, Self.scope(fromWhoami: Array(buffer: body)), nil)
             case 401, 403:
                 return .invalid
             default:

@@ -26,7 +26,11 @@ enum Multipart {
     }
 
     /// The bytes of the form field `field`.
-    static func field(_ field: String, in body: [UInt8], boundary: String) throws(MultipartError) -> [UInt8] {
+    ///
+    /// With `file`, the part must be a file (its `Content-Disposition` has a `filename`), as a
+    /// browser's file input and `curl --form file=@…` send it: a plain text field of that name —
+    /// what a form on another site can fill in without the user choosing a file — is refused.
+    static func field(_ field: String, in body: [UInt8], boundary: String, file: Bool = false) throws(MultipartError) -> [UInt8] {
         let delimiter = Array("--\(boundary)".utf8)
         var found: [UInt8]?
         guard var position = find(delimiter, in: body, from: 0) else {
@@ -44,6 +48,10 @@ enum Multipart {
                 throw MultipartError(message: "A part of the form is truncated (no closing boundary).")
             }
             if name(inHeaders: headers) == field {
+                guard !file || disposition("filename", inHeaders: headers) != nil else {
+                    throw MultipartError(
+                        message: "The form's '\(field)' part is not a file; send the CSV file itself (curl --form \(field)=@import.csv).")
+                }
                 guard found == nil else {
                     throw MultipartError(message: "The form has two '\(field)' parts; send exactly one file.")
                 }
@@ -59,9 +67,14 @@ enum Multipart {
 
     /// The `name` of a part's `Content-Disposition: form-data; name="…"`.
     static func name(inHeaders headers: String) -> String? {
+        disposition("name", inHeaders: headers)
+    }
+
+    /// A parameter (`name`, `filename`) of a part's `Content-Disposition`.
+    static func disposition(_ parameterName: String, inHeaders headers: String) -> String? {
         for line in headers.split(separator: "\r\n") {
             guard line.lowercased().hasPrefix("content-disposition:") else { continue }
-            return parameter("name", in: line)
+            return parameter(parameterName, in: line)
         }
         return nil
     }

@@ -112,7 +112,7 @@ enum Phonebook {
 
     /// One line of escaped text (`MarkupText`): a phone shows one line per entry.
     static func escaped(_ text: String) -> String {
-        MarkupText.escaped(text.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " "))
+        MarkupText.escaped(PhoneSystemText.render(text, maxLength: 1_000))
     }
 }
 

@@ -9,10 +9,15 @@ import PhoneNumbers
 
 /// `GET /popup?number=…`: the screen-pop page of an incoming call (`PopupPage`).
 ///
-/// Let in by HTTP Basic credentials (the browser asks), by the organization's signed link token
-/// (`&token=v1.…`, `caller-lookup org popup-link`), which a PBX can put in the URL its softphones
-/// open — the URL then carries the token and the number, nothing else — or by an access token of
-/// any scope (`Authorization: Bearer`, or `&token=clk_…`).
+/// Let in by the link of a lookup's answer (`&token=v2.…`, `PopupLinks`: for a while, and while
+/// the credential that looked the caller up stands), by the organization's standing link token
+/// (`&token=v1.…`, `caller-lookup org popup-link` or `/v3/popup-link`), which a PBX can put in the
+/// URL its softphones open — the URL then carries the token and the number, nothing else — or by
+/// an access token of any scope or a user's login (`Authorization`, or `&token=clk_…`).
+///
+/// A page without valid credentials is 401 *without* an HTTP Basic challenge: a browser that was
+/// asked would keep the agent's password for the whole host and send it with any other site's
+/// requests to it. Agents come in through their links.
 struct PopupHandler: Sendable {
     let state: ServiceState
 
@@ -33,7 +38,14 @@ struct PopupHandler: Sendable {
             return Self.plain(.badRequest, "Give the caller's number as /popup?number=… (at most 64 characters).")
         }
         let organization: Organization
-        if let token, token.hasPrefix("v1.") {
+        if let token, token.hasPrefix("v2.") {
+            guard let found = try? await state.popupLinks.organization(linkToken: token) else {
+                return Self.plain(
+                    .forbidden,
+                    "This popup link has expired or was revoked. Open the caller again from your phone system for a fresh link.")
+            }
+            organization = found
+        } else if let token, token.hasPrefix("v1.") {
             guard let found = try? await state.store.organization(popupToken: token) else {
                 return Self.plain(.forbidden, "This popup link is not valid (wrong or revoked token).")
             }
@@ -44,16 +56,16 @@ struct PopupHandler: Sendable {
             switch await state.authenticator.authenticate(
                 authorization: Authentication.authorization(request, context: context), client: context.clientAddress)
             {
-            case .allowed(let found, _):
+            case .allowed(let found, _, _):
                 organization = found
             case .throttled(_, let retryAfter):
                 var response = Self.plain(.tooManyRequests, "Too many failed logins. Try again in \(retryAfter) s.")
                 response.headers[.retryAfter] = String(retryAfter)
                 return response
             case .denied, .unavailable:
-                var response = Self.plain(.unauthorized, "Log in with your caller-lookup account, or use the organization's popup link.")
-                response.headers[.wwwAuthenticate] = "Basic realm=\"caller-lookup\", charset=\"UTF-8\""
-                return response
+                return Self.plain(
+                    .unauthorized,
+                    "This page opens from a link of your phone system or CRM (it carries a token). Open the caller again from there.")
             }
         }
         let entry = try state.indexes.entry(for: organization)
@@ -96,53 +108,5 @@ struct PopupHandler: Sendable {
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         response.headers[.cacheControl] = "no-store"
-    }
-}
-
-/// The popup link of a lookup's answer (`X-Caller-Url`, `url=` of `?format=kv`, 3CX's
-/// ContactUrl): `BASE/popup?number=%2B420…&token=v1.…` with the organization's signed link token,
-/// so an agent's click opens the caller's page without a login.
-///
-/// `BASE` is `http.publicurl` when set, else `http://` and the request's `Host` (an API node), or
-/// the API's URL (a mirror, which does not serve the popup). A mirror has no link token (it does
-/// not hold the signing key): its links ask the agent to log in.
-struct PopupLinks: Sendable {
-    let base: String?
-    /// The organization's current link token; `nil` when there is none to give.
-    let token: @Sendable (Organization) async -> String?
-
-    func url(organization: Organization, number: PhoneNumber?, request: Request) async -> String? {
-        guard let number else { return nil }
-        let base = self.base ?? request.head.authority.flatMap { host in
-            // A Host with anything but a host name and port is not put in a link.
-            host.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "@") }
-                ? "http://\(host)" : nil
-        }
-        guard let base else { return nil }
-        var url = base + "/popup?number=%2B" + String(number.rawValue)
-        if let token = await token(organization) { url += "&token=" + token }
-        return url
-    }
-}
-
-/// The link tokens of an API node's organizations, read once from the store and forgotten when
-/// the store's credentials version moves (a rotation).
-final class PopupLinkTokens: @unchecked Sendable {
-    // @unchecked: `tokens` is only touched under `lock`.
-    private let lock = NSLock()
-    private var tokens: [Int64: String] = [:]
-    private let store: any RecordStore
-
-    init(store: any RecordStore) { self.store = store }
-
-    func token(_ organization: Organization) async -> String? {
-        if let known = lock.withLock({ tokens[organization.id] }) { return known }
-        guard let token = try? await store.popupToken(organizationID: organization.id) else { return nil }
-        lock.withLock { tokens[organization.id] = token }
-        return token
-    }
-
-    func forgetAll() {
-        lock.withLock { tokens.removeAll() }
     }
 }

@@ -15,8 +15,11 @@ import PhoneNumbers
 public struct CallerRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var organization: Organization?
-    /// `admin` for a user's login, the token's scope for an access token.
+    /// The scope of the user's role, or the token's scope for an access token.
     public var scope: AccessScope?
+    /// Who the credentials are (the user, the token), where this node knows it: popup links are
+    /// bound to it.
+    var holder: LinkHolder?
     /// The peer's IP address (`-` when unknown): failed logins are counted per address.
     public let clientAddress: String
     /// The request's query parameters, values percent-decoded, parsed once by `ErrorAnswers` (each
@@ -38,7 +41,7 @@ final class ServiceState: Sendable {
     let notifier = VersionNotifier()
     let metrics = ServiceMetrics()
     let validator = PhoneNumberValidator()
-    let popupLinkTokens: PopupLinkTokens
+    let popupLinks: PopupLinks
     /// What the follower service last learned of the store: `nil` while it could be read, else the
     /// error. `/health` reports it; lookups keep answering from memory either way.
     let storeProblem = StoreProblem()
@@ -46,7 +49,7 @@ final class ServiceState: Sendable {
     init(configuration: ServiceConfiguration, store: any RecordStore) {
         self.configuration = configuration
         self.store = store
-        self.popupLinkTokens = PopupLinkTokens(store: store)
+        self.popupLinks = PopupLinks(store: store, configuration: configuration)
         let authenticator = Authenticator(store: store, configuration: configuration)
         self.authenticator = authenticator
         self.indexes = OrganizationIndexes(store: store, metrics: metrics, notifier: notifier) { [notifier] organizations in
@@ -63,12 +66,7 @@ final class ServiceState: Sendable {
     /// another process on the store): forget every remembered one.
     func credentialsChanged() {
         authenticator.forgetAll()
-        popupLinkTokens.forgetAll()
-    }
-
-    /// The popup links of this node's lookup answers.
-    var popupLinks: PopupLinks {
-        PopupLinks(base: configuration.publicURL) { [popupLinkTokens] in await popupLinkTokens.token($0) }
+        popupLinks.forgetAll()
     }
 }
 

@@ -52,6 +52,10 @@ public struct ServiceConfiguration: Sendable {
     public var adminSessionHours = 12.0
     /// `admin.idleminutes`: an admin-page session unused this long ends.
     public var adminIdleMinutes = 30.0
+    /// `popup.linkminutes`: how long the popup link of a lookup's answer opens the caller's page
+    /// (a call and its wrap-up); it also ends when the credential that looked the caller up is
+    /// revoked or removed, or the organization's link is rotated.
+    public var popupLinkMinutes = 30.0
 
     public init() {}
 
@@ -75,6 +79,7 @@ public struct ServiceConfiguration: Sendable {
         metricsToken = config.string(forKey: "metrics.token").flatMap { $0.isEmpty ? nil : $0 }
         adminSessionHours = max(0.01, config.double(forKey: "admin.sessionhours", default: defaults.adminSessionHours))
         adminIdleMinutes = max(0.1, config.double(forKey: "admin.idleminutes", default: defaults.adminIdleMinutes))
+        popupLinkMinutes = max(1.0 / 60, config.double(forKey: "popup.linkminutes", default: defaults.popupLinkMinutes))
         publicURL = config.string(forKey: "http.publicurl").flatMap { $0.isEmpty ? nil : $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 }

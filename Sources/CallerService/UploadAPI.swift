@@ -102,7 +102,7 @@ struct Upload {
         let bytes = Array(buffer: body)
         let file: [UInt8]
         do {
-            file = try Multipart.field("file", in: bytes, boundary: boundary)
+            file = try Multipart.field("file", in: bytes, boundary: boundary, file: true)
         } catch {
             return .failure(refusal(.badRequest, error.message))
         }

@@ -89,8 +89,9 @@ extension ContactStore {
         }
         try withDatabase { database in
             do {
-                try database.statement("INSERT INTO users (login, password_hash, organization_id, role) VALUES (?, ?, ?, ?)")
-                    .binding([.text(login), .text(hash), .integer(organizationID), .text(role.rawValue)]).run()
+                try database.statement("INSERT INTO users (login, password_hash, organization_id, role, session_epoch) VALUES (?, ?, ?, ?, ?)")
+                    .binding([.text(login), .text(hash), .integer(organizationID), .text(role.rawValue), .integer(UserRules.newSessionEpoch())])
+                    .run()
             } catch let error as SQLiteError where error.isUniqueViolation {
                 throw ContactStoreError(.loginTaken, "The login '\(login)' is taken.")
             }
@@ -124,6 +125,13 @@ package enum OrganizationRules {
 
 /// The rules of a user's login and password, the same for every store engine.
 package enum UserRules {
+    /// A new user's first session epoch: random, 62 bits, so a login removed and created again
+    /// never starts at an epoch its removed namesake's sessions (cookies, popup links) were signed
+    /// with. Later epochs count up from it.
+    package static func newSessionEpoch() -> Int64 {
+        Int64.random(in: (1 << 32)..<(1 << 62))
+    }
+
     /// The trimmed login, or the rule the login or password breaks.
     package static func checked(login: String, password: String) throws -> String {
         let login = login.trimmingWhitespace()

@@ -42,8 +42,9 @@ public final class ContactStore: @unchecked Sendable {
     public init(
         directory: String, busyTimeoutMilliseconds: Int32 = ContactStore.defaultBusyTimeoutMilliseconds
     ) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try PrivateFiles.prepareDirectory(directory)
         let path = (directory as NSString).appendingPathComponent("caller-lookup.sqlite")
+        try PrivateFiles.prepareDatabase(path)
         let database = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         try database.execute("PRAGMA journal_mode = WAL")
         try database.execute("PRAGMA synchronous = NORMAL")

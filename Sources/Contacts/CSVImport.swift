@@ -194,6 +194,9 @@ public struct ParsedImport: Sendable {
         _ records: [CSVRecord], columns: [ContactField], validator: PhoneNumberValidator
     ) -> [RowOutcome] {
         @Sendable func outcome(_ record: CSVRecord) -> RowOutcome {
+            if let oversized = record.oversized {
+                return .rejected([ContactRuleViolation(field: nil, value: "", rule: .rowTooLarge(oversized))])
+            }
             if let problem = record.problem {
                 return .rejected([ContactRuleViolation(field: nil, value: "", rule: .malformedQuotes(problem))])
             }
@@ -226,7 +229,7 @@ public struct ParsedImport: Sendable {
         var columns: [ContactField] = []
         var seen: [ContactField: Int] = [:]
         let allowed = ContactField.allCases.map(\.rawValue).joined(separator: ", ")
-        if let problem = header.problem {
+        if let problem = header.oversized ?? header.problem {
             throw ImportRejection("The header row (line \(header.line)) is broken: \(problem)")
         }
         for (offset, raw) in header.values.enumerated() {

@@ -5,6 +5,13 @@ public struct CSVRecord: Hashable, Sendable {
     public let values: [String]
     /// Set when the record's quoting is broken; `values` then holds what could be read.
     public let problem: String?
+    /// Set when the record is over the reader's limits; `values` is then empty (nothing of it was
+    /// kept) and this says which limit, on which line.
+    public let oversized: String?
+
+    public init(line: Int, values: [String], problem: String?, oversized: String? = nil) {
+        (self.line, self.values, self.problem, self.oversized) = (line, values, problem, oversized)
+    }
 }
 
 /// A file the CSV reader cannot read at all.
@@ -23,15 +30,32 @@ public struct CSVFileError: Error, Hashable, Sendable {
 ///
 /// Performance: one pass over the bytes; an unquoted value is decoded straight from the input, a
 /// quoted one through a reused scratch buffer.
+///
+/// Memory: a record is bounded by `Limits`. One over them (a row of millions of `;`, a quoted value
+/// of megabytes) is read to its end without keeping its values, and returned empty with
+/// `oversized` saying why, so a hostile file costs no more than its own bytes.
 public struct CSVReader: Sendable {
+    /// The most a record may hold; a contact row of the customer's format needs far less (about
+    /// thirty columns of at most a few hundred characters).
+    public struct Limits: Sendable {
+        public var valuesPerRecord: Int
+        public var bytesPerRecord: Int
+
+        public init(valuesPerRecord: Int = 256, bytesPerRecord: Int = 65_536) {
+            (self.valuesPerRecord, self.bytesPerRecord) = (valuesPerRecord, bytesPerRecord)
+        }
+    }
+
     private let bytes: [UInt8]
     private var position: Int
     private var line = 1
     private var scratch: [UInt8] = []
+    private let limits: Limits
 
-    public init(_ bytes: [UInt8]) {
+    public init(_ bytes: [UInt8], limits: Limits = Limits()) {
         self.bytes = bytes
         self.position = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        self.limits = limits
     }
 
     /// The next record, or `nil` at the end of the file.
@@ -39,23 +63,35 @@ public struct CSVReader: Sendable {
         skipEmptyLines()
         guard position < bytes.count else { return nil }
         let startLine = line
+        let start = position
         var values: [String] = []
+        var valueCount = 0
         var problem: String?
+        var oversized: String?
         while true {
             let value: String
             if position < bytes.count, bytes[position] == quote {
-                let (text, quoteProblem) = try readQuoted(recordLine: startLine, valueNumber: values.count + 1)
+                let (text, quoteProblem) = try readQuoted(recordLine: startLine, valueNumber: valueCount + 1)
                 value = text
                 if problem == nil { problem = quoteProblem }
             } else {
                 value = try readUnquoted()
             }
-            values.append(value)
+            valueCount += 1
+            if oversized == nil {
+                if valueCount > limits.valuesPerRecord {
+                    oversized = "Line \(startLine) has more than \(limits.valuesPerRecord) values; a row has one value per column of the header."
+                } else if position - start > limits.bytesPerRecord {
+                    oversized = "Line \(startLine) is longer than \(limits.bytesPerRecord / 1_024) KiB; no contact row is that long."
+                }
+                if oversized != nil { values = [] } else { values.append(value) }
+            }
             if position < bytes.count, bytes[position] == separator {
                 position += 1
                 continue
             }
             consumeLineEnd()
+            if let oversized { return CSVRecord(line: startLine, values: [], problem: nil, oversized: oversized) }
             return CSVRecord(line: startLine, values: values, problem: problem)
         }
     }
@@ -91,6 +127,8 @@ public struct CSVReader: Sendable {
             if byte == separator || byte == lf || byte == cr { break }
             position += 1
         }
+        // Longer than a whole record may be: its record is dropped, so it is never decoded.
+        guard position - start <= limits.bytesPerRecord else { return "" }
         return try decode(bytes[start..<position])
     }
 
@@ -101,22 +139,25 @@ public struct CSVReader: Sendable {
         var end = position
         while end < bytes.count, bytes[end] != quote, bytes[end] != lf, bytes[end] != cr { end += 1 }
         if end < bytes.count, bytes[end] == quote, end + 1 == bytes.count || bytes[end + 1] != quote {
-            let text = try decode(bytes[position..<end])
+            let text = end - position <= limits.bytesPerRecord ? try decode(bytes[position..<end]) : ""
             position = end + 1
             return try afterClosingQuote(text, valueNumber: valueNumber)
         }
         scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: bytes[position..<end])
+        // Past a record's limit the value's bytes are no longer kept (the record is dropped), only
+        // scanned for the closing quote and the lines.
+        let keep = limits.bytesPerRecord + 1
+        scratch.append(contentsOf: bytes[position..<min(end, position + keep)])
         position = end
         while true {
             guard position < bytes.count else {
-                let text = try decode(scratch[...])
+                let text = scratch.count < keep ? try decode(scratch[...]) : ""
                 return (text, "Value \(valueNumber): the quote opened on line \(openingLine) is never closed.")
             }
             let byte = bytes[position]
             if byte == quote {
                 if position + 1 < bytes.count, bytes[position + 1] == quote {
-                    scratch.append(quote)
+                    if scratch.count < keep { scratch.append(quote) }
                     position += 2
                     continue
                 }
@@ -125,17 +166,17 @@ public struct CSVReader: Sendable {
             }
             if byte == cr {
                 // A line break inside a quoted value is kept as LF, whatever the file's line ends.
-                scratch.append(lf)
+                if scratch.count < keep { scratch.append(lf) }
                 position += 1
                 if position < bytes.count, bytes[position] == lf { position += 1 }
                 line += 1
                 continue
             }
             if byte == lf { line += 1 }
-            scratch.append(byte)
+            if scratch.count < keep { scratch.append(byte) }
             position += 1
         }
-        return try afterClosingQuote(try decode(scratch[...]), valueNumber: valueNumber)
+        return try afterClosingQuote(scratch.count < keep ? try decode(scratch[...]) : "", valueNumber: valueNumber)
     }
 
     /// After a closing quote: blanks are tolerated; any other text before the separator or line

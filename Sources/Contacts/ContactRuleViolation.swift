@@ -15,6 +15,8 @@ public struct ContactRuleViolation: Error, Hashable, Sendable {
         case duplicateExternalId(firstLine: Int?)
         case wrongValueCount(expected: Int, found: Int)
         case malformedQuotes(String)
+        /// The row is over the reader's bounds (`CSVReader.Limits`): too many values or bytes.
+        case rowTooLarge(String)
     }
 
     /// The column, or `nil` for a rule about the whole row.
@@ -52,7 +54,7 @@ public struct ContactRuleViolation: Error, Hashable, Sendable {
             return "\(column)\(shown) already belongs to another contact."
         case .wrongValueCount(let expected, let found):
             return "The row has \(found) values but the header has \(expected) columns."
-        case .malformedQuotes(let detail):
+        case .malformedQuotes(let detail), .rowTooLarge(let detail):
             return "\(detail)"
         }
     }
@@ -69,6 +71,7 @@ public struct ContactRuleViolation: Error, Hashable, Sendable {
         case .duplicateExternalId: "duplicate-external-id"
         case .wrongValueCount: "wrong-value-count"
         case .malformedQuotes: "malformed-quotes"
+        case .rowTooLarge: "row-too-large"
         }
     }
 

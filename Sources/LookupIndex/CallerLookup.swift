@@ -65,7 +65,8 @@ extension LookupResult {
     /// `{"number","normalized","match","version","labels":{…},"contacts":[…]}` with each contact
     /// as `Contact.writeJSON` writes it, rendered straight from the index's bytes; `labels` are the
     /// organization's names for fields (only the named ones).
-    public func writeJSON(labels: [ContactField: String] = [:], to output: inout [UInt8]) {
+    /// `url`: the best match's popup link, written as `"url"` when there is one.
+    public func writeJSON(labels: [ContactField: String] = [:], url: String? = nil, to output: inout [UInt8]) {
         var writer = JSONWriter()
         writer.beginObject()
         writer.field("number", number)
@@ -73,6 +74,7 @@ extension LookupResult {
         if let normalized { writer.value(normalized.e164) } else { writer.null() }
         writer.field("match", match.rawValue)
         writer.field("version", Int(snapshot.version))
+        if let url { writer.field("url", url) }
         writer.key("labels")
         writer.writeLabels(labels)
         writer.key("contacts")

@@ -22,7 +22,8 @@ extension PostgresStore {
         }
         do {
             _ = try await rows("""
-                INSERT INTO users (login, password_hash, organization_id, role) VALUES (\(login), \(hash), \(organizationID), \(role.rawValue))
+                INSERT INTO users (login, password_hash, organization_id, role, session_epoch)
+                VALUES (\(login), \(hash), \(organizationID), \(role.rawValue), \(UserRules.newSessionEpoch()))
                 """) { _ in }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw ContactStoreError(.loginTaken, "The login '\(login)' is taken.")

@@ -148,7 +148,7 @@ public final class PostgresStore: Sendable {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
         else {
-            throw ContactStoreError(.invalidInput, "A PostgreSQL store URL is postgres://user@host:port/database (got '\(url.prefix(80))').")
+            throw ContactStoreError(.invalidInput, "A PostgreSQL store URL is postgres://user@host:port/database (got '\(Redaction.redacted(String(url.prefix(80))))').")
         }
         let database = String(components.path.drop { $0 == "/" })
         let port = components.port ?? 5432

@@ -100,9 +100,9 @@ import Testing
     }
 
     @Test func aNameIsOneSafeLine() {
-        #expect(CallerNameText.render("Jan\nNovák\r\n\u{0}  ${HANGUP()}\u{2028}x", maxLength: 60) == "Jan Novák {HANGUP()} x")
-        #expect(CallerNameText.render("  Žluťoučký kůň ", maxLength: 60, ascii: true) == "Zlutoucky kun")
-        #expect(CallerNameText.render("Müller 王", maxLength: 60, ascii: true) == "Muller")
-        #expect(CallerNameText.render(String(repeating: "é", count: 100), maxLength: 60).count == 60)
+        #expect(PhoneSystemText.render("Jan\nNovák\r\n\u{0}  ${HANGUP()}\u{2028}x", maxLength: 60) == "Jan Novák {HANGUP()} x")
+        #expect(PhoneSystemText.render("  Žluťoučký kůň ", maxLength: 60, ascii: true) == "Zlutoucky kun")
+        #expect(PhoneSystemText.render("Müller 王", maxLength: 60, ascii: true) == "Muller")
+        #expect(PhoneSystemText.render(String(repeating: "é", count: 100), maxLength: 60).count == 60)
     }
 }

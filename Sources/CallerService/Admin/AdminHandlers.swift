@@ -142,7 +142,7 @@ struct AdminHandlers: Sendable {
         case .allowed:
             guard let account = try await state.store.user(login: login) else { fallthrough }
             let cookie = try await sessions.cookieValue(for: account)
-            context.logger.info("admin sign-in", metadata: ["login": "\(login)", "client": "\(context.clientAddress)"])
+            context.logger.info("admin sign-in", metadata: ["login": "\(LogText.escaped(login))", "client": "\(context.clientAddress)"])
             return AdminPage.redirect("/admin/contacts", cookies: [sessions.setCookie(cookie, request: request)])
         case .denied:
             return renderLogin(request, error: page.t("Wrong login or password.", "Nesprávné jméno nebo heslo."), status: .unauthorized)
@@ -416,7 +416,8 @@ struct AdminHandlers: Sendable {
         let t = visit.t
         var html = "<h2>\(t("Rejected rows", "Odmítnuté řádky"))</h2><table id=\"rejected\"><tr><th>\(t("Line", "Řádek"))</th><th>\(t("Column", "Sloupec"))</th><th>\(t("Value", "Hodnota"))</th><th>\(t("Problem", "Problém"))</th></tr>\n"
         var csv = "line;column;value;message\r\n"
-        func cell(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        // Opened in a spreadsheet: a value such as `=HYPERLINK(…)` must stay text.
+        func cell(_ text: String) -> String { CSVCell.quoted(text, neutralizingFormulas: true) }
         for row in rejected.listed {
             for violation in row.violations {
                 let column = violation.field?.rawValue ?? ""

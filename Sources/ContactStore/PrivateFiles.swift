@@ -1,0 +1,76 @@
+import Foundation
+
+/// The SQLite store's files are the owner's alone: the database holds the secret that signs popup
+/// links and admin sessions, and the password and token hashes. Anyone who can read it can forge a
+/// session for any user of any organization.
+///
+/// The data directory is created `0700` and the database `0600` whatever the umask; SQLite creates
+/// the `-wal` and `-shm` files with the database file's mode. A directory or a database file that
+/// others can already read (a store made by an older version, or by hand) is refused, with the
+/// command that fixes it: its secrets may have been read, so a quiet repair would hide that.
+package enum PrivateFiles {
+    /// The permission bits of the group and of others.
+    static let othersMask: mode_t = 0o077
+
+    /// Creates `directory` (and its missing parents) as `0700`, or checks that an existing one
+    /// keeps others out.
+    package static func prepareDirectory(_ directory: String) throws {
+        var info = stat()
+        if stat(directory, &info) != 0 {
+            guard errno == ENOENT else { throw failure("Cannot read the data directory '\(directory)': \(String(cString: strerror(errno))).") }
+            // Parents as FileManager makes them; the store's own directory private from its first
+            // moment (mkdir applies the umask, which can only take bits away from 0700).
+            let parent = (directory as NSString).deletingLastPathComponent
+            if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            }
+            guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
+                throw failure("Cannot create the data directory '\(directory)': \(String(cString: strerror(errno))).")
+            }
+            guard stat(directory, &info) == 0 else { throw failure("Cannot read the data directory '\(directory)'.") }
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw failure("The data directory '\(directory)' is not a directory.") }
+        guard info.st_mode & othersMask == 0 else {
+            throw failure(
+                """
+                The data directory '\(directory)' can be read by other users of this machine (mode \(modeText(info.st_mode))); \
+                it holds the secret that signs sessions and popup links, and password and token hashes. \
+                Run: chmod 700 '\(directory)' && chmod 600 '\(directory)'/caller-lookup.sqlite* — and, since others could \
+                read it, rotate the popup link (caller-lookup org popup-link --rotate) and replace the access tokens.
+                """)
+        }
+    }
+
+    /// Creates the database file as `0600` when it does not exist yet, and refuses one (or its
+    /// `-wal`, `-shm`) that others can read.
+    package static func prepareDatabase(_ path: String) throws {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+            return
+        }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard stat(file, &info) == 0 else { continue }
+            guard info.st_mode & othersMask == 0 else {
+                throw failure(
+                    """
+                    The store file '\(file)' can be read by other users of this machine (mode \(modeText(info.st_mode))); \
+                    it holds the secret that signs sessions and popup links, and password and token hashes. \
+                    Run: chmod 600 '\(path)'* — and, since others could read it, rotate the popup link \
+                    (caller-lookup org popup-link --rotate) and replace the access tokens.
+                    """)
+            }
+        }
+    }
+
+    /// `-rw-r--r--`-style text of a mode's permission bits.
+    static func modeText(_ mode: mode_t) -> String {
+        let letters = Array("rwxrwxrwx")
+        return String((0..<9).map { mode & (0o400 >> mode_t($0)) != 0 ? letters[$0] : "-" })
+    }
+
+    private static func failure(_ message: String) -> ContactStoreError {
+        ContactStoreError(.invalidInput, message)
+    }
+}
