@@ -165,6 +165,9 @@ final class Authenticator: @unchecked Sendable {
         }
     }
 
+    /// How many credentials are remembered now.
+    var rememberedCount: Int { lock.withLock { remembered.count } }
+
     /// Forgets every remembered credential: a token was revoked or a popup link rotated (here, or
     /// in another process on the same store), so the next request of each client is verified
     /// again.

@@ -186,6 +186,8 @@ public enum APIRoutes {
             Route(method: .get, path: "tokens", scope: .admin, handler: { $0.listTokens }),
             Route(method: .post, path: "tokens", scope: .admin, handler: { $0.createToken }),
             Route(method: .delete, path: "tokens/{id}", scope: .admin, handler: { $0.revokeToken }),
+            Route(method: .get, path: "popup-link", scope: .admin, handler: { $0.popupLink }),
+            Route(method: .post, path: "popup-link/rotate", scope: .admin, handler: { $0.rotatePopupLink }),
             Route(method: .get, path: "users", scope: .admin, handler: { $0.listUsers }),
             Route(method: .post, path: "users", scope: .admin, handler: { $0.addUser }),
             Route(method: .patch, path: "users/{login}", scope: .admin, handler: { $0.updateUser }),

@@ -72,7 +72,7 @@ extension Handlers {
     /// `GET /v3/integrations/3cx.xml`, as an attachment.
     @Sendable func threeCXTemplate(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        let base = state.configuration.publicURL ?? request.head.authority.map { "http://\($0)" } ?? "http://127.0.0.1:8080"
+        let base = baseURL(request)
         let xml = ThreeCXTemplate.render(baseURL: base, organization: organization.name)
         return Response(
             status: .ok,

@@ -105,7 +105,8 @@ import Testing
             #expect(try await client.execute(uri: "/v3/contacts/upload", method: .post, headers: twoHeaders, body: truncated).status == .badRequest)
             // The first upload's contacts are all still there.
             try await client.execute(uri: "/v3/contacts/lookup/+420222333444", method: .get, headers: Self.novak) { response in
-                #expect(String(buffer: response.body).contains(#""version":1,"labels":{},"contacts":[{"id":1"#))
+                #expect(String(buffer: response.body).contains(#""version":1,"url":"http://localhost/popup?number=%2B420222333444&token=v2."#))
+                #expect(String(buffer: response.body).contains(#""labels":{},"contacts":[{"id":1"#))
             }
         }
     }

@@ -68,8 +68,13 @@ import Testing
             // What a GET answered, sent back with its read-only keys (agents too), is accepted.
             let id = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["id"] as? Int)
             #expect(try await send(client, .put, "/v3/contacts/\(id)", body, headers: json).0 == .ok)
-            // No Content-Type at all is read as JSON.
-            #expect(try await send(client, .patch, "/v3/contacts/\(id)", #"{"firstName":"Eva"}"#).0 == .ok)
+            // No Content-Type, or text/plain, is refused: a form on another site can send those
+            // without the browser asking first.
+            #expect(try await send(client, .patch, "/v3/contacts/\(id)", #"{"firstName":"Eva"}"#).0 == .unsupportedMediaType)
+            var plain = Self.novak
+            plain[.contentType] = "text/plain"
+            #expect(try await send(client, .patch, "/v3/contacts/\(id)", #"{"firstName":"Eva"}"#, headers: plain).0 == .unsupportedMediaType)
+            #expect(try await send(client, .patch, "/v3/contacts/\(id)", #"{"firstName":"Eva"}"#, headers: json).0 == .ok)
             // A batch operation with a key its op does not take is refused whole.
             for operation in [#"{"op":"delete","id":\#(id),"extra":1}"#, #"{"op":"delete","id":\#(id),"externalId":"x"}"#,
                               #"{"op":"upsert","contact":{"lastName":"A","phone1":"+420601222334"},"id":3}"#] {

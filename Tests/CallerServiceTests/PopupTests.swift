@@ -109,7 +109,7 @@ import Testing
 
             let anonymous = try await client.execute(uri: "/popup?number=00420222333444", method: .get)
             #expect(anonymous.status == .unauthorized)
-            #expect(anonymous.headers[.wwwAuthenticate]?.hasPrefix("Basic") == true)
+            #expect(anonymous.headers[.wwwAuthenticate] == nil, "no Basic challenge: a browser would keep the password for the host")
             #expect(!String(buffer: anonymous.body).contains("Novák"))
 
             let linked = try await client.execute(uri: "/popup?token=\(token)&number=%2B420222333444", method: .get)
@@ -141,7 +141,7 @@ import Testing
             #expect(put.status == .ok)
             #expect(String(buffer: put.body) == #"{"labels":{"customField1":"Důležitost","customField3":"Technik"}}"#)
             let bad = try await client.execute(
-                uri: "/v3/labels", method: .put, headers: [.authorization: ServiceFixture.basic("novak", "hesloNovak")],
+                uri: "/v3/labels", method: .put, headers: [.authorization: ServiceFixture.basic("novak", "hesloNovak"), .contentType: "application/json"],
                 body: ByteBuffer(string: #"{"nickname":"x"}"#))
             #expect(bad.status == .unprocessableContent)
             let lookup = try await client.execute(uri: "/v3/contacts/lookup/00420222333444", method: .get, headers: novak)

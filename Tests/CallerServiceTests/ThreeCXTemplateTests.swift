@@ -72,7 +72,8 @@ import FoundationXML
                 parameters[parameter.attributes["Name"] ?? ""] = parameter.attributes["Default"] ?? ""
             }
             #expect(parameters["BaseUrl"] == "http://localhost")
-            #expect(parameters["PopupToken"] == (try fixture.store.popupToken(organizationID: ipex.id)))
+            #expect(parameters["PopupToken"] == nil, "no standing popup link token in a file handed to a lookup credential")
+            #expect(!xml.contains(try fixture.store.popupToken(organizationID: ipex.id)))
             parameters["ApiToken"] = token
             parameters["Number"] = "+420222333444"
             parameters["BaseUrl"] = ""  // the test client takes paths
@@ -105,6 +106,11 @@ import FoundationXML
             let popup = try #require(outputs["ContactUrl"])
             let page = try await client.execute(uri: popup, method: .get)
             #expect(page.status == .ok && String(buffer: page.body).contains("Novák"), "\(popup)")
+            // …bound to the template's token: revoked, the link ends with it.
+            #expect(popup.contains("token=v2."), "\(popup)")
+            let tokenID = try #require(try fixture.store.tokens(organizationID: ipex.id).first { $0.revoked == nil }?.id)
+            #expect(try await client.execute(uri: "/v3/tokens/\(tokenID)", method: .delete, headers: novak).status == .ok)
+            #expect(try await client.execute(uri: popup, method: .get).status == .forbidden)
             // A user can download it too; a wrong token cannot.
             #expect(try await client.execute(uri: "/v3/integrations/3cx.xml", method: .get, headers: novak).status == .ok)
             #expect(try await client.execute(uri: "/v3/integrations/3cx.xml?token=clk_x", method: .get).status == .unauthorized)

@@ -65,6 +65,8 @@ import Testing
                     (1, 1, 1, 'upsert'), (2, 1, 2, 'upsert'), (1, 2, 3, 'upsert'), (2, 2, 4, 'upsert'), (1, 3, 5, 'delete');
                 """)
         }
+        // Made by hand under the test process's umask: the owner's alone, as a store must be.
+        #expect(chmod(path, 0o600) == 0)
         let store = try ContactStore(directory: directory.path)
         let a = try #require(try store.organization(named: "A"))
         let b = try #require(try store.organization(named: "B"))

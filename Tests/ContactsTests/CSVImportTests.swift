@@ -56,6 +56,18 @@ import Testing
         #expect(last.contact.phone1.e164 == "+420222" + String(ParsedImport.windowSize + 5_000).leftPadded(to: 6))
     }
 
+    /// A row of a hostile shape is one rejected row that names its line and the limit; the rows
+    /// around it import. A header over the limits refuses the file.
+    @Test func aRowOverTheLimitsIsRejectedByLine() throws {
+        let parsed = try parse("lastName;phone1\nNovák;+420 601 222 333\nx" + String(repeating: ";", count: 100_000) + "\nDvořák;+420 601 222 334\n")
+        #expect(parsed.rows.map(\.line) == [2, 4])
+        let rejected = try #require(parsed.rejectedRows.first)
+        #expect(rejected.line == 3 && rejected.violations.first?.ruleName == "row-too-large")
+        #expect(rejected.reportLine.contains("Line 3 has more than 256 values"), "\(rejected.reportLine)")
+        let header = rejection(String(repeating: "lastName;", count: 300) + "phone1\nNovák;+420 601 222 333\n")
+        #expect(header?.message.contains("header row (line 1) is broken: Line 1 has more than 256 values") == true, "\(String(describing: header))")
+    }
+
     @Test func customersMinimalFile() throws {
         let parsed = try ParsedImport.parse(Fixtures.minimalCSV, validator: validator)
         #expect(parsed.rows.count == 1)

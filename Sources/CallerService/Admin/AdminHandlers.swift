@@ -36,6 +36,7 @@ struct AdminHandlers: Sendable {
         router.get("/admin/tokens", use: page(.admin, tokens))
         router.post("/admin/tokens", use: page(.admin, createToken))
         router.post("/admin/tokens/{id}/revoke", use: page(.admin, revokeToken))
+        router.post("/admin/popup-link/rotate", use: page(.admin, rotatePopupLink))
         router.get("/admin/users", use: page(.admin, users))
         router.post("/admin/users", use: page(.admin, addUser))
         router.post("/admin/users/{login}/role", use: page(.admin, setRole))
@@ -489,7 +490,21 @@ struct AdminHandlers: Sendable {
                 html += "<td>\(t("active", "platný"))</td><td><form class=\"inline\" method=\"post\" action=\"/admin/tokens/\(token.id)/revoke\">\(AdminPage.csrfField(visit.csrf))<button class=\"danger\" type=\"submit\">\(t("Revoke", "Zrušit"))</button></form></td></tr>\n"
             }
         }
-        return visit.render(t("Access tokens", "Přístupové tokeny"), html + "</table></section>\n")
+        html += "</table></section>"
+        // The standing popup link, for a PBX's softphone URL, and its rotation.
+        let token = try await state.store.popupToken(organizationID: visit.organization.id)
+        let link = Handlers.popupLinkURL(token, base: Handlers(state: state).baseURL(visit.request))
+        html += "<section><h2>\(t("Popup link", "Odkaz na kartu volajícího"))</h2>"
+        html += "<p>\(t("Put it in the phone system's softphone URL; it replaces {NUMBER} with the caller's number. Rotating ends this link and every link a lookup handed out.", "Vložte ho do URL softphonů ústředny; {NUMBER} nahradí číslem volajícího. Nový odkaz ukončí tento i všechny odkazy z odpovědí na vyhledání."))</p>"
+        html += "<p class=\"secret\" id=\"popup-link\">\(AdminPage.escape(link))</p>"
+        html += "<form method=\"post\" action=\"/admin/popup-link/rotate\">\(AdminPage.csrfField(visit.csrf))<button class=\"danger\" type=\"submit\" id=\"rotate-popup-link\">\(t("New link (ends the old ones)", "Nový odkaz (ukončí staré)"))</button></form></section>\n"
+        return visit.render(t("Access tokens", "Přístupové tokeny"), html)
+    }
+
+    @Sendable func rotatePopupLink(_ visit: Visit) async throws -> Response {
+        _ = try await state.store.rotatePopupToken(organizationID: visit.organization.id)
+        state.credentialsChanged()
+        return AdminPage.redirect("/admin/tokens")
     }
 
     @Sendable func createToken(_ visit: Visit) async throws -> Response {

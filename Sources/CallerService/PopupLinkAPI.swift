@@ -1,0 +1,43 @@
+import ContactStore
+import Contacts
+import Hummingbird
+
+/// `/v3/popup-link` (scope `admin`): the organization's standing popup link — the one a PBX puts
+/// in the URL its softphones open, `BASE/popup?token=v1.…&number={NUMBER}` — and its rotation,
+/// which ends that link and every link a lookup handed out, on every node at once (each popup view
+/// checks the store).
+extension Handlers {
+    /// `GET /v3/popup-link` → `{"url":"…&number={NUMBER}","token":"v1.…"}`.
+    @Sendable func popupLink(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        return popupLinkAnswer(try await state.store.popupToken(organizationID: organization.id), request: request)
+    }
+
+    /// `POST /v3/popup-link/rotate` → the new link, as `GET` answers it.
+    @Sendable func rotatePopupLink(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        let token = try await state.store.rotatePopupToken(organizationID: organization.id)
+        state.credentialsChanged()
+        return popupLinkAnswer(token, request: request)
+    }
+
+    private func popupLinkAnswer(_ token: String, request: Request) -> Response {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("url", Self.popupLinkURL(token, base: baseURL(request)))
+        writer.field("token", token)
+        writer.endObject()
+        var response = HTTPAnswer.json(.ok, writer.bytes)
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    /// This node's base URL: `http.publicurl`, else `http://` and the request's `Host`.
+    func baseURL(_ request: Request) -> String {
+        state.configuration.publicURL ?? request.head.authority.map { "http://\($0)" } ?? "http://127.0.0.1:8080"
+    }
+
+    static func popupLinkURL(_ token: String, base: String) -> String {
+        "\(base)/popup?token=\(token)&number={NUMBER}"
+    }
+}
