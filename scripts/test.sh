@@ -30,12 +30,14 @@ if [ "$status" -eq 0 ] && ! swift build --product caller-lookup >/dev/null; then
     status=1
 fi
 if [ "$status" -eq 0 ]; then
-    # Each script counts as one test: the real binary with the real curl (e2e), schemathesis against
+    # Each script counts as one test: the real binary with the real curl (e2e), the security
+    # findings against the real binary (file modes, cross-site, links, sessions, hostile uploads' peak
+    # memory, a mirror with its API down, redacted URLs), schemathesis against
     # it (the OpenAPI document is the truth), SIPp → Kamailio → caller-lookup (calls routed by the
     # caller's agent tag), kill -9 of PostgreSQL during imports (the old contacts or the new ones,
     # never a mix), two API nodes and a mirror on one PostgreSQL behind haproxy, the admin pages
     # in Chromium, and the guides' links and runnable examples.
-    for script in scripts/e2e.sh scripts/schemathesis.sh scripts/sip-test.sh scripts/reliability/postgres-crash.sh \
+    for script in scripts/e2e.sh scripts/security-test.sh scripts/schemathesis.sh scripts/sip-test.sh scripts/reliability/postgres-crash.sh \
         scripts/reliability/cluster-test.sh scripts/browser-test.sh scripts/check-docs.sh; do
         if "$script" .build/debug/caller-lookup; then
             passed=$((passed + 1))
