@@ -64,14 +64,14 @@ enum HTTPAnswer {
         case let error as ContactStoreError where error.code != .database && error.code != .unavailable:
             return self.error(error.status, error.message)
         case let error as ContactStoreError where error.code == .unavailable:
-            logger.warning("the store is unavailable", metadata: ["error": "\(error)"])
+            logger.warning("the store is unavailable", metadata: ["error": "\(Redaction.redacted("\(error)"))"])
             var response = self.error(
                 .serviceUnavailable,
                 "The contact store is unavailable just now (its server is down, another process holds it, or its disk failed); nothing was changed. Lookups keep answering. Try again in \(storeRetrySeconds) s.")
             response.headers[.retryAfter] = String(storeRetrySeconds)
             return response
         default:
-            logger.error("request failed", metadata: ["error": "\(error)"])
+            logger.error("request failed", metadata: ["error": "\(Redaction.redacted("\(error)"))"])
             return self.error(.internalServerError, "The request could not be completed and nothing was changed; the server's log says why.")
         }
     }

@@ -39,7 +39,15 @@ struct PopupHandler: Sendable {
         }
         let organization: Organization
         if let token, token.hasPrefix("v2.") {
-            guard let found = try? await state.popupLinks.organization(linkToken: token) else {
+            let found: Organization?
+            do {
+                found = try await state.popupLinks.organization(linkToken: token, number: raw)
+            } catch {
+                var response = Self.plain(.serviceUnavailable, "This popup link cannot be checked just now. Try again in a moment.")
+                response.headers[.retryAfter] = "5"
+                return response
+            }
+            guard let found else {
                 return Self.plain(
                     .forbidden,
                     "This popup link has expired or was revoked. Open the caller again from your phone system for a fresh link.")

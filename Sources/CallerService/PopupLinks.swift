@@ -35,19 +35,23 @@ enum LinkHolder: Hashable, Sendable {
 
 /// The popup links of lookup answers (`X-Caller-Url`, `url=` of `?format=kv`, `url` of the JSON
 /// answer, which 3CX's template reads): `BASE/popup?number=%2B420…&token=v2.…`, so an agent's click
-/// opens the caller's page without a login — for a while, and only while the credential that
-/// asked still stands.
+/// opens the caller's page without a login — for that caller only, for a while, and only while the
+/// credential that asked still stands.
 ///
 /// The token is `v2.ORG.EPOCH.HOLDER.EXPIRES.MAC`: the organization, its popup epoch (rotating
 /// the organization's link ends every link), the credential that looked the caller up
-/// (`LinkHolder`), when the link expires (seconds since 1970: `popup.linkminutes` after the
-/// lookup, rounded up to the minute so that one signature serves a minute of lookups), and the
-/// URL-safe base64 of HMAC-SHA256 over the rest under a key derived from the store's secret (every
-/// node on the store signs and checks alike; a mirror has no key, and its links ask to log in).
+/// (`LinkHolder`), when the link expires (seconds since 1970: `popup.linkminutes` after the lookup,
+/// rounded up to the minute), and the URL-safe base64 of HMAC-SHA256 over the rest and the
+/// caller's number (`+420…`, as the link's `number` carries it: a link opens no other caller's
+/// page) under a key derived from the store's secret (every node on the store signs and checks
+/// alike; a mirror has no key, and its answers carry no link).
 ///
 /// Every popup view checks the link against the store as it is now: the organization's epoch, the
 /// token not revoked, the user still there with the same session epoch. Revoking, removing or
 /// rotating ends the link at once, on every node.
+///
+/// Cost on the lookup path: one HMAC-SHA256 of about 60 bytes; the key and the organizations'
+/// epochs are kept in memory (the epochs forgotten when the credentials version moves).
 final class PopupLinks: Sendable {
     private let store: any RecordStore
     /// `http.publicurl`, else `nil`: `http://` and the request's `Host`.
@@ -60,18 +64,7 @@ final class PopupLinks: Sendable {
         var key: [UInt8]?
         /// Organization → its current popup epoch.
         var epochs: [Int64: Int64] = [:]
-        /// The links signed for the current expiry.
-        var expires: Int64 = 0
-        var tokens: [TokenKey: String] = [:]
     }
-
-    private struct TokenKey: Hashable {
-        let organizationID: Int64
-        let holder: LinkHolder
-    }
-
-    /// At most this many signed tokens are kept for one minute's expiry.
-    static let capacity = 8_192
 
     init(store: any RecordStore, configuration: ServiceConfiguration) {
         self.store = store
@@ -88,46 +81,34 @@ final class PopupLinks: Sendable {
             host.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "@") }
                 ? "http://\(host)" : nil
         }
-        guard let base, let token = await token(organizationID: organization.id, holder: holder) else { return nil }
-        return base + "/popup?number=%2B" + String(number.rawValue) + "&token=" + token
+        let digits = String(number.rawValue)
+        guard let base, let token = await token(organizationID: organization.id, holder: holder, number: "+" + digits) else { return nil }
+        return base + "/popup?number=%2B" + digits + "&token=" + token
     }
 
-    /// A link token for `holder`, signed once per minute's expiry.
-    func token(organizationID: Int64, holder: LinkHolder, now: Int64 = PopupLinks.now) async -> String? {
+    /// A link token for `holder` and the caller `number` (`+420…`).
+    func token(organizationID: Int64, holder: LinkHolder, number: String, now: Int64 = PopupLinks.now) async -> String? {
         let expires = (now + lifetime + 59) / 60 * 60
-        let key = TokenKey(organizationID: organizationID, holder: holder)
-        let known: (token: String?, signingKey: [UInt8]?, epoch: Int64?) = cache.withLock { cache in
-            if cache.expires != expires {
-                cache.expires = expires
-                cache.tokens.removeAll(keepingCapacity: true)
-            }
-            return (cache.tokens[key], cache.key, cache.epochs[organizationID])
-        }
-        if let token = known.token { return token }
-        var signingKey = known.signingKey
+        var (signingKey, epoch) = cache.withLock { ($0.key, $0.epochs[organizationID]) }
         if signingKey == nil { signingKey = try? await self.signingKey() }
-        var epoch = known.epoch
         if epoch == nil { epoch = try? await currentEpoch(organizationID) }
         guard let signingKey, let epoch else { return nil }
-        let token = Self.sign(organizationID: organizationID, epoch: epoch, holder: holder, expires: expires, key: signingKey)
         cache.withLock { cache in
             cache.key = signingKey
             cache.epochs[organizationID] = epoch
-            if cache.expires == expires {
-                if cache.tokens.count >= Self.capacity, let any = cache.tokens.keys.first { cache.tokens[any] = nil }
-                cache.tokens[key] = token
-            }
         }
-        return token
+        return Self.sign(organizationID: organizationID, epoch: epoch, holder: holder, expires: expires, number: number, key: signingKey)
     }
 
-    /// The organization a `v2.…` link token lets in now, or `nil`: a wrong or damaged signature,
-    /// an expired link, a rotated organization link, a revoked token, a removed user or one whose
-    /// sessions ended. Read from the store, never from this node's memory.
-    func organization(linkToken token: String, now: Int64 = PopupLinks.now) async throws -> Organization? {
+    /// The organization a `v2.…` link token lets in now for the caller `number` (as the link's
+    /// `number` carries it), or `nil`: a wrong or damaged signature, another number, an expired
+    /// link, a rotated organization link, a revoked token, a removed user or one whose sessions
+    /// ended. Read from the store, never from this node's memory.
+    func organization(linkToken token: String, number: String, now: Int64 = PopupLinks.now) async throws -> Organization? {
         guard let parts = Self.parts(token) else { return nil }
         let expected = Self.sign(
-            organizationID: parts.organizationID, epoch: parts.epoch, holder: parts.holder, expires: parts.expires, key: try await signingKey())
+            organizationID: parts.organizationID, epoch: parts.epoch, holder: parts.holder, expires: parts.expires, number: number,
+            key: try await signingKey())
         guard PasswordHash.constantTimeEqual(Array(expected.utf8), Array(token.utf8)), parts.expires > now,
             try await currentEpoch(parts.organizationID) == parts.epoch
         else { return nil }
@@ -145,10 +126,7 @@ final class PopupLinks: Sendable {
 
     /// Forgets the organizations' epochs (a rotation here or on another node).
     func forgetAll() {
-        cache.withLock { cache in
-            cache.epochs.removeAll()
-            cache.tokens.removeAll()
-        }
+        cache.withLock { $0.epochs.removeAll() }
     }
 
     static var now: Int64 { Int64(Date().timeIntervalSince1970) }
@@ -163,9 +141,9 @@ final class PopupLinks: Sendable {
         AdminSessions.hmac(try await store.sessionKey(), Array("caller-lookup popup link v2".utf8))
     }
 
-    static func sign(organizationID: Int64, epoch: Int64, holder: LinkHolder, expires: Int64, key: [UInt8]) -> String {
+    static func sign(organizationID: Int64, epoch: Int64, holder: LinkHolder, expires: Int64, number: String, key: [UInt8]) -> String {
         let body = "v2.\(organizationID).\(epoch).\(holder.encoded).\(expires)"
-        return body + "." + AdminSessions.base64url(AdminSessions.hmac(key, Array(body.utf8)))
+        return body + "." + AdminSessions.base64url(AdminSessions.hmac(key, Array((body + "|" + number).utf8)))
     }
 
     static func parts(_ token: String) -> (organizationID: Int64, epoch: Int64, holder: LinkHolder, expires: Int64)? {

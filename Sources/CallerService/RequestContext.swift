@@ -82,7 +82,8 @@ final class StoreProblem: @unchecked Sendable {
     @discardableResult
     func record(_ error: (any Error)?) -> Bool {
         lock.withLock {
-            defer { problem = error.map { "\($0)" } }
+            // Shown by `/health` to anyone: never a password of a URL an error may quote.
+            defer { problem = error.map { Redaction.redacted("\($0)") } }
             return problem == nil
         }
     }

@@ -83,7 +83,7 @@ public struct StoreFollowerService: Service {
                     }
                 }
             } catch {
-                if state.storeProblem.record(error) { logger.error("following the store failed; retrying", metadata: ["error": "\(error)"]) }
+                if state.storeProblem.record(error) { logger.error("following the store failed; retrying", metadata: ["error": "\(Redaction.redacted("\(error)"))"]) }
                 seen = nil
             }
             try await Task.sleep(for: interval)

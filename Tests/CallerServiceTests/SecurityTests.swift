@@ -42,6 +42,9 @@ import Testing
             #expect(link.contains("&token=v2.") && !link.contains(secret), "\(link)")
             let page = try await client.execute(uri: Self.path(link), method: .get)
             #expect(page.status == .ok && String(buffer: page.body).contains("Jan Novák"))
+            // The link opens this caller's page only.
+            let other = Self.path(link).replacingOccurrences(of: "number=%2B420222333444", with: "number=%2B420601000009")
+            #expect(try await client.execute(uri: other, method: .get).status == .forbidden)
             // The JSON answer carries the same link, for clients that read only the body (3CX).
             let lookup = try await client.execute(uri: "/v3/contacts/lookup/+420222333444", method: .get, headers: [.authorization: "Bearer \(secret)"])
             #expect(String(buffer: lookup.body).contains(#""url":"\#(link)""#))
@@ -76,20 +79,22 @@ import Testing
         let account = try #require(try store.user(login: "novak"))
         let holder = LinkHolder.user(login: "novak", sessionEpoch: account.sessionEpoch)
         let now: Int64 = 1_800_000_000
-        let token = try #require(await links.token(organizationID: ipex.id, holder: holder, now: now))
-        #expect(try await links.organization(linkToken: token, now: now)?.id == ipex.id)
-        #expect(try await links.organization(linkToken: token, now: now + 119)?.id == ipex.id, "two minutes")
-        #expect(try await links.organization(linkToken: token, now: now + 181) == nil, "at most a minute past its lifetime")
+        let number = "+420222333444"
+        let token = try #require(await links.token(organizationID: ipex.id, holder: holder, number: number, now: now))
+        #expect(try await links.organization(linkToken: token, number: number, now: now)?.id == ipex.id)
+        #expect(try await links.organization(linkToken: token, number: number, now: now + 119)?.id == ipex.id, "two minutes")
+        #expect(try await links.organization(linkToken: token, number: number, now: now + 181) == nil, "at most a minute past its lifetime")
+        #expect(try await links.organization(linkToken: token, number: "+420222333445", now: now) == nil, "another caller's page")
         // Another holder, an altered expiry or another organization under the same signature: refused.
         let parts = token.split(separator: ".").map(String.init)
         for (index, value) in [(3, LinkHolder.token(id: 1).encoded), (4, String(now + 100_000)), (1, "2")] {
             var forged = parts
             forged[index] = value
-            #expect(try await links.organization(linkToken: forged.joined(separator: "."), now: now) == nil, "\(forged)")
+            #expect(try await links.organization(linkToken: forged.joined(separator: "."), number: number, now: now) == nil, "\(forged)")
         }
         // A new password moves the session epoch: the link ends.
         _ = try store.updateUser(login: "novak", organizationID: ipex.id, role: nil, password: "noveHesloNovak")
-        #expect(try await links.organization(linkToken: token, now: now) == nil)
+        #expect(try await links.organization(linkToken: token, number: number, now: now) == nil)
 
         // Rotating through the API ends the links handed out before, and the standing link.
         try await app.test(.router) { client in
