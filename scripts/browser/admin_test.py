@@ -164,9 +164,29 @@ try:
     status, name = name_with(token)
     check(status == 200 and name.startswith("Jan Novák"), f"the token does not look up: {status} {name}")
     driver.get(base + "/admin/tokens")
+    table = driver.find_element(By.ID, "tokens")
     driver.find_element(By.CSS_SELECTOR, "#tokens button.danger").click()
+    # The page after the revocation (the old table gone), not the one the click was made on.
+    wait.until(conditions.staleness_of(table))
     wait.until(conditions.presence_of_element_located((By.ID, "tokens")))
     check(name_with(token)[0] == 401, "the revoked token still looks up")
+
+    # The standing popup link: shown, rotated by the button, the old one refused at once.
+    def popup_status(link):
+        try:
+            with urllib.request.urlopen(link.replace("{NUMBER}", "%2B420222333444")) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    old_link = driver.find_element(By.ID, "popup-link").text
+    check("/popup?token=v1." in old_link and popup_status(old_link) == 200, "the standing popup link: " + old_link)
+    button = driver.find_element(By.ID, "rotate-popup-link")
+    button.click()
+    wait.until(conditions.staleness_of(button))
+    new_link = wait.until(conditions.presence_of_element_located((By.ID, "popup-link"))).text
+    check(new_link != old_link and popup_status(new_link) == 200, "the popup link was not rotated: " + new_link)
+    check(popup_status(old_link) == 403, "the rotated link still opens the page")
 
     # Users: a reader sees the contacts but no editing and no admin pages.
     driver.get(base + "/admin/users")

@@ -28,7 +28,8 @@ source "$dir/cluster.env"
 user=novak:hesloNovak
 
 # lookup PORT NUMBER: the lookup's answer on PORT.
-lookup() { curl -s -u "$user" "http://127.0.0.1:$1/v3/contacts/lookup/$2"; }
+# lookup PORT NUMBER: the lookup's JSON without its popup link, which names the node it came from.
+lookup() { curl -s -u "$user" "http://127.0.0.1:$1/v3/contacts/lookup/$2" | sed 's/"url":"[^"]*",//'; }
 # until_found PORT NUMBER: waits (5 s at most) until PORT's lookup of NUMBER matches.
 until_found() {
     for _ in $(seq 1 100); do
