@@ -51,6 +51,12 @@ for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "-
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 wait = WebDriverWait(driver, 20)
 
+def submit(element):
+    """Clicks a button or link that loads a page, and waits until that page replaced this one:
+    the element clicked is gone (a wait for an element the old page also has would race)."""
+    element.click()
+    wait.until(conditions.staleness_of(element))
+
 
 def text(css):
     return driver.find_element(By.CSS_SELECTOR, css).text
@@ -63,7 +69,7 @@ def count(name):
 def upload(path, dry_run=False):
     driver.get(base + "/admin/upload")
     driver.find_element(By.ID, "file").send_keys(path)
-    driver.find_element(By.ID, "dry-run" if dry_run else "upload-button").click()
+    submit(driver.find_element(By.ID, "dry-run" if dry_run else "upload-button"))
     wait.until(conditions.presence_of_element_located((By.CSS_SELECTOR, "#counts, #upload-error")))
 
 
@@ -108,20 +114,20 @@ try:
     driver.get(base + "/admin/contacts")
     search = driver.find_element(By.ID, "q")
     search.send_keys("00420 (222) 333-444")
-    driver.find_element(By.ID, "search").click()
+    submit(driver.find_element(By.ID, "search"))
     wait.until(conditions.presence_of_element_located((By.ID, "contacts")))
     names = [link.text for link in driver.find_elements(By.CSS_SELECTOR, "#contacts td a")]
     check("Jan Novák" in names, f"the messy number found {names}")
 
     # Edit a contact: the Uri column stays.
-    driver.find_element(By.LINK_TEXT, "Jan Novák").click()
+    submit(driver.find_element(By.LINK_TEXT, "Jan Novák"))
     wait.until(conditions.presence_of_element_located((By.ID, "contact")))
     driver.save_screenshot(os.path.join(shots, "admin-contact.png"))
-    driver.find_element(By.ID, "edit").click()
+    submit(driver.find_element(By.ID, "edit"))
     field = wait.until(conditions.presence_of_element_located((By.ID, "lastName")))
     field.clear()
     field.send_keys("Novák-Dvořák")
-    driver.find_element(By.ID, "save").click()
+    submit(driver.find_element(By.ID, "save"))
     wait.until(conditions.presence_of_element_located((By.ID, "contact")))
     check(text("#contact-name") == "Jan Novák-Dvořák", "the edit did not save: " + text("#contact-name"))
     uri = driver.find_element(By.CSS_SELECTOR, '[data-field="organizationUri"] a').get_attribute("href")
@@ -130,11 +136,11 @@ try:
     check(len(stored) == 1 and stored[0]["organizationUri"] == "https://nase.aplikace.cz/account/12123", "the stored contact lost its Uri")
 
     # A value the rules refuse shows the message beside the field.
-    driver.find_element(By.ID, "edit").click()
+    submit(driver.find_element(By.ID, "edit"))
     field = wait.until(conditions.presence_of_element_located((By.ID, "phone1")))
     field.clear()
     field.send_keys("12")
-    driver.find_element(By.ID, "save").click()
+    submit(driver.find_element(By.ID, "save"))
     message = wait.until(conditions.presence_of_element_located((By.CSS_SELECTOR, '.field-error[data-field="phone1"]')))
     check("phone1" in message.text, "the rule's message: " + message.text)
 
@@ -143,14 +149,14 @@ try:
     field = driver.find_element(By.ID, "customField1")
     field.clear()
     field.send_keys("Důležitost")
-    driver.find_element(By.ID, "save-labels").click()
+    submit(driver.find_element(By.ID, "save-labels"))
     wait.until(conditions.presence_of_element_located((By.ID, "saved")))
     check(api("/v3/labels")["labels"].get("customField1") == "Důležitost", "the label was not stored")
 
     # Tokens: created (shown once), working, revoked.
     driver.get(base + "/admin/tokens")
     driver.find_element(By.ID, "label").send_keys("Yealink T54W")
-    driver.find_element(By.ID, "create-token").click()
+    submit(driver.find_element(By.ID, "create-token"))
     token = wait.until(conditions.presence_of_element_located((By.ID, "new-token"))).text
     check(token.startswith("clk_") and len(token) == 52, "the new token: " + token)
 
@@ -165,7 +171,7 @@ try:
     check(status == 200 and name.startswith("Jan Novák"), f"the token does not look up: {status} {name}")
     driver.get(base + "/admin/tokens")
     table = driver.find_element(By.ID, "tokens")
-    driver.find_element(By.CSS_SELECTOR, "#tokens button.danger").click()
+    submit(driver.find_element(By.CSS_SELECTOR, "#tokens button.danger"))
     # The page after the revocation (the old table gone), not the one the click was made on.
     wait.until(conditions.staleness_of(table))
     wait.until(conditions.presence_of_element_located((By.ID, "tokens")))
@@ -192,7 +198,7 @@ try:
     driver.get(base + "/admin/users")
     driver.find_element(By.ID, "new-login").send_keys("jana")
     driver.find_element(By.ID, "new-password").send_keys("hesloJana")
-    driver.find_element(By.ID, "add-user").click()
+    submit(driver.find_element(By.ID, "add-user"))
     wait.until(conditions.presence_of_element_located((By.ID, "users-message")))
     users = {user["login"]: user["role"] for user in api("/v3/users")["users"]}
     check(users.get("jana") == "reader", f"the users after adding jana: {users}")
@@ -208,7 +214,7 @@ try:
     driver.find_element(By.ID, "sign-in").click()
     wait.until(conditions.url_contains("/admin/contacts"))
     check(not driver.find_elements(By.LINK_TEXT, "Upload"), "a reader sees the upload page's link")
-    driver.find_element(By.CSS_SELECTOR, "#contacts td a").click()
+    submit(driver.find_element(By.CSS_SELECTOR, "#contacts td a"))
     wait.until(conditions.presence_of_element_located((By.ID, "contact")))
     check(not driver.find_elements(By.ID, "edit"), "a reader sees the edit button")
     check("Důležitost" in text("#contact"), "the contact's page does not show the label")
@@ -217,7 +223,7 @@ try:
     driver.find_element(By.ID, "sign-out").click()
     wait.until(conditions.url_contains("/admin/login"))
     print("browser-test: signed in, uploaded, read the error table, dry-ran, searched a messy number, "
-          "edited a contact keeping its Uri, set a label, made and revoked a token, added a reader "
+          "edited a contact keeping its Uri, set a label, made and revoked a token, rotated the popup link, added a reader "
           "who sees no editing, signed out — in Chromium")
 finally:
     driver.quit()
