@@ -230,9 +230,24 @@ final class Authenticator: @unchecked Sendable {
     }
 
     /// The token of `Bearer TOKEN`.
+    ///
+    /// On every request: the scheme compared and the blanks trimmed on the UTF-8 bytes, without
+    /// Foundation.
     static func bearer(_ header: String?) -> String? {
-        guard let header, header.utf8.count > 7, header.utf8.prefix(7).map({ $0 | 0x20 }) == Array("bearer ".utf8) else { return nil }
-        return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard let header else { return nil }
+        let bytes = header.utf8
+        guard bytes.count > 7 else { return nil }
+        var index = bytes.startIndex
+        for expected in "bearer ".utf8 {
+            guard bytes[index] | 0x20 == expected else { return nil }
+            index = bytes.index(after: index)
+        }
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var start = index
+        var end = bytes.endIndex
+        while start < end, blank(bytes[start]) { start = bytes.index(after: start) }
+        while end > start, blank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        return String(Substring(header.utf8[start..<end]))
     }
 
     /// The login a `Basic` header presents, as sent (control characters too), or `(token)`, for

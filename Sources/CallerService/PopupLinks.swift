@@ -142,8 +142,13 @@ final class PopupLinks: Sendable {
     }
 
     static func sign(organizationID: Int64, epoch: Int64, holder: LinkHolder, expires: Int64, number: String, key: [UInt8]) -> String {
-        let body = "v2.\(organizationID).\(epoch).\(holder.encoded).\(expires)"
-        return body + "." + AdminSessions.base64url(AdminSessions.hmac(key, Array((body + "|" + number).utf8)))
+        let body = "v2." + String(organizationID) + "." + String(epoch) + "." + holder.encoded + "." + String(expires)
+        var message = [UInt8]()
+        message.reserveCapacity(body.utf8.count + 1 + number.utf8.count)
+        message.append(contentsOf: body.utf8)
+        message.append(UInt8(ascii: "|"))
+        message.append(contentsOf: number.utf8)
+        return body + "." + AdminSessions.base64url(AdminSessions.hmac(key, message))
     }
 
     static func parts(_ token: String) -> (organizationID: Int64, epoch: Int64, holder: LinkHolder, expires: Int64)? {
