@@ -36,9 +36,10 @@ if [ "$status" -eq 0 ]; then
     # it (the OpenAPI document is the truth), SIPp → Kamailio → caller-lookup (calls routed by the
     # caller's agent tag), kill -9 of PostgreSQL during imports (the old contacts or the new ones,
     # never a mix), two API nodes and a mirror on one PostgreSQL behind haproxy, the admin pages
-    # in Chromium, and the guides' links and runnable examples.
+    # in Chromium, the guides' links and runnable examples, and no tracked symbolic link that leaves
+    # the repository.
     for script in scripts/e2e.sh scripts/security-test.sh scripts/schemathesis.sh scripts/sip-test.sh scripts/reliability/postgres-crash.sh \
-        scripts/reliability/cluster-test.sh scripts/browser-test.sh scripts/check-docs.sh; do
+        scripts/reliability/cluster-test.sh scripts/browser-test.sh scripts/check-docs.sh scripts/check-links.sh; do
         if "$script" .build/debug/caller-lookup; then
             passed=$((passed + 1))
         else
