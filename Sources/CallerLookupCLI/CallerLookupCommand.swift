@@ -270,7 +270,7 @@ extension OrgCommand {
                 for assignment in assignments {
                     guard let equals = assignment.firstIndex(of: "="),
                         let field = ContactField(caseInsensitiveName: String(assignment[..<equals]))
-                    else { throw Failure("--set takes FIELD=LABEL with a field of SPEC §3, e.g. customField1=Důležitost (got '\(assignment)').") }
+                    else { throw Failure("--set takes FIELD=LABEL with a contact field, e.g. customField1=Důležitost (got '\(assignment)').") }
                     changes[field] = String(assignment[assignment.index(after: equals)...])
                 }
                 for name in cleared {
@@ -364,7 +364,7 @@ struct ImportCommand: AsyncParsableCommand {
         commandName: "import",
         abstract: "Replace an organization's contacts with a CSV file; prints the import report as JSON.")
 
-    @Argument(help: "The CSV file (SPEC §4).") var file: String
+    @Argument(help: "The CSV file (the import contract: docs/contract.md).") var file: String
     @Option(help: "The organization to import into.") var org: String
     @Flag(help: "Check the file and print what the import would do, changing nothing.") var dryRun = false
     @OptionGroup var options: DataOptions

@@ -5,7 +5,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 
-/// `caller-lookup mirror`: a lookup node that follows an API node's change feed (SPEC §7, §8).
+/// `caller-lookup mirror`: a lookup node that follows an API node's change feed (docs/operations.md).
 struct MirrorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mirror",

@@ -6,7 +6,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// REST: single contacts, upsert by `externalId`, the list, and the change feed (SPEC §6). Every
+/// REST: single contacts, upsert by `externalId`, the list, and the change feed (docs/api.md). Every
 /// write is answered once the organization's index has reached it (read-your-writes); the
 /// catch-up that gets it there wakes the long-polling followers.
 extension Handlers {

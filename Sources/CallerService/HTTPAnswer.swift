@@ -10,7 +10,7 @@ import NIOCore
 import PhoneNumbers
 
 extension ContactStoreError {
-    /// The one mapping of store errors to HTTP statuses (SPEC §6): 404 for what does not exist,
+    /// The one mapping of store errors to HTTP statuses: 404 for what does not exist,
     /// 409 for a duplicate, 422 for a value the store's rules refuse, 500 for the database.
     var status: HTTPResponse.Status {
         switch code {

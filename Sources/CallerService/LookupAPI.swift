@@ -43,7 +43,7 @@ extension CallerRequestContext {
     }
 }
 
-/// The lookup routes (SPEC §6, §7), the same on API nodes and mirrors.
+/// The lookup routes, the same on API nodes and mirrors.
 struct LookupHandlers: Sendable {
     let indexes: any IndexProvider
     let metrics: ServiceMetrics
@@ -72,7 +72,7 @@ struct LookupHandlers: Sendable {
     }
 
     /// `GET /v3/contacts/lookup/{phoneNumber}` and `GET /v3/contacts/lookup?number=`: every match,
-    /// as JSON (SPEC §6) or `?format=kv`, with the best match's `X-Caller-*` headers.
+    /// as JSON or `?format=kv`, with the best match's `X-Caller-*` headers.
     @Sendable func lookup(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let result = try measuredLookUp(request, context: context)
         let answer = try await answer(result, request: request, context: context)

@@ -214,12 +214,3 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     }
 }
 
-/// The warm start's failures, collected from its two workers.
-private final class FailureList: @unchecked Sendable {
-    // @unchecked: `items` is only touched under `lock`.
-    private let lock = NSLock()
-    private var items: [(organization: Organization, error: any Error)] = []
-
-    func append(_ item: (organization: Organization, error: any Error)) { lock.withLock { items.append(item) } }
-    var all: [(organization: Organization, error: any Error)] { lock.withLock { items } }
-}

@@ -74,7 +74,7 @@ extension ContactField {
     }
 }
 
-/// The screen-pop page (SPEC §1): who is calling, their organization, phone numbers in the
+/// The screen-pop page: who is calling, their organization, phone numbers in the
 /// organization's national format, email, the custom fields under the organization's labels, the
 /// agent tags — every `…Uri` value a link that opens in a new window. One self-contained HTML page:
 /// no scripts, fonts or external resources, inline CSS allowed by its hash in a strict

@@ -2,7 +2,7 @@ import HummingbirdCore
 import NIOHTTPTypes
 import NIOCore
 
-/// How long a client may take to send a request: the slow-client defence (issue 8).
+/// How long a client may take to send a request: the slow-client defence.
 ///
 /// The idle timeout alone does not stop a client that trickles a request a byte at a time: every
 /// byte restarts it. So, like Apache's `RequestReadTimeout`:

@@ -3,7 +3,7 @@ import HummingbirdCore
 import Hummingbird
 import Logging
 
-/// Everything `caller-lookup serve` can be told, with the defaults of SPEC §4 and §8. The keys are
+/// Everything `caller-lookup serve` can be told, with their defaults (config/README.md). The keys are
 /// documented in `config/README.md`.
 public struct ServiceConfiguration: Sendable {
     /// `http.host`: address to listen on.
@@ -15,7 +15,7 @@ public struct ServiceConfiguration: Sendable {
     /// `store.url`: the store of record, `sqlite:DIR` or `postgres://user@host:port/database`.
     /// Unset: `sqlite:` and `data.directory`.
     public var storeURL: String?
-    /// `upload.limit`: the largest CSV file an upload accepts (SPEC §4: 20 MiB); larger answers 413.
+    /// `upload.limit`: the largest CSV file an upload accepts (20 MiB); larger answers 413.
     public var uploadLimit = 20 * 1024 * 1024
     /// `changes.waitlimit`: the longest a change-feed request may wait for a change.
     public var longPollLimitSeconds = 30

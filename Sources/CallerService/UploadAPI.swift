@@ -9,9 +9,9 @@ import LookupIndex
 import NIOCore
 import PhoneNumbers
 
-/// The CSV upload (SPEC §4) and the validator (SPEC §5).
+/// The CSV upload (docs/contract.md) and the number validator.
 extension Handlers {
-    // MARK: Upload (SPEC §4)
+    // MARK: Upload
 
     @Sendable func upload(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
@@ -26,7 +26,7 @@ extension Handlers {
         return outcome.response
     }
 
-    // MARK: Validator (SPEC §5)
+    // MARK: Validator
 
     @Sendable func validate(_ request: Request, context: CallerRequestContext) async throws -> Response {
         _ = try organization(context)

@@ -150,7 +150,7 @@ extension ContactStore {
         }
     }
 
-    /// Replaces the organization's contacts with `contacts` (SPEC §4) in one transaction.
+    /// Replaces the organization's contacts with `contacts` in one transaction.
     ///
     /// Each new contact is matched to an existing one by `externalId` when it has one, else by
     /// identical values; matched contacts keep their id, and only real changes are written to the

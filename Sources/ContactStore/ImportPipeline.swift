@@ -57,7 +57,7 @@ final class RowChannel: @unchecked Sendable {
 }
 
 extension ContactStore {
-    /// Imports a CSV file (SPEC §4, replace-all) and returns the contract's report.
+    /// Imports a CSV file (replace-all) and returns the contract's report.
     ///
     /// The file is read and checked on a second thread (the checks themselves on every core) while
     /// this thread writes each window of accepted rows inside the import's one transaction: a 20 MB

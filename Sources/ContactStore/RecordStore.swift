@@ -62,7 +62,7 @@ public protocol RecordStore: Sendable {
     func upsert(externalId: String, contact: Contact, organizationID: Int64) async throws -> (StoredContact, created: Bool)
     /// All of the operations, or — when one fails (`BatchFailure`) — none.
     func applyBatch(_ operations: [BatchOperation], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64)
-    /// A CSV file, replace-all (SPEC §4); `ImportRejection` when refused, and then nothing changed.
+    /// A CSV file, replace-all; `ImportRejection` when refused, and then nothing changed.
     /// A `dryRun` reports what the import would do and changes nothing.
     func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool) async throws -> ImportReport
 

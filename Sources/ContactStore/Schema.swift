@@ -117,7 +117,7 @@ enum Schema {
         ) WITHOUT ROWID;
         INSERT OR IGNORE INTO settings (key, value) VALUES ('credentials-version', 0);
         """,
-        // Roles for users (issue 19): every user before them could do everything, so they become
+        // Roles for users: every user before them could do everything, so they become
         // admins. The session epoch ends a user's admin-page sessions (sign-out, a new password).
         """
         ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('reader', 'editor', 'admin'));

@@ -6,7 +6,7 @@ public struct Organization: Hashable, Sendable {
     public let name: String
     /// Two letters (`CZ`): how incoming numbers without `+` are read.
     public let defaultRegion: String
-    /// How many trailing national digits the suffix fallback compares (SPEC §5, default 9).
+    /// How many trailing national digits the suffix fallback compares (default 9).
     public let suffixDigits: Int
     /// The version of the organization's change log: bumped by every write that changes something.
     public let version: Int64

@@ -84,7 +84,7 @@ public struct ImportRejection: Error, Hashable, Sendable {
     }
 }
 
-/// A CSV file read and checked against SPEC §3 and §4, ready to replace an organization's contacts.
+/// A CSV file read and checked against the import contract (docs/contract.md), ready to replace an organization's contacts.
 public struct ParsedImport: Sendable {
     public let columns: [ContactField]
     public let rows: [ImportedRow]

@@ -20,7 +20,7 @@ public struct CSVFileError: Error, Hashable, Sendable {
     public let message: String
 }
 
-/// Reads the CSV dialect of SPEC §4 from bytes: values separated by `;`, optionally enclosed in `"`
+/// Reads the CSV dialect of the import contract (docs/contract.md) from bytes: values separated by `;`, optionally enclosed in `"`
 /// (`""` is a quote inside a quoted value, which may also hold `;` and line breaks), LF or CRLF line
 /// ends, a leading UTF-8 BOM ignored, completely empty lines skipped.
 ///

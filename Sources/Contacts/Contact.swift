@@ -1,6 +1,6 @@
 import PhoneNumbers
 
-/// A contact that satisfies every rule of SPEC §3.
+/// A contact that satisfies every contact rule (docs/contract.md).
 ///
 /// Values are kept trimmed, one per `ContactField` in `ContactField.allCases` order; an empty string
 /// means "not set". Phone fields hold the E.164 form (`+420222333444`). The only ways to get one are
@@ -24,7 +24,7 @@ public struct Contact: Hashable, Sendable {
         self.phone2 = phone2
     }
 
-    /// Checks every rule of SPEC §3 on raw values (untrimmed, as read from CSV or JSON) and returns
+    /// Checks every contact rule on raw values (untrimmed, as read from CSV or JSON) and returns
     /// the contact, or every rule the values break.
     public static func validate(
         _ draft: [ContactField: String],

@@ -1,4 +1,4 @@
-/// The 22 fields of a contact (SPEC §3), in the order of the customer's document.
+/// The fields of a contact (docs/contract.md), in the order of the customer's document.
 ///
 /// The raw value is the field's name as it appears in a CSV header and in JSON.
 public enum ContactField: String, CaseIterable, Sendable, Hashable, Codable {

@@ -16,7 +16,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 }
 
-/// Realistic synthetic contacts for demos and benchmarks: every field of SPEC §3 in the proportions
+/// Realistic synthetic contacts for demos and benchmarks: every field of the contact in the proportions
 /// of the customer's maximal sample, Czech names with diacritics, and valid numbers of several
 /// countries (each checked by the validator, so an import accepts every row).
 public struct ContactGenerator {

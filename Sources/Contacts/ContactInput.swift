@@ -35,7 +35,7 @@ package struct InputError: Error {
     }
 }
 
-/// Reads a contact from a JSON object whose keys are the CSV column names (SPEC §6).
+/// Reads a contact from a JSON object whose keys are the CSV column names.
 ///
 /// Values are strings (numbers are taken as their text, so `"externalId": 36936` works); `null`
 /// or `""` means "not set". `id`, `version`, `displayName` and `agents` are read-only and ignored, so a client

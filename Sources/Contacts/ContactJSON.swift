@@ -1,6 +1,6 @@
 /// The one renderer of a contact's JSON, as the API shows it everywhere (REST answers, the change
 /// feed, snapshots, lookups): `id`, `version`, `displayName`, `agents` (the set agent tags, for IVR
-/// clients), then every field of SPEC §3 under its CSV column name (`null` when not set).
+/// clients), then every field of the contact under its CSV column name (`null` when not set).
 ///
 /// It works on raw UTF-8 values, so the lookup path renders straight from the index's record bytes
 /// and a `Contact` from its strings, with the same bytes.

@@ -1,6 +1,6 @@
 import PhoneNumbers
 
-/// One broken rule of SPEC §3: which column, which value, which rule, in words a customer can act on.
+/// One broken rule of the contact rules: which column, which value, which rule, in words a customer can act on.
 public struct ContactRuleViolation: Error, Hashable, Sendable {
     public enum Rule: Hashable, Sendable {
         /// `phone1` is empty.

@@ -1,4 +1,4 @@
-/// The email rule of SPEC §3: a practical subset of RFC 5321/5322 addresses.
+/// The rule of the `email` field: a practical subset of RFC 5321/5322 addresses.
 ///
 /// `local@domain`: the local part is dot-separated atoms of letters, digits and
 /// ``!#$%&'*+/=?^_`{|}~-`` (non-ASCII letters allowed, RFC 6531), at most 64 bytes; the domain has at

@@ -1,4 +1,4 @@
-/// The link rule of SPEC §3: an absolute `http` or `https` URI, because the CTI popup opens it in a
+/// The rule of the `…Uri` fields: an absolute `http` or `https` URI, because the CTI popup opens it in a
 /// browser and anything else (`javascript:`, `data:`, `file:`) is a way to attack the agent.
 enum WebURI {
     /// `http://` or `https://` (scheme in any case), a non-empty host of URI host characters with an

@@ -1,7 +1,7 @@
 import Contacts
 import PhoneNumbers
 
-/// Which way a lookup found its contacts (SPEC §5).
+/// Which way a lookup found its contacts.
 public enum MatchKind: String, Sendable {
     case exact
     case suffix

@@ -1,4 +1,4 @@
-/// The validator's answer for one number (SPEC §5), as JSON:
+/// The validator's answer for one number, as JSON:
 /// `{"number","valid","reason","e164","international","national","region","type"}`.
 public struct PhoneNumberReport: Hashable, Sendable {
     public let verdict: PhoneNumberVerdict

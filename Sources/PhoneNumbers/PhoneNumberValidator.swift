@@ -88,7 +88,7 @@ public struct PhoneNumberValidator: Sendable {
         return analysis
     }
 
-    /// The rule of the import contract (SPEC §5): the number must be in international form — `+`
+    /// The rule of the import contract: the number must be in international form — `+`
     /// and the country code, with spaces, dashes, dots, slashes and parentheses tolerated — and
     /// valid by libphonenumber.
     @inlinable

@@ -12,7 +12,7 @@ extension PostgresStore {
     static let columns = columnNames.map { "\"\($0)\"" }
     static func qualified(_ table: String) -> String { columns.map { "\(table).\($0)" }.joined(separator: ", ") }
 
-    /// Imports a CSV file (SPEC §4, replace-all) and returns the contract's report: the same
+    /// Imports a CSV file (replace-all) and returns the contract's report: the same
     /// checks and report as the SQLite store, one transaction.
     ///
     /// The file is read and checked on a thread of its own while the rows it accepted so far are

@@ -7,7 +7,7 @@ import NIOSSL
 import PostgresNIO
 import Synchronization
 
-/// The store of record on PostgreSQL, for several API nodes sharing one server (issue 18): the
+/// The store of record on PostgreSQL, for several API nodes sharing one server: the
 /// SQLite store's contract — organizations, users, replace-all imports as one transaction with its
 /// change-log entries and version bump, the change feed and full loads — on a server operators
 /// already replicate, back up and fail over.
@@ -18,8 +18,8 @@ import Synchronization
 /// set-based SQL: rows matched by `externalId` (else by identical values) keep their ids, only
 /// real changes are written and logged.
 ///
-/// Not yet here (the rest of issue 18): single-contact writes and batches, labels, tokens, popup
-/// secrets, change-log compaction, `NOTIFY` of commits, and `serve --store postgres://…`.
+/// Every commit is announced with `NOTIFY organization:version`; nodes `LISTEN` and also poll the
+/// commit counter.
 public final class PostgresStore: Sendable {
     let client: PostgresClient
     let logger: Logger

@@ -7,7 +7,7 @@ import LookupIndex
 import NIOCore
 import PhoneNumbers
 
-/// The organization's admin pages under `/admin/` (issue 19), for the office staff who keep its
+/// The organization's admin pages under `/admin/`, for the office staff who keep its
 /// contacts: sign-in, contacts (search, view, edit, delete), the CSV upload with its report and
 /// dry run, labels, access tokens and users. Every page needs a session and the role it names
 /// (`reader` ⊂ `editor` ⊂ `admin`, as on the API); every form that changes something needs the
