@@ -56,11 +56,16 @@ for file in caller-lookup.sqlite caller-lookup.sqlite-wal caller-lookup.sqlite-s
     [ -e "$data/$file" ] || fail "no $file"
     [ "$(mode "$data/$file")" = 600 ] || fail "$file mode $(mode "$data/$file")"
 done
-# A data directory others can read is refused, with the command that fixes it.
+# A data directory others can read, with something in it, is refused with the command that fixes
+# it; an empty one made with mkdir is made private.
 open_data="$work/open"
 mkdir -m 755 "$open_data"
+touch "$open_data/notes.txt"
 if "$bin" serve --port $((port + 2)) --data "$open_data" >"$work/open.log" 2>&1; then fail "serve started on a directory others can read"; fi
 grep -q "chmod 700 '$open_data'" "$work/open.log" || fail "no fix named: $(cat "$work/open.log")"
+mkdir -m 755 "$work/empty"
+"$bin" org create Other --default-region CZ --data "$work/empty" >/dev/null || fail "org create in an empty directory"
+[ "$(mode "$work/empty")" = 700 ] || fail "the empty directory stayed $(mode "$work/empty")"
 
 # 2. A cross-site upload with the browser's Basic credentials: refused, nothing replaced.
 printf 'lastName;phone1\nCizí;+420 601 000 001\n' >"$work/evil.csv"

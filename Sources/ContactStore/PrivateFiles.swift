@@ -4,10 +4,11 @@ import Foundation
 /// links and admin sessions, and the password and token hashes. Anyone who can read it can forge a
 /// session for any user of any organization.
 ///
-/// The data directory is created `0700` and the database `0600` whatever the umask; SQLite creates
-/// the `-wal` and `-shm` files with the database file's mode. A directory or a database file that
-/// others can already read (a store made by an older version, or by hand) is refused, with the
-/// command that fixes it: its secrets may have been read, so a quiet repair would hide that.
+/// The data directory is created `0700` (an existing empty one is made so) and the database `0600`
+/// whatever the umask; SQLite creates the `-wal` and `-shm` files with the database file's mode. A
+/// directory with files in it, or a database file, that others can already read (a store made by
+/// an older version, or by hand) is refused, with the command that fixes it: its secrets may have
+/// been read, so a quiet repair would hide that.
 package enum PrivateFiles {
     /// The permission bits of the group and of others.
     static let othersMask: mode_t = 0o077
@@ -30,6 +31,14 @@ package enum PrivateFiles {
             guard stat(directory, &info) == 0 else { throw failure("Cannot read the data directory '\(directory)'.") }
         }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw failure("The data directory '\(directory)' is not a directory.") }
+        // An empty directory made for the store (`mkdir data` under umask 022) has nothing to
+        // expose yet: it is made private before anything is written in it. One with files in it is
+        // never changed behind its owner's back.
+        if info.st_mode & othersMask != 0, (try? FileManager.default.contentsOfDirectory(atPath: directory))?.isEmpty == true,
+            chmod(directory, 0o700) == 0
+        {
+            info.st_mode &= ~othersMask
+        }
         guard info.st_mode & othersMask == 0 else {
             throw failure(
                 """

@@ -32,15 +32,26 @@ import Testing
         }
     }
 
+    @Test func anEmptyDirectoryMadeForTheStoreIsMadePrivate() throws {
+        let directory = parent.path + "/made-by-mkdir"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        _ = try ContactStore(directory: directory)
+        #expect(mode(directory) == 0o700)
+        #expect(mode(directory + "/caller-lookup.sqlite") == 0o600)
+    }
+
     @Test func aDirectoryOthersCanReadIsRefusedWithTheFix() throws {
         let directory = parent.path + "/open"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        // Something of somebody's in it already: never changed behind their back.
+        #expect(FileManager.default.createFile(atPath: directory + "/notes.txt", contents: Data("x".utf8)))
         #expect {
             try ContactStore(directory: directory)
         } throws: { error in
             "\(error)".contains("can be read by other users") && "\(error)".contains("chmod 700 '\(directory)'")
         }
         #expect(!FileManager.default.fileExists(atPath: directory + "/caller-lookup.sqlite"), "nothing was created in it")
+        #expect(mode(directory) == 0o755)
         #expect(chmod(directory, 0o700) == 0)
         _ = try ContactStore(directory: directory)
     }
