@@ -108,7 +108,7 @@ func addMetricsRoute(to router: Router<CallerRequestContext>, _ metrics: Service
     let expected = token.map { Array("Bearer \($0)".utf8) }
     router.get("/metrics") { request, _ in
         let presented = request.headers[.authorization].map { Array($0.utf8) }
-        let tenants = expected.map { expected in presented.map { PasswordHash.constantTimeEqual($0, expected) } ?? false } ?? false
+        let tenants = expected.map { expected in presented.map { Crypto.constantTimeEqual($0, expected) } ?? false } ?? false
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(tenants: tenants))))
     }

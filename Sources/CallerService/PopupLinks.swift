@@ -17,7 +17,7 @@ enum LinkHolder: Hashable, Sendable {
     var encoded: String {
         switch self {
         case .token(let id): "t\(id)"
-        case .user(let login, let epoch): "u" + AdminSessions.base64url(Array(login.utf8)) + "~\(epoch)"
+        case .user(let login, let epoch): "u" + Crypto.base64url(Array(login.utf8)) + "~\(epoch)"
         }
     }
 
@@ -28,7 +28,7 @@ enum LinkHolder: Hashable, Sendable {
         }
         guard text.hasPrefix("u") else { return nil }
         let parts = text.dropFirst().split(separator: "~", omittingEmptySubsequences: false)
-        guard parts.count == 2, let login = AdminSessions.unbase64url(parts[0]), !login.isEmpty, let epoch = Int64(parts[1]) else { return nil }
+        guard parts.count == 2, let login = Crypto.unbase64url(parts[0]), !login.isEmpty, let epoch = Int64(parts[1]) else { return nil }
         self = .user(login: String(decoding: login, as: UTF8.self), sessionEpoch: epoch)
     }
 }
@@ -109,7 +109,7 @@ final class PopupLinks: Sendable {
         let expected = Self.sign(
             organizationID: parts.organizationID, epoch: parts.epoch, holder: parts.holder, expires: parts.expires, number: number,
             key: try await signingKey())
-        guard PasswordHash.constantTimeEqual(Array(expected.utf8), Array(token.utf8)), parts.expires > now,
+        guard Crypto.constantTimeEqual(Array(expected.utf8), Array(token.utf8)), parts.expires > now,
             try await currentEpoch(parts.organizationID) == parts.epoch
         else { return nil }
         switch parts.holder {
@@ -138,7 +138,7 @@ final class PopupLinks: Sendable {
     /// The links' key: derived from the store's session key (itself derived from the store's
     /// secret), under a label of its own.
     private func signingKey() async throws -> [UInt8] {
-        AdminSessions.hmac(try await store.sessionKey(), Array("caller-lookup popup link v2".utf8))
+        Crypto.hmacSHA256(key: try await store.sessionKey(), Array("caller-lookup popup link v2".utf8))
     }
 
     static func sign(organizationID: Int64, epoch: Int64, holder: LinkHolder, expires: Int64, number: String, key: [UInt8]) -> String {
@@ -148,7 +148,7 @@ final class PopupLinks: Sendable {
         message.append(contentsOf: body.utf8)
         message.append(UInt8(ascii: "|"))
         message.append(contentsOf: number.utf8)
-        return body + "." + AdminSessions.base64url(AdminSessions.hmac(key, message))
+        return body + "." + Crypto.base64url(Crypto.hmacSHA256(key: key, message))
     }
 
     static func parts(_ token: String) -> (organizationID: Int64, epoch: Int64, holder: LinkHolder, expires: Int64)? {

@@ -1,4 +1,3 @@
-import CLibCrypto
 import ContactStore
 import Contacts
 import Foundation
@@ -96,12 +95,7 @@ enum PopupPage {
         """
 
     /// `'sha256-…'` of `style`, for the Content-Security-Policy.
-    static let styleSource: String = {
-        var digest = [UInt8](repeating: 0, count: 32)
-        let bytes = Array(style.utf8)
-        clc_sha256(bytes, bytes.count, &digest)
-        return "'sha256-\(Data(digest).base64EncodedString())'"
-    }()
+    static let styleSource = Crypto.contentSecuritySource(style)
 
     static var contentSecurityPolicy: String {
         "default-src 'none'; style-src \(styleSource); base-uri 'none'; form-action 'none'"

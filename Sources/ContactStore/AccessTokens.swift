@@ -1,4 +1,3 @@
-import CLibCrypto
 import Foundation
 
 /// What an access token lets its holder do. Each scope includes the ones before it: `lookup` reads
@@ -180,10 +179,7 @@ extension ContactStore {
 
     /// SHA-256 of the token, 64 hex digits.
     package static func tokenHash(_ token: String) -> String {
-        let bytes = Array(token.utf8)
-        var digest = [UInt8](repeating: 0, count: 32)
-        clc_sha256(bytes, bytes.count, &digest)
-        return digest.map { String(format: "%02x", $0) }.joined()
+        Crypto.sha256(Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     private static func token(from statement: SQLiteStatement) -> AccessToken {

@@ -13,7 +13,7 @@ public enum PasswordHash {
     /// Whether `password` matches `stored`, compared in constant time.
     public static func verify(_ password: String, against stored: String) -> Bool {
         guard let computed = stored.withCString({ hash(password, setting: $0) }) else { return false }
-        return constantTimeEqual(Array(computed.utf8), Array(stored.utf8))
+        return Crypto.constantTimeEqual(Array(computed.utf8), Array(stored.utf8))
     }
 
     private static func hash(_ password: String, setting: UnsafePointer<CChar>) -> String? {
@@ -34,13 +34,4 @@ public enum PasswordHash {
         setting.withUnsafeBufferPointer { hash(password, setting: $0.baseAddress!) }
     }
 
-    package static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference: UInt8 = a.count == b.count ? 0 : 1
-        for index in 0..<max(a.count, b.count) {
-            let x = index < a.count ? a[index] : 0
-            let y = index < b.count ? b[index] : 0
-            difference |= x ^ y
-        }
-        return difference == 0
-    }
 }

@@ -1,4 +1,3 @@
-import CLibCrypto
 import Foundation
 
 /// Signed popup links: a PBX puts `https://host/popup?token=T&number=…` in its softphones, and
@@ -49,7 +48,7 @@ extension ContactStore {
     package static func popupToken(_ token: String, isSignedWith key: [UInt8]) throws -> Bool {
         guard let (id, epoch) = popupTokenParts(token) else { return false }
         let expected = try signedPopupToken(organizationID: id, epoch: epoch, key: key)
-        return PasswordHash.constantTimeEqual(Array(expected.utf8), Array(token.utf8))
+        return Crypto.constantTimeEqual(Array(expected.utf8), Array(token.utf8))
     }
 
     private func epoch(_ organizationID: Int64, in database: SQLiteDatabase) throws -> Int64 {
@@ -65,15 +64,8 @@ extension ContactStore {
 
     /// `v1.ORG.EPOCH.MAC` under `key`.
     package static func signedPopupToken(organizationID: Int64, epoch: Int64, key: [UInt8]) throws -> String {
-        let message = Array("caller-lookup popup v1|\(organizationID)|\(epoch)".utf8)
-        var mac = [UInt8](repeating: 0, count: 32)
-        let ok = key.withUnsafeBytes { keyBytes in
-            clc_hmac_sha256(keyBytes.baseAddress, Int32(keyBytes.count), message, message.count, &mac)
-        }
-        guard ok == 1 else { throw ContactStoreError(.database, "HMAC-SHA256 failed.") }
-        let encoded = Data(mac).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return "v1.\(organizationID).\(epoch).\(encoded)"
+        let mac = Crypto.hmacSHA256(key: key, Array("caller-lookup popup v1|\(organizationID)|\(epoch)".utf8))
+        return "v1.\(organizationID).\(epoch).\(Crypto.base64url(mac))"
     }
 
     /// The popup secret, created the first time a store is opened (on the writer connection) and

@@ -1,4 +1,3 @@
-import CLibCrypto
 import Foundation
 
 /// What a user of an organization may do. Each role includes the ones before it, as the access
@@ -59,10 +58,7 @@ extension UserRules {
     /// The key that signs the admin pages' session cookies, derived from the store's secret (so
     /// every node on the store accepts every node's sessions).
     package static func sessionKey(from secret: [UInt8]) -> [UInt8] {
-        let message = Array("caller-lookup session key v1".utf8)
-        var key = [UInt8](repeating: 0, count: 32)
-        _ = secret.withUnsafeBytes { clc_hmac_sha256($0.baseAddress, Int32($0.count), message, message.count, &key) }
-        return key
+        Crypto.hmacSHA256(key: secret, Array("caller-lookup session key v1".utf8))
     }
 }
 

@@ -133,7 +133,7 @@ struct AdminHandlers: Sendable {
         let page = AdminPage(request)
         let fields = FormBody.parse(Array(buffer: try await request.body.collect(upTo: 64 * 1024)))
         guard let token = fields["csrf"], let cookie = AdminSessions.cookie(AdminSessions.loginCookie, in: request), !token.isEmpty,
-            PasswordHash.constantTimeEqual(Array(token.utf8), Array(cookie.utf8))
+            Crypto.constantTimeEqual(Array(token.utf8), Array(cookie.utf8))
         else {
             return renderLogin(request, error: page.t("The sign-in form expired; please sign in again.", "Přihlašovací formulář vypršel; přihlaste se prosím znovu."), status: .forbidden)
         }

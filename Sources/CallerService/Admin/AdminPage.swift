@@ -1,4 +1,3 @@
-import CLibCrypto
 import ContactStore
 import Contacts
 import Foundation
@@ -52,12 +51,7 @@ struct AdminPage {
         x.onerror=function(){msg.textContent=f.dataset.failed;bar.hidden=true;};x.send(data);});})();
         """
 
-    static func sha256Source(_ text: String) -> String {
-        var digest = [UInt8](repeating: 0, count: 32)
-        let bytes = Array(text.utf8)
-        clc_sha256(bytes, bytes.count, &digest)
-        return "'sha256-\(Data(digest).base64EncodedString())'"
-    }
+    static func sha256Source(_ text: String) -> String { Crypto.contentSecuritySource(text) }
 
     static let contentSecurityPolicy =
         "default-src 'none'; style-src \(sha256Source(style)); script-src \(sha256Source(script)); connect-src 'self'; "

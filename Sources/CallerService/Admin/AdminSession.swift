@@ -1,4 +1,3 @@
-import CLibCrypto
 import ContactStore
 import Contacts
 import Foundation
@@ -46,8 +45,8 @@ struct AdminSessions: Sendable {
             let key = try? await state.store.sessionKey()
         else { return nil }
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let payload = Self.unbase64url(parts[0]), let mac = Self.unbase64url(parts[1]),
-            PasswordHash.constantTimeEqual(Self.hmac(key, payload), mac)
+        guard parts.count == 2, let payload = Crypto.unbase64url(parts[0]), let mac = Crypto.unbase64url(parts[1]),
+            Crypto.constantTimeEqual(Crypto.hmacSHA256(key: key, payload), mac)
         else { return nil }
         let fields = String(decoding: payload, as: UTF8.self).split(separator: "\u{1F}", omittingEmptySubsequences: false)
         guard fields.count == 5, let organizationID = Int64(fields[1]), let epoch = Int64(fields[2]), let issued = Int64(fields[3]),
@@ -67,20 +66,20 @@ struct AdminSessions: Sendable {
     func cookieValue(for account: UserAccount, issued: Int64? = nil) async throws -> String {
         let key = try await state.store.sessionKey()
         let payload = Array("\(account.login)\u{1F}\(account.organizationID)\u{1F}\(account.sessionEpoch)\u{1F}\(issued ?? Self.now)\u{1F}\(Self.now)".utf8)
-        return Self.base64url(payload) + "." + Self.base64url(Self.hmac(key, payload))
+        return Crypto.base64url(payload) + "." + Crypto.base64url(Crypto.hmacSHA256(key: key, payload))
     }
 
     /// The CSRF token of the session's forms.
     func csrf(_ session: AdminSession) async -> String {
         guard let key = try? await state.store.sessionKey() else { return "" }
-        return Self.base64url(Self.hmac(key, Array("csrf".utf8) + session.mac))
+        return Crypto.base64url(Crypto.hmacSHA256(key: key, Array("csrf".utf8) + session.mac))
     }
 
     /// Whether `token` is the session's CSRF token (compared in constant time).
     func checkCSRF(_ token: String?, _ session: AdminSession) async -> Bool {
         guard let token else { return false }
         let expected = await csrf(session)
-        return !expected.isEmpty && PasswordHash.constantTimeEqual(Array(expected.utf8), Array(token.utf8))
+        return !expected.isEmpty && Crypto.constantTimeEqual(Array(expected.utf8), Array(token.utf8))
     }
 
     /// `Set-Cookie` for the session cookie (`nil`: clear it).
@@ -106,7 +105,7 @@ struct AdminSessions: Sendable {
     /// A fresh random value (the sign-in form's CSRF value).
     static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return base64url((0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        return Crypto.base64url((0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     /// The value of cookie `name` in the request's `Cookie` headers.
@@ -120,42 +119,4 @@ struct AdminSessions: Sendable {
         return nil
     }
 
-    static func hmac(_ key: [UInt8], _ message: [UInt8]) -> [UInt8] {
-        var mac = [UInt8](repeating: 0, count: 32)
-        _ = key.withUnsafeBytes { clc_hmac_sha256($0.baseAddress, Int32($0.count), message, message.count, &mac) }
-        return mac
-    }
-
-    /// URL-safe base64 without padding (RFC 4648 §5). Written out rather than through Foundation's
-    /// encoder and three replacements: a popup link is signed on every lookup answer.
-    static func base64url(_ bytes: [UInt8]) -> String {
-        let alphabet = Self.base64URLAlphabet
-        var output = [UInt8]()
-        output.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            output.append(alphabet[Int(value >> 18 & 63)])
-            output.append(alphabet[Int(value >> 12 & 63)])
-            output.append(alphabet[Int(value >> 6 & 63)])
-            output.append(alphabet[Int(value & 63)])
-            index += 3
-        }
-        let rest = bytes.count - index
-        if rest > 0 {
-            let value = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-            output.append(alphabet[Int(value >> 18 & 63)])
-            output.append(alphabet[Int(value >> 12 & 63)])
-            if rest == 2 { output.append(alphabet[Int(value >> 6 & 63)]) }
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    private static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    static func unbase64url(_ text: Substring) -> [UInt8]? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).map { Array($0) }
-    }
 }
