@@ -1,6 +1,7 @@
 import ContactStore
 import Dispatch
 import Foundation
+import Synchronization
 
 /// What a request presents: a user's login and password (HTTP Basic), or an access token
 /// (`Authorization: Bearer`, or `?token=` where a PBX cannot send headers).
@@ -62,16 +63,18 @@ enum AuthenticationOutcome: Sendable {
 ///
 /// The digest uses Swift's `Hasher` (SipHash, seeded randomly per process) under two random salts:
 /// 128 bits that mean nothing outside this process and are never written anywhere.
-final class Authenticator: @unchecked Sendable {
-    // @unchecked: the dictionaries are only touched under `lock`.
+final class Authenticator: Sendable {
     private let verify: @Sendable (Credentials) async -> CredentialCheck
     private let lifetime: Double
     private let capacity: Int
-    private let lock = NSLock()
-    /// Keyed digest of the credentials (not of the header's text: `Bearer  T `, `bearer T` and
-    /// `Basic base64(token:T)` are one entry) → who it was and when it was verified.
-    private var remembered: [Digest: Remembered] = [:]
-    private var throttle: LoginThrottle
+    private let state: Mutex<State>
+
+    private struct State {
+        /// Keyed digest of the credentials (not of the header's text: `Bearer  T `, `bearer T` and
+        /// `Basic base64(token:T)` are one entry) → who it was and when it was verified.
+        var remembered: [Digest: Remembered] = [:]
+        var throttle: LoginThrottle
+    }
     private let salts = (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max))
 
     private struct Digest: Hashable {
@@ -95,7 +98,7 @@ final class Authenticator: @unchecked Sendable {
         self.verify = verify
         self.lifetime = Double(configuration.credentialLifetimeSeconds)
         self.capacity = configuration.credentialCacheSize
-        self.throttle = LoginThrottle(capacity: configuration.credentialCacheSize, base: configuration.loginThrottleSeconds)
+        self.state = Mutex(State(throttle: LoginThrottle(capacity: configuration.credentialCacheSize, base: configuration.loginThrottleSeconds)))
     }
 
     /// An API node's authenticator: passwords checked against the store's yescrypt hashes (on a
@@ -130,57 +133,59 @@ final class Authenticator: @unchecked Sendable {
         guard let credentials = Self.credentials(authorization) else { return .denied }
         let digest = digest(credentials)
         let now = Date().timeIntervalSinceReferenceDate
-        let known = lock.withLock { remembered[digest] }
+        let known = state.withLock { $0.remembered[digest] }
         if let known, now - known.verified < lifetime { return known.allowed }
         let login = credentials.name
         // Credentials verified before are re-verified whatever the counts: failures of others
         // (or of this login from elsewhere) never refuse a client that had it right.
-        if known == nil, let wait = lock.withLock({ throttle.wait(login: login, client: client, now: now) }) {
+        if known == nil, let wait = state.withLock({ $0.throttle.wait(login: login, client: client, now: now) }) {
             return .throttled(login: login, retryAfter: wait)
         }
         switch await verify(credentials) {
         case .valid(let organization, let scope, let holder):
-            lock.withLock {
+            state.withLock { state in
                 // Full: one entry goes (the dictionary's first, in an order a caller cannot
                 // steer), never everyone's.
-                if known == nil, remembered.count >= capacity, let victim = remembered.keys.first { remembered[victim] = nil }
-                remembered[digest] = Remembered(organization: organization, scope: scope, holder: holder, verified: now)
+                if known == nil, state.remembered.count >= capacity, let victim = state.remembered.keys.first {
+                    state.remembered[victim] = nil
+                }
+                state.remembered[digest] = Remembered(organization: organization, scope: scope, holder: holder, verified: now)
                 // Only credentials new to this process clear the count: a client that re-verifies
                 // what it had right (as a mirror does) must not reset a guesser's count at the same
                 // address.
-                if known == nil { throttle.succeed(login: login, client: client) }
+                if known == nil { state.throttle.succeed(login: login, client: client) }
             }
             return .allowed(organization, scope, holder)
         case .unavailable:
             // Verified before: still trusted while the verifier is away.
             return known?.allowed ?? .unavailable
         case .invalid:
-            lock.withLock {
+            state.withLock { state in
                 // Verified before and now wrong: the password changed or the token was revoked;
                 // forget that copy only.
-                remembered[digest] = nil
-                throttle.fail(login: login, client: client, now: now)
+                state.remembered[digest] = nil
+                state.throttle.fail(login: login, client: client, now: now)
             }
             return .denied
         }
     }
 
     /// How many credentials are remembered now.
-    var rememberedCount: Int { lock.withLock { remembered.count } }
+    var rememberedCount: Int { state.withLock { $0.remembered.count } }
 
     /// Forgets every remembered credential: a token was revoked or a popup link rotated (here, or
     /// in another process on the same store), so the next request of each client is verified
     /// again.
     func forgetAll() {
-        lock.withLock { remembered.removeAll() }
+        state.withLock { $0.remembered.removeAll() }
     }
 
     /// Replaces the remembered copy of an organization (its labels changed), so requests see the
     /// change at once rather than after the credential lifetime.
     func update(_ organization: Organization) {
-        lock.withLock {
-            for (digest, entry) in remembered where entry.organization.id == organization.id {
-                remembered[digest]?.organization = organization
+        state.withLock { state in
+            for (digest, entry) in state.remembered where entry.organization.id == organization.id {
+                state.remembered[digest]?.organization = organization
             }
         }
     }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import ContactStore
 import Contacts
 import Foundation
+import Synchronization
 import NIOCore
 import NIOHTTP1
 
@@ -18,19 +19,26 @@ public struct MirrorError: Error, CustomStringConvertible, Sendable {
 ///
 /// `loadAll` and `changes` block: they run on the mirror's follower thread, never on an event
 /// loop or the cooperative pool. `changes` long-polls the API for up to `wait`.
-final class MirrorSource: ChangeSource, @unchecked Sendable {
-    // @unchecked: the status fields are only touched under `lock`.
+final class MirrorSource: ChangeSource, Sendable {
     let client: HTTPClient
     let base: String
     private let authorization: String
     private let wait: Int
-    private let lock = NSLock()
-    private var apiVersion: Int64 = 0
-    private var lastSuccess: Date?
-    private var lastError: String?
-    /// Whether the last request failed without an HTTP answer (refused, timed out): the API is
-    /// away. An HTTP error (a 429 or 401 on the mirror's own login) is not that.
-    private var unreachable = false
+    private let state = Mutex(State())
+
+    private struct State {
+        var apiVersion: Int64 = 0
+        var lastSuccess: Date?
+        /// Shown by the mirror's `/health`: redacted (an API URL may carry a password).
+        var lastError: String? {
+            get { error }
+            set { error = newValue.map(Redaction.redacted) }
+        }
+        private var error: String?
+        /// Whether the last request failed without an HTTP answer (refused, timed out): the API is
+        /// away. An HTTP error (a 429 or 401 on the mirror's own login) is not that.
+        var unreachable = false
+    }
 
     init(client: HTTPClient, base: String, authorization: String, wait: Int) {
         self.client = client
@@ -42,7 +50,7 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
     /// What the mirror knows about the API: its latest version, when it last answered, and the
     /// last failure (`nil` once it answers again).
     var status: (apiVersion: Int64, lastSuccess: Date?, lastError: String?) {
-        lock.withLock { (apiVersion, lastSuccess, lastError) }
+        state.withLock { ($0.apiVersion, $0.lastSuccess, $0.lastError) }
     }
 
     // MARK: ChangeSource
@@ -65,7 +73,7 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
         do {
             return try body()
         } catch {
-            lock.withLock { lastError = "the API's \(what): \(error)" }
+            state.withLock { $0.lastError = "the API's \(what): \(error)" }
             throw MirrorError("The API's \(what) is not what a mirror reads: \(error)")
         }
     }
@@ -89,7 +97,7 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
     /// credentials are the API's to judge, so blinding the mirror's feed does not move callers to
     /// the mirror's stored hashes.
     func verify(_ credentials: Credentials) async -> CredentialCheck {
-        if lock.withLock({ unreachable }) { return .unavailable }
+        if state.withLock({ $0.unreachable }) { return .unavailable }
         var request = HTTPClientRequest(url: base + "/v3/whoami")
         request.headers.add(name: "Authorization", value: credentials.authorization)
         do {
@@ -120,10 +128,10 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
             do {
                 response = try client.execute(request: request, deadline: .now() + timeout).wait()
             } catch {
-                lock.withLock { unreachable = true }
+                state.withLock { $0.unreachable = true }
                 throw error
             }
-            lock.withLock { unreachable = false }
+            state.withLock { $0.unreachable = false }
             switch response.status.code {
             case 200:
                 break
@@ -135,19 +143,19 @@ final class MirrorSource: ChangeSource, @unchecked Sendable {
                 throw MirrorError("GET \(path) answered \(response.status.code)")
             }
             let body = response.body.map { Array(buffer: $0) } ?? []
-            lock.withLock {
-                lastSuccess = Date()
-                lastError = nil
+            state.withLock { state in
+                state.lastSuccess = Date()
+                state.lastError = nil
             }
             return body
         } catch {
-            lock.withLock { lastError = "\(error)" }
+            state.withLock { $0.lastError = "\(error)" }
             throw error
         }
     }
 
     private func noteVersion(_ version: Int64) {
-        lock.withLock { apiVersion = max(apiVersion, version) }
+        state.withLock { $0.apiVersion = max($0.apiVersion, version) }
     }
 
     /// The scope of a `whoami` answer (`"scope"`; `admin` for a user, and for an API that does not

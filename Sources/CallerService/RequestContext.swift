@@ -9,6 +9,7 @@ import Logging
 import LookupIndex
 import NIOCore
 import PhoneNumbers
+import Synchronization
 
 /// The request context: Hummingbird's core storage plus the caller's organization once
 /// `Authentication` has let the request in, and what its credentials may do.
@@ -71,19 +72,18 @@ final class ServiceState: Sendable {
 }
 
 /// The store's last read failure, as the follower service saw it (`nil`: it could be read).
-final class StoreProblem: @unchecked Sendable {
-    // @unchecked: `problem` is only touched under `lock`.
-    private let lock = NSLock()
-    private var problem: String?
+final class StoreProblem: Sendable {
+    private let problem = Mutex<String?>(nil)
 
-    var current: String? { lock.withLock { problem } }
+    var current: String? { problem.withLock { $0 } }
 
     /// Records the outcome of a read; whether the store was reachable before it.
     @discardableResult
     func record(_ error: (any Error)?) -> Bool {
-        lock.withLock {
-            // Shown by `/health` to anyone: never a password of a URL an error may quote.
-            defer { problem = error.map { Redaction.redacted("\($0)") } }
+        // Shown by `/health` to anyone: never a password of a URL an error may quote.
+        let text = error.map { Redaction.redacted("\($0)") }
+        return problem.withLock { problem in
+            defer { problem = text }
             return problem == nil
         }
     }

@@ -1,23 +1,26 @@
 import Foundation
+import Synchronization
 
 /// Wakes long-polling change-feed requests when an organization's version moves: no busy loop, a
 /// waiter sleeps until a writer publishes or its time is up.
 ///
 /// On shutdown every waiter is answered at once and later waits return immediately, so a node
 /// with mirrors long-polling it stops in moments instead of waiting out their polls.
-final class VersionNotifier: @unchecked Sendable {
-    // @unchecked: `versions`, `waiters` and `closed` are only touched under `lock`.
-    private let lock = NSLock()
-    private var versions: [Int64: Int64] = [:]
-    private var waiters: [Int64: [UUID: CheckedContinuation<Void, Never>]] = [:]
-    private var closed = false
+final class VersionNotifier: Sendable {
+    private struct State {
+        var versions: [Int64: Int64] = [:]
+        var waiters: [Int64: [UUID: CheckedContinuation<Void, Never>]] = [:]
+        var closed = false
+    }
+
+    private let state = Mutex(State())
 
     /// Wakes every waiter and makes later waits return at once (graceful shutdown).
     func shutDown() {
-        let woken: [CheckedContinuation<Void, Never>] = lock.withLock {
-            closed = true
-            defer { waiters.removeAll() }
-            return waiters.values.flatMap(\.values)
+        let woken: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            state.closed = true
+            defer { state.waiters.removeAll() }
+            return state.waiters.values.flatMap(\.values)
         }
         for waiter in woken { waiter.resume() }
     }
@@ -25,10 +28,10 @@ final class VersionNotifier: @unchecked Sendable {
     /// Records that `organizationID` is at `version` and, if that is later than it was, wakes its
     /// waiters (publishing an unchanged version wakes no one).
     func publish(organizationID: Int64, version: Int64) {
-        let woken: [CheckedContinuation<Void, Never>] = lock.withLock {
-            guard version > versions[organizationID] ?? 0 else { return [] }
-            versions[organizationID] = version
-            return Array((waiters.removeValue(forKey: organizationID) ?? [:]).values)
+        let woken: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            guard version > state.versions[organizationID] ?? 0 else { return [] }
+            state.versions[organizationID] = version
+            return Array((state.waiters.removeValue(forKey: organizationID) ?? [:]).values)
         }
         for waiter in woken { waiter.resume() }
     }
@@ -39,9 +42,9 @@ final class VersionNotifier: @unchecked Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withCheckedContinuation { continuation in
-                    let ready = self.lock.withLock {
-                        if self.closed || (self.versions[organizationID] ?? 0) > version { return true }
-                        self.waiters[organizationID, default: [:]][id] = continuation
+                    let ready = self.state.withLock { state in
+                        if state.closed || (state.versions[organizationID] ?? 0) > version { return true }
+                        state.waiters[organizationID, default: [:]][id] = continuation
                         return false
                     }
                     if ready { continuation.resume() }
@@ -58,7 +61,7 @@ final class VersionNotifier: @unchecked Sendable {
     }
 
     private func cancel(organizationID: Int64, id: UUID) {
-        let waiter = lock.withLock { waiters[organizationID]?.removeValue(forKey: id) }
+        let waiter = state.withLock { $0.waiters[organizationID]?.removeValue(forKey: id) }
         waiter?.resume()
     }
 }

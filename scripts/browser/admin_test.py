@@ -16,6 +16,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support import expected_conditions as conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -51,11 +52,23 @@ for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "-
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 wait = WebDriverWait(driver, 20)
 
+def gone(element):
+    """A wait condition: `element` no longer belongs to the page. Chromium answers a detached
+    node either as stale or as "does not belong to the document": both mean gone."""
+    def check(_):
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+    return check
+
+
 def submit(element):
     """Clicks a button or link that loads a page, and waits until that page replaced this one:
     the element clicked is gone (a wait for an element the old page also has would race)."""
     element.click()
-    wait.until(conditions.staleness_of(element))
+    wait.until(gone(element))
 
 
 def text(css):
@@ -173,7 +186,7 @@ try:
     table = driver.find_element(By.ID, "tokens")
     submit(driver.find_element(By.CSS_SELECTOR, "#tokens button.danger"))
     # The page after the revocation (the old table gone), not the one the click was made on.
-    wait.until(conditions.staleness_of(table))
+    wait.until(gone(table))
     wait.until(conditions.presence_of_element_located((By.ID, "tokens")))
     check(name_with(token)[0] == 401, "the revoked token still looks up")
 
@@ -189,7 +202,7 @@ try:
     check("/popup?token=v1." in old_link and popup_status(old_link) == 200, "the standing popup link: " + old_link)
     button = driver.find_element(By.ID, "rotate-popup-link")
     button.click()
-    wait.until(conditions.staleness_of(button))
+    wait.until(gone(button))
     new_link = wait.until(conditions.presence_of_element_located((By.ID, "popup-link"))).text
     check(new_link != old_link and popup_status(new_link) == 200, "the popup link was not rotated: " + new_link)
     check(popup_status(old_link) == 403, "the rotated link still opens the page")
