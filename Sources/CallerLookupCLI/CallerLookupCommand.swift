@@ -26,16 +26,7 @@ struct CallerLookupCommand: AsyncParsableCommand {
     /// alone, whatever umask it was started with; the store checks its own files too.
     static func main() async {
         umask(0o077)
-        do {
-            var command = try parseAsRoot()
-            if var command = command as? any AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
-        }
+        await main(nil)
     }
 
     func run() async throws {

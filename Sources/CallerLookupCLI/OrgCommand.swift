@@ -109,7 +109,7 @@ extension OrgCommand {
                     rotate ? try await store.rotatePopupToken(organizationID: organization.id) : try await store.popupToken(organizationID: organization.id)
                 }
                 let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-                print("\(base)/popup?token=\(token)&number={NUMBER}")
+                print(ContactStore.standingPopupLink(token: token, base: base))
             }
         }
     }

@@ -5,7 +5,7 @@ import Synchronization
 
 /// What a request presents: a user's login and password (HTTP Basic), or an access token
 /// (`Authorization: Bearer`, or `?token=` where a PBX cannot send headers).
-enum Credentials: Sendable {
+enum Credentials: Hashable, Sendable {
     case basic(login: String, password: String)
     case token(String)
 
@@ -193,22 +193,10 @@ final class Authenticator: Sendable {
     private func digest(_ credentials: Credentials) -> Digest {
         var first = Hasher()
         first.combine(salts.0)
+        first.combine(credentials)
         var second = Hasher()
         second.combine(salts.1)
-        switch credentials {
-        case .basic(let login, let password):
-            first.combine(0 as UInt8)
-            first.combine(login)
-            first.combine(password)
-            second.combine(0 as UInt8)
-            second.combine(login)
-            second.combine(password)
-        case .token(let token):
-            first.combine(1 as UInt8)
-            first.combine(token)
-            second.combine(1 as UInt8)
-            second.combine(token)
-        }
+        second.combine(credentials)
         return Digest(first: first.finalize(), second: second.finalize())
     }
 

@@ -25,17 +25,17 @@ struct CallerAnswer {
     var url: String?
 
     /// The best match of a lookup, if any.
+    /// The agent tags as a phone system may use them (`PhoneSystemText`): one line each, nothing a
+    /// dial plan would expand; a tag with nothing left is left out.
+    let agents: [String]
+
     init?(_ result: LookupResult) {
         guard let best = result.snapshot.refs(result.matches).first else { return nil }
         contact = result.snapshot.storedContact(best).contact
         match = result.match
+        agents = [contact[.agent1], contact[.agent2]].map { PhoneSystemText.render($0, maxLength: 200) }.filter { !$0.isEmpty }
     }
 
-    /// The agent tags as a phone system may use them (`PhoneSystemText`): one line each, nothing a
-    /// dial plan would expand; a tag with nothing left is left out.
-    var agents: [String] {
-        [contact[.agent1], contact[.agent2]].map { PhoneSystemText.render($0, maxLength: 200) }.filter { !$0.isEmpty }
-    }
 
     /// `X-Caller-Name`, `-Organization`, `-Agents`, `-Match`, `-Url`: plain text, without control
     /// characters, 200 characters at most (the link is ASCII: a percent-encoded number and a token).

@@ -24,7 +24,7 @@ extension Handlers {
     private func popupLinkAnswer(_ token: String, request: Request) -> Response {
         var writer = JSONWriter()
         writer.beginObject()
-        writer.field("url", Self.popupLinkURL(token, base: baseURL(request)))
+        writer.field("url", ContactStore.standingPopupLink(token: token, base: baseURL(request)))
         writer.field("token", token)
         writer.endObject()
         var response = HTTPAnswer.json(.ok, writer.bytes)
@@ -32,12 +32,9 @@ extension Handlers {
         return response
     }
 
-    /// This node's base URL: `http.publicurl`, else `http://` and the request's `Host`.
+    /// This node's base URL, as its popup links have it (`PopupLinks.base`); the default address
+    /// for a request without a usable `Host`.
     func baseURL(_ request: Request) -> String {
-        state.configuration.publicURL ?? request.head.authority.map { "http://\($0)" } ?? "http://127.0.0.1:8080"
-    }
-
-    static func popupLinkURL(_ token: String, base: String) -> String {
-        "\(base)/popup?token=\(token)&number={NUMBER}"
+        PopupLinks.base(publicURL: state.configuration.publicURL, request: request) ?? "http://127.0.0.1:8080"
     }
 }

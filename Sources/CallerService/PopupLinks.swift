@@ -76,14 +76,19 @@ final class PopupLinks: Sendable {
     /// (no number, no holder, no usable host, the store unreachable).
     func url(organization: Organization, number: PhoneNumber?, holder: LinkHolder?, request: Request) async -> String? {
         guard let number, let holder else { return nil }
-        let base = self.base ?? request.head.authority.flatMap { host in
-            // A Host with anything but a host name and port is not put in a link.
-            host.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "@") }
-                ? "http://\(host)" : nil
-        }
+        let base = Self.base(publicURL: self.base, request: request)
         let digits = String(number.rawValue)
         guard let base, let token = await token(organizationID: organization.id, holder: holder, number: "+" + digits) else { return nil }
         return base + "/popup?number=%2B" + digits + "&token=" + token
+    }
+
+    /// The base of this node's links: `http.publicurl`, else `http://` and the request's `Host`
+    /// (`nil` for a `Host` with anything but a host name and port, which is never put in a link).
+    static func base(publicURL: String?, request: Request) -> String? {
+        publicURL ?? request.head.authority.flatMap { host in
+            host.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "@") }
+                ? "http://\(host)" : nil
+        }
     }
 
     /// A link token for `holder` and the caller `number` (`+420…`).

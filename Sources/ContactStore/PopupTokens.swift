@@ -37,6 +37,12 @@ extension ContactStore {
         return valid ? try organization(id: id) : nil
     }
 
+    /// The standing link for a PBX's URL template: `BASE/popup?token=T&number={NUMBER}`, the PBX
+    /// filling in the caller's number.
+    package static func standingPopupLink(token: String, base: String) -> String {
+        "\(base)/popup?token=\(token)&number={NUMBER}"
+    }
+
     /// The organization and epoch a popup token names, if it has the token's form.
     package static func popupTokenParts(_ token: String) -> (organizationID: Int64, epoch: Int64)? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)

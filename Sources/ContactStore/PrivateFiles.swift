@@ -40,13 +40,9 @@ package enum PrivateFiles {
             info.st_mode &= ~othersMask
         }
         guard info.st_mode & othersMask == 0 else {
-            throw failure(
-                """
-                The data directory '\(directory)' can be read by other users of this machine (mode \(modeText(info.st_mode))); \
-                it holds the secret that signs sessions and popup links, and password and token hashes. \
-                Run: chmod 700 '\(directory)' && chmod 600 '\(directory)'/caller-lookup.sqlite* — and, since others could \
-                read it, rotate the popup link (caller-lookup org popup-link --rotate) and replace the access tokens.
-                """)
+            throw readableByOthers(
+                "The data directory '\(directory)'", mode: info.st_mode,
+                fix: "chmod 700 '\(directory)' && chmod 600 '\(directory)'/caller-lookup.sqlite*")
         }
     }
 
@@ -62,13 +58,7 @@ package enum PrivateFiles {
             var info = stat()
             guard stat(file, &info) == 0 else { continue }
             guard info.st_mode & othersMask == 0 else {
-                throw failure(
-                    """
-                    The store file '\(file)' can be read by other users of this machine (mode \(modeText(info.st_mode))); \
-                    it holds the secret that signs sessions and popup links, and password and token hashes. \
-                    Run: chmod 600 '\(path)'* — and, since others could read it, rotate the popup link \
-                    (caller-lookup org popup-link --rotate) and replace the access tokens.
-                    """)
+                throw readableByOthers("The store file '\(file)'", mode: info.st_mode, fix: "chmod 600 '\(path)'*")
             }
         }
     }
@@ -77,6 +67,16 @@ package enum PrivateFiles {
     static func modeText(_ mode: mode_t) -> String {
         let letters = Array("rwxrwxrwx")
         return String((0..<9).map { mode & (0o400 >> mode_t($0)) != 0 ? letters[$0] : "-" })
+    }
+
+    /// The refusal of a store `what` that others can read, with the command that fixes it.
+    private static func readableByOthers(_ what: String, mode: mode_t, fix: String) -> ContactStoreError {
+        failure(
+            """
+            \(what) can be read by other users of this machine (mode \(modeText(mode))); it holds the secret that signs \
+            sessions and popup links, and password and token hashes. Run: \(fix) — and, since others could read it, \
+            rotate the popup link (caller-lookup org popup-link --rotate) and replace the access tokens.
+            """)
     }
 
     private static func failure(_ message: String) -> ContactStoreError {
