@@ -8,7 +8,7 @@ let package = Package(
         .executable(name: "caller-lookup", targets: ["CallerLookupCLI"]),
         .library(name: "PhoneNumbers", targets: ["PhoneNumbers"]),
         .library(name: "Contacts", targets: ["Contacts"]),
-        .library(name: "ContactStore", targets: ["ContactStore"]),
+        .library(name: "StoreContract", targets: ["StoreContract"]),
         .library(name: "LookupIndex", targets: ["LookupIndex"]),
     ],
     dependencies: [
@@ -24,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // System libraries (Debian packages installed by scripts/install-dependencies.sh).
@@ -41,14 +45,26 @@ let package = Package(
             name: "PhoneNumbers",
             dependencies: ["CPhoneNumbers", .product(name: "Atomics", package: "swift-atomics")]),
         .target(name: "Contacts", dependencies: ["PhoneNumbers"]),
-        .target(name: "ContactStore", dependencies: ["Contacts", "CSQLite", "CCrypt", "CLibCrypto"]),
-        // The PostgreSQL engine of the store (issue 18): the same contract on a server several API
-        // nodes share.
+        // Worker threads, leaving Swift's cooperative pool, and blocking waits for threads of our own.
+        .target(name: "ThreadSupport"),
+        // The store of record as the service sees it: the RecordStore protocol, its value types and
+        // errors, and the rules every engine shares (writes, imports, tokens, popup links, users).
         .target(
-            name: "PostgresStore",
+            name: "StoreContract",
+            dependencies: ["Contacts", "PhoneNumbers", "ThreadSupport", "CCrypt", "CLibCrypto"]),
+        // The two engines, siblings over the contract: embedded SQLite, and PostgreSQL that several
+        // API nodes share. Only the executable (and the tests) link them.
+        .target(
+            name: "SQLiteEngine",
+            dependencies: ["StoreContract", "Contacts", "PhoneNumbers", "ThreadSupport", "CSQLite"]),
+        .target(
+            name: "PostgresEngine",
             dependencies: [
-                "ContactStore", "Contacts", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "StoreContract", "Contacts", "PhoneNumbers", "ThreadSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "LookupIndex",
@@ -61,12 +77,19 @@ let package = Package(
         .target(
             name: "CallerService",
             dependencies: [
-                "ContactStore",
+                "StoreContract",
                 "LookupIndex",
-                "CLibCrypto",
+                "Contacts",
+                "PhoneNumbers",
+                "ThreadSupport",
                 "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -80,11 +103,18 @@ let package = Package(
             name: "CallerLookupCLI",
             dependencies: [
                 "CallerService",
-                "ContactStore",
-                "PostgresStore",
+                "StoreContract",
+                "SQLiteEngine",
+                "PostgresEngine",
                 "LookupIndex",
+                "Contacts",
+                "PhoneNumbers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -95,15 +125,17 @@ let package = Package(
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness"]),
         .testTarget(name: "PhoneNumbersTests", dependencies: ["PhoneNumbers"]),
         .testTarget(name: "ContactsTests", dependencies: ["Contacts", "TestSupport"]),
-        .testTarget(name: "ContactStoreTests", dependencies: ["ContactStore", "TestSupport"]),
+        .testTarget(name: "SQLiteEngineTests", dependencies: ["SQLiteEngine", "StoreContract", "TestSupport"]),
         .testTarget(
-            name: "PostgresStoreTests",
-            dependencies: ["PostgresStore", "ContactStore", "TestSupport", .product(name: "NIOSSL", package: "swift-nio-ssl")]),
-        .testTarget(name: "LookupIndexTests", dependencies: ["LookupIndex", "ContactStore", "TestSupport"]),
+            name: "PostgresEngineTests",
+            dependencies: [
+                "PostgresEngine", "SQLiteEngine", "StoreContract", "TestSupport", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
+        .testTarget(name: "LookupIndexTests", dependencies: ["LookupIndex", "SQLiteEngine", "StoreContract", "TestSupport"]),
         .testTarget(
             name: "CallerServiceTests",
             dependencies: [
-                "CallerService", "TestSupport",
+                "CallerService", "SQLiteEngine", "StoreContract", "ThreadSupport", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),

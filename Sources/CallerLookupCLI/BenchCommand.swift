@@ -1,9 +1,10 @@
 import ArgumentParser
-import ContactStore
 import Contacts
 import Foundation
 import LookupIndex
 import PhoneNumbers
+import SQLiteEngine
+import StoreContract
 
 /// `caller-lookup bench`: the lookup benchmark of one run — the index against baselines measured in
 /// the same process on the same data (a prepared SQLite `SELECT`, a Swift dictionary, libphonenumber).

@@ -1,10 +1,11 @@
 import ArgumentParser
-import ContactStore
 import Contacts
 import Foundation
 import Logging
 import PhoneNumbers
-import PostgresStore
+import PostgresEngine
+import SQLiteEngine
+import StoreContract
 
 /// `--data DIR` or `--store URL`, shared by every subcommand that opens the store.
 struct DataOptions: ParsableArguments {
@@ -35,12 +36,12 @@ struct DataOptions: ParsableArguments {
     }
 
     /// The SQLite store (the only engine of most commands, for now).
-    func openStore() throws -> ContactStore {
+    func openStore() throws -> SQLiteStore {
         guard case .sqlite(let directory) = try location() else {
             throw Failure("This command works on a SQLite store only (lookup and bench build an index of their own); run it with --data DIR.")
         }
         do {
-            return try ContactStore(directory: directory)
+            return try SQLiteStore(directory: directory)
         } catch {
             throw Failure("Cannot open the store in '\(directory)': \(error)")
         }
@@ -109,12 +110,12 @@ struct DataOptions: ParsableArguments {
     }
 
     /// The store and the organization named `name` in it.
-    func open(organization name: String) throws -> (ContactStore, Organization) {
+    func open(organization name: String) throws -> (SQLiteStore, Organization) {
         let store = try openStore()
         return (store, try organization(named: name, in: store))
     }
 
-    func organization(named name: String, in store: ContactStore) throws -> Organization {
+    func organization(named name: String, in store: SQLiteStore) throws -> Organization {
         guard let organization = try store.organization(named: name) else {
             throw Failure("No organization named '\(name)'. Create it with: caller-lookup org create '\(name)'")
         }

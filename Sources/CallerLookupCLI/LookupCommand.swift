@@ -1,8 +1,9 @@
 import ArgumentParser
-import ContactStore
 import Contacts
 import LookupIndex
 import PhoneNumbers
+import SQLiteEngine
+import StoreContract
 
 struct LookupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,10 @@
 import ArgumentParser
-import ContactStore
 import Contacts
 import Foundation
 import Logging
 import PhoneNumbers
-import PostgresStore
+import PostgresEngine
+import StoreContract
 
 /// `caller-lookup migrate`: brings the store's schema to this build's version and says where it
 /// is. Opening a store migrates it too; this runs it on its own (before starting new nodes on an

@@ -1,10 +1,10 @@
 import ArgumentParser
-import ContactStore
 import Contacts
 import Foundation
 import Logging
 import PhoneNumbers
-import PostgresStore
+import PostgresEngine
+import StoreContract
 
 struct OrgCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -109,7 +109,7 @@ extension OrgCommand {
                     rotate ? try await store.rotatePopupToken(organizationID: organization.id) : try await store.popupToken(organizationID: organization.id)
                 }
                 let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-                print(ContactStore.standingPopupLink(token: token, base: base))
+                print(PopupTokenRules.standingPopupLink(token: token, base: base))
             }
         }
     }

@@ -1,12 +1,13 @@
 import ArgumentParser
 import CallerService
 import Configuration
-import ContactStore
 import Foundation
 import Hummingbird
 import Logging
-import PostgresStore
+import PostgresEngine
+import SQLiteEngine
 import ServiceLifecycle
+import StoreContract
 import SystemPackage
 
 struct ServeCommand: AsyncParsableCommand {
@@ -39,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
             switch try DataOptions.location(data: configuration.dataDirectory, store: configuration.storeURL) {
             case .sqlite(let directory):
                 do {
-                    recordStore = SQLiteRecordStore(try ContactStore(directory: directory))
+                    recordStore = SQLiteRecordStore(try SQLiteStore(directory: directory))
                 } catch {
                     throw Failure("Cannot open the store in '\(directory)': \(error)")
                 }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import ContactStore
 import Foundation
+import StoreContract
 
 /// `caller-lookup token create|list|revoke`: an organization's scoped access tokens, what PBX
 /// configurations hold instead of a user's password.
@@ -84,7 +84,7 @@ struct TokenCommand: ParsableCommand {
         /// organization's tokens has.
         static func id(of text: String, in store: any RecordStore, organization: Organization) async throws -> Int64 {
             if let id = Int64(text) { return id }
-            if ContactStore.isTokenShaped(text) {
+            if AccessTokenRules.isTokenShaped(text) {
                 guard let grant = try await store.authenticate(token: text), grant.organization.id == organization.id else {
                     throw Failure("That token is not an active token of '\(organization.name)' (already revoked, or another organization's).")
                 }

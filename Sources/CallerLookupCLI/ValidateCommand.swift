@@ -1,10 +1,10 @@
 import ArgumentParser
-import ContactStore
 import Contacts
 import Foundation
 import Logging
 import PhoneNumbers
-import PostgresStore
+import PostgresEngine
+import StoreContract
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

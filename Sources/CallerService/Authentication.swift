@@ -1,4 +1,3 @@
-import ContactStore
 import Contacts
 import Dispatch
 import Foundation
@@ -8,6 +7,7 @@ import Logging
 import LookupIndex
 import NIOCore
 import PhoneNumbers
+import StoreContract
 
 /// Lets a request in only with valid credentials — a user's HTTP Basic login, or an access token as
 /// `Authorization: Bearer` or `?token=` — and records its organization and scope in the context;

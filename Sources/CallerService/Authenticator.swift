@@ -1,6 +1,6 @@
-import ContactStore
 import Dispatch
 import Foundation
+import StoreContract
 import Synchronization
 
 /// What a request presents: a user's login and password (HTTP Basic), or an access token
@@ -218,7 +218,7 @@ final class Authenticator: Sendable {
         else { return nil }
         // Devices with only a user name and password field (desk phones' phonebook settings) send
         // a token as the password of the login `token`, which no user can have.
-        if login == ContactStore.tokenLogin { return .token(password) }
+        if login == AccessTokenRules.tokenLogin { return .token(password) }
         return .basic(login: login, password: password)
     }
 

@@ -1,9 +1,9 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import StoreContract
 
 /// `POST /v3/contacts/batch`: many upserts and deletes in one transaction, a result per item.
 ///

@@ -1,4 +1,3 @@
-import ContactStore
 import Contacts
 import Dispatch
 import Foundation
@@ -8,6 +7,7 @@ import Logging
 import LookupIndex
 import NIOCore
 import PhoneNumbers
+import StoreContract
 
 /// One API node: its shared state, the HTTP application over it and the service that keeps its
 /// indexes following the store. `caller-lookup serve` runs both in one `ServiceGroup`
@@ -19,11 +19,6 @@ public struct CallerNode: Sendable {
     public init(configuration: ServiceConfiguration, store: any RecordStore) {
         ProcessMemory.configured
         state = ServiceState(configuration: configuration, store: store)
-    }
-
-    /// A node on the embedded SQLite store.
-    public init(configuration: ServiceConfiguration, store: ContactStore) {
-        self.init(configuration: configuration, store: SQLiteRecordStore(store))
     }
 
     /// The HTTP application.
@@ -45,7 +40,7 @@ public struct CallerNode: Sendable {
 /// Builds the HTTP application of a node without a follower service (indexes are built on first
 /// use and caught up when a write's handler asks); the tests of the routes drive it in-process.
 public func buildApplication(
-    configuration: ServiceConfiguration, store: ContactStore, logger: Logger? = nil
+    configuration: ServiceConfiguration, store: any RecordStore, logger: Logger? = nil
 ) -> some ApplicationProtocol {
     CallerNode(configuration: configuration, store: store).application(logger: logger)
 }

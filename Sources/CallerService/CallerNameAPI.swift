@@ -1,4 +1,3 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
@@ -6,6 +5,7 @@ import Hummingbird
 import LookupIndex
 import NIOCore
 import PhoneNumbers
+import StoreContract
 
 /// What phone systems read without parsing JSON: the caller's name as plain text
 /// (`GET /v3/contacts/name/{phoneNumber}` or `?number=`), `X-Caller-*` headers on the lookup, name

@@ -1,10 +1,10 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import StoreContract
 
 /// REST: single contacts, upsert by `externalId`, the list, and the change feed (docs/api.md). Every
 /// write is answered once the organization's index has reached it (read-your-writes); the

@@ -1,4 +1,3 @@
-import ContactStore
 import Contacts
 import Dispatch
 import Foundation
@@ -8,6 +7,7 @@ import Logging
 import LookupIndex
 import NIOCore
 import PhoneNumbers
+import StoreContract
 
 extension Duration {
     /// The duration in whole nanoseconds.

@@ -1,8 +1,8 @@
 import Contacts
 import HTTPTypes
-import Logging
 import Hummingbird
 import HummingbirdCore
+import Logging
 import NIOCore
 
 /// One shape for every error answer, `{"error":"…"}` (Hummingbird's own errors would answer

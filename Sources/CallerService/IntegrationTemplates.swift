@@ -1,8 +1,8 @@
-import ContactStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import StoreContract
 
 /// `GET /v3/integrations/3cx.xml`: a 3CX server-side CRM template (Admin → Integrations → CRM →
 /// Server side; V18: Settings → CRM Integration) that looks callers up here.

@@ -1,9 +1,9 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
 import Hummingbird
 import LookupIndex
+import StoreContract
 
 /// An organization's index and the lookup that reads it.
 struct IndexEntry: Sendable {

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
@@ -8,6 +7,8 @@ import Logging
 import LookupIndex
 import NIOCore
 import ServiceLifecycle
+import StoreContract
+import ThreadSupport
 
 /// How a mirror reaches its API and keeps its state.
 public struct MirrorConfiguration: Sendable {

@@ -1,7 +1,7 @@
-import ContactStore
 import Contacts
 import Foundation
 import LookupIndex
+import StoreContract
 
 #if canImport(Glibc)
 import Glibc

@@ -1,10 +1,10 @@
 import AsyncHTTPClient
-import ContactStore
 import Contacts
 import Foundation
-import Synchronization
 import NIOCore
 import NIOHTTP1
+import StoreContract
+import Synchronization
 
 /// Why a mirror's request to the API failed.
 public struct MirrorError: Error, CustomStringConvertible, Sendable {

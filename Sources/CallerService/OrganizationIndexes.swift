@@ -1,10 +1,11 @@
-import ContactStore
 import Contacts
 import Dispatch
 import Foundation
 import HTTPTypes
 import Hummingbird
 import LookupIndex
+import StoreContract
+import ThreadSupport
 
 /// The lookup index of every organization this node serves, each kept at the store's committed
 /// version by its `IndexFollower`.

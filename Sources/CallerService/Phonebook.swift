@@ -1,4 +1,3 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
@@ -6,6 +5,7 @@ import Hummingbird
 import LookupIndex
 import NIOCore
 import PhoneNumbers
+import StoreContract
 
 /// Desk-phone phonebooks (`GET /v3/phonebook/{yealink,grandstream,cisco}.xml`): the organization's
 /// contacts in the XML each vendor's phones download, numbers written as the phones will see them

@@ -1,4 +1,3 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
@@ -6,6 +5,7 @@ import Hummingbird
 import LookupIndex
 import NIOCore
 import PhoneNumbers
+import StoreContract
 
 /// `GET /popup?number=…`: the screen-pop page of an incoming call (`PopupPage`).
 ///

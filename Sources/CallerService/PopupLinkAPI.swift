@@ -1,6 +1,6 @@
-import ContactStore
 import Contacts
 import Hummingbird
+import StoreContract
 
 /// `/v3/popup-link` (scope `admin`): the organization's standing popup link — the one a PBX puts
 /// in the URL its softphones open, `BASE/popup?token=v1.…&number={NUMBER}` — and its rotation,
@@ -24,7 +24,7 @@ extension Handlers {
     private func popupLinkAnswer(_ token: String, request: Request) -> Response {
         var writer = JSONWriter()
         writer.beginObject()
-        writer.field("url", ContactStore.standingPopupLink(token: token, base: baseURL(request)))
+        writer.field("url", PopupTokenRules.standingPopupLink(token: token, base: baseURL(request)))
         writer.field("token", token)
         writer.endObject()
         var response = HTTPAnswer.json(.ok, writer.bytes)

@@ -1,8 +1,8 @@
-import ContactStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import PhoneNumbers
+import StoreContract
 import Synchronization
 
 /// Who obtained a popup link: the credential the link dies with.
@@ -137,7 +137,7 @@ final class PopupLinks: Sendable {
     static var now: Int64 { Int64(Date().timeIntervalSince1970) }
 
     private func currentEpoch(_ organizationID: Int64) async throws -> Int64? {
-        ContactStore.popupTokenParts(try await store.popupToken(organizationID: organizationID))?.epoch
+        PopupTokenRules.popupTokenParts(try await store.popupToken(organizationID: organizationID))?.epoch
     }
 
     /// The links' key: derived from the store's session key (itself derived from the store's

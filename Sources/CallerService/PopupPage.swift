@@ -1,7 +1,7 @@
-import ContactStore
 import Contacts
 import Foundation
 import PhoneNumbers
+import StoreContract
 
 /// The language of the screen-pop page, chosen from `Accept-Language`.
 enum PopupLanguage: Sendable {

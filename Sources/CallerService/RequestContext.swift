@@ -1,4 +1,3 @@
-import ContactStore
 import Contacts
 import Dispatch
 import Foundation
@@ -9,6 +8,7 @@ import Logging
 import LookupIndex
 import NIOCore
 import PhoneNumbers
+import StoreContract
 import Synchronization
 
 /// The request context: Hummingbird's core storage plus the caller's organization once

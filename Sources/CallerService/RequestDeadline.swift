@@ -1,6 +1,6 @@
 import HummingbirdCore
-import NIOHTTPTypes
 import NIOCore
+import NIOHTTPTypes
 
 /// How long a client may take to send a request: the slow-client defence.
 ///

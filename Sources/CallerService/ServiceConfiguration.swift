@@ -1,6 +1,6 @@
 import Configuration
-import HummingbirdCore
 import Hummingbird
+import HummingbirdCore
 import Logging
 
 /// Everything `caller-lookup serve` can be told, with their defaults (config/README.md). The keys are

@@ -1,6 +1,6 @@
-import ContactStore
 import Logging
 import ServiceLifecycle
+import StoreContract
 
 /// Keeps every organization's index at the store's committed version, whoever wrote: this
 /// process's handlers, a CLI import into the same data directory, another node on the same store.

@@ -1,9 +1,9 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import StoreContract
 
 /// `/v3/tokens` (scope `admin`): the organization's access tokens — created (the secret is in that
 /// answer only), listed without secrets, revoked. A revocation is in force for this node's next

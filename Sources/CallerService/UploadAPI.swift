@@ -1,4 +1,3 @@
-import ContactStore
 import Contacts
 import Dispatch
 import Foundation
@@ -8,6 +7,8 @@ import Logging
 import LookupIndex
 import NIOCore
 import PhoneNumbers
+import StoreContract
+import ThreadSupport
 
 /// The CSV upload (docs/contract.md) and the number validator.
 extension Handlers {

@@ -1,9 +1,9 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import StoreContract
 
 /// `/v3/users` (admins): the organization's users and their roles — listed (never a password's
 /// hash), added, given another role or password, removed. An organization always keeps an admin.

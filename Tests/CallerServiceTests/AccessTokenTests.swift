@@ -1,10 +1,10 @@
-import ContactStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import StoreContract
 import TestSupport
 import Testing
 
@@ -51,7 +51,7 @@ import Testing
         #expect(answer.headers[.cacheControl] == "no-store")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
         let token = try #require(json["token"] as? String)
-        #expect(ContactStore.isTokenShaped(token))
+        #expect(AccessTokenRules.isTokenShaped(token))
         #expect(json["scope"] as? String == scope && json["label"] as? String == label)
         #expect((json["prefix"] as? String).map { token.hasPrefix($0) } == true)
         return token

@@ -1,5 +1,4 @@
 import CallerService
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
@@ -7,6 +6,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PhoneNumbers
+import SQLiteEngine
+import StoreContract
 import TestSupport
 import Testing
 
@@ -14,7 +15,7 @@ import Testing
 /// editor keeping the `…Uri` columns, the upload page's report and dry run, and `/v3/users`.
 @Suite struct AdminPagesTests {
     let fixture: ServiceFixture
-    var store: ContactStore { fixture.store }
+    var store: SQLiteStore { fixture.store }
     var ipex: Organization { get throws { try #require(try store.organization(named: "IPEX")) } }
 
     init() throws {
@@ -274,7 +275,7 @@ import Testing
             var page = try await admin.get(client, "/admin/tokens")
             let created = try await admin.post(client, "/admin/tokens", [("csrf", try Self.csrf(page)), ("scope", "lookup"), ("label", "FreeSWITCH <Brno>")])
             let secret = try #require(Self.html(created).range(of: "id=\"new-token\">").map { String(Self.html(created)[$0.upperBound...].prefix(52)) })
-            #expect(ContactStore.isTokenShaped(secret), "the token is shown once: \(secret)")
+            #expect(AccessTokenRules.isTokenShaped(secret), "the token is shown once: \(secret)")
             #expect(Self.html(created).contains("FreeSWITCH &lt;Brno&gt;"))
             #expect(try store.authenticate(token: secret)?.scope == .lookup)
             #expect(!Self.html(try await admin.get(client, "/admin/tokens")).contains(secret), "never shown again")

@@ -1,17 +1,18 @@
 import CallerService
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import SQLiteEngine
+import StoreContract
 import TestSupport
 import Testing
 
 @Suite struct CallerApplicationTests {
     let fixture: ServiceFixture
-    var store: ContactStore { fixture.store }
+    var store: SQLiteStore { fixture.store }
     var configuration = ServiceConfiguration()
 
     init() throws {

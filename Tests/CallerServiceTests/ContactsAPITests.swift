@@ -1,16 +1,17 @@
 import CallerService
-import ContactStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import SQLiteEngine
+import StoreContract
 import TestSupport
 import Testing
 
 @Suite struct ContactsAPITests {
     let fixture: ServiceFixture
-    var store: ContactStore { fixture.store }
+    var store: SQLiteStore { fixture.store }
 
     init() throws {
         fixture = try ServiceFixture()

@@ -1,4 +1,3 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
@@ -6,8 +5,10 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PhoneNumbers
+import StoreContract
 import TestSupport
 import Testing
+import ThreadSupport
 
 #if canImport(Glibc)
 import Glibc

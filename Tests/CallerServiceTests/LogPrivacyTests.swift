@@ -1,4 +1,3 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
@@ -7,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import PhoneNumbers
+import StoreContract
 import Synchronization
 import TestSupport
 import Testing

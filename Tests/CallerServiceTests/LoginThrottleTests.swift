@@ -1,8 +1,9 @@
-import ContactStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import SQLiteEngine
+import StoreContract
 import Testing
 
 @testable import CallerService

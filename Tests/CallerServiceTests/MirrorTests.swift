@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
@@ -8,6 +7,8 @@ import HummingbirdTesting
 import LookupIndex
 import NIOCore
 import NIOHTTP1
+import SQLiteEngine
+import StoreContract
 import TestSupport
 import Testing
 
@@ -16,11 +17,11 @@ import Testing
 /// An API node on a real port of this machine, that a test can stop and start again on the same
 /// port with the same store.
 final class LiveAPI: @unchecked Sendable {
-    let store: ContactStore
+    let store: SQLiteStore
     let port: Int
     private var task: Task<Void, any Error>?
 
-    init(store: ContactStore) {
+    init(store: SQLiteStore) {
         self.store = store
         self.port = LiveAPI.freePort()
     }

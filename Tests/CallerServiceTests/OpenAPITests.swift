@@ -1,6 +1,7 @@
 import CallerService
-import ContactStore
 import HummingbirdTesting
+import SQLiteEngine
+import StoreContract
 import TestSupport
 import Testing
 
@@ -31,7 +32,7 @@ import Testing
 
     @Test func theDocumentIsServed() async throws {
         let directory = TemporaryDirectory()
-        let app = buildApplication(configuration: ServiceConfiguration(), store: try ContactStore(directory: directory.path))
+        let app = buildApplication(configuration: ServiceConfiguration(), store: try SQLiteStore(directory: directory.path))
         try await app.test(.router) { client in
             try await client.execute(uri: "/openapi.yaml", method: .get) { response in
                 #expect(response.status == .ok)

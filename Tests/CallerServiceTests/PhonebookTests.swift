@@ -1,7 +1,7 @@
 import CallerService
-import ContactStore
 import Contacts
 import Foundation
+import StoreContract
 #if canImport(FoundationXML)
 import FoundationXML
 #endif

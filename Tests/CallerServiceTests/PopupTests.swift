@@ -1,4 +1,3 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
@@ -6,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PhoneNumbers
+import StoreContract
 import TestSupport
 import Testing
 

@@ -1,10 +1,11 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import SQLiteEngine
+import StoreContract
 import TestSupport
 import Testing
 
@@ -16,7 +17,7 @@ import Testing
 /// by the credentials and evicting one entry, and 403s that name a user's role.
 @Suite struct SecurityTests {
     let fixture: ServiceFixture
-    var store: ContactStore { fixture.store }
+    var store: SQLiteStore { fixture.store }
     let ipex: Organization
     static let novak: HTTPFields = [.authorization: ServiceFixture.basic("novak", "hesloNovak")]
 

@@ -1,11 +1,12 @@
 import CallerService
-import ContactStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PhoneNumbers
+import SQLiteEngine
+import StoreContract
 import TestSupport
 import Testing
 
@@ -14,7 +15,7 @@ import Testing
 /// node warms up before it serves.
 @Suite struct StoreFollowerTests {
     let fixture: ServiceFixture
-    var store: ContactStore { fixture.store }
+    var store: SQLiteStore { fixture.store }
     static let novak: HTTPFields = [.authorization: ServiceFixture.basic("novak", "hesloNovak")]
 
     init() throws {
@@ -58,7 +59,7 @@ import Testing
     /// IPEX with `csv` imported, a node with its follower running, ready: `body` gets a client of
     /// it and what the CLI would open, a second connection to the same store.
     func withReadyNode(
-        importing csv: [UInt8], _ body: @Sendable (any TestClientProtocol, ContactStore, Int64) async throws -> Void
+        importing csv: [UInt8], _ body: @Sendable (any TestClientProtocol, SQLiteStore, Int64) async throws -> Void
     ) async throws {
         let organizationID = try ipexID()
         _ = try store.importContacts(csv: csv, organizationID: organizationID, validator: PhoneNumberValidator())
@@ -68,7 +69,7 @@ import Testing
         try await withFollower(node) {
             try await app.test(.router) { client in
                 _ = try await eventually("the node is ready") { try await status(client, "/health") == .ok }
-                try await body(client, try ContactStore(directory: directory), organizationID)
+                try await body(client, try SQLiteStore(directory: directory), organizationID)
             }
         }
     }
@@ -104,7 +105,7 @@ import Testing
 
     @Test func aSecondServerOnTheSameStoreSeesTheFirstOnesWriteAndItsLongPollWakes() async throws {
         let first = CallerNode(configuration: ServiceConfiguration(), store: store)
-        let second = CallerNode(configuration: ServiceConfiguration(), store: try ContactStore(directory: fixture.directory.path))
+        let second = CallerNode(configuration: ServiceConfiguration(), store: try SQLiteStore(directory: fixture.directory.path))
         let (firstApp, secondApp) = (first.application(), second.application())
         try await withFollower(second) {
             try await secondApp.test(.router) { secondClient in

@@ -7,7 +7,8 @@ import TestSupport
 import Testing
 
 @testable import CallerService
-@testable import ContactStore
+@testable import SQLiteEngine
+import StoreContract
 
 /// Issue 18, part 4 (on the SQLite engine): a store that cannot be written just now — another
 /// process holds its write lock past the busy timeout — answers writes 503 with `Retry-After` and
@@ -16,7 +17,7 @@ import Testing
 @Suite struct StoreUnavailableTests {
     @Test func writesAnswer503WhileAnotherProcessHoldsTheStoreAndRecover() async throws {
         let directory = TemporaryDirectory()
-        let store = try ContactStore(directory: directory.path, busyTimeoutMilliseconds: 100)
+        let store = try SQLiteStore(directory: directory.path, busyTimeoutMilliseconds: 100)
         let ipex = try store.createOrganization(name: "IPEX", defaultRegion: "CZ")
         try store.addUser(login: "novak", password: "hesloNovak", organizationID: ipex.id)
         _ = try store.importContacts(csv: Fixtures.maximalCSV, organizationID: ipex.id, validator: .init())
@@ -67,13 +68,13 @@ import Testing
 
     @Test func aStoreNewerThanThisBuildIsRefused() throws {
         let directory = TemporaryDirectory()
-        let store = try ContactStore(directory: directory.path)
+        let store = try SQLiteStore(directory: directory.path)
         let (version, known) = try store.schemaVersion()
         #expect(version == known && known == Schema.migrations.count)
         let raw = try SQLiteDatabase(path: store.path)
         try raw.execute("PRAGMA user_version = \(known + 1)")
         #expect {
-            _ = try ContactStore(directory: directory.path)
+            _ = try SQLiteStore(directory: directory.path)
         } throws: { error in
             "\(error)".contains("newer than this caller-lookup knows")
         }

@@ -1,9 +1,9 @@
-import ContactStore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import StoreContract
 import TestSupport
 import Testing
 

@@ -1,7 +1,7 @@
 import Contacts
+@testable import LookupIndex
 import PhoneNumbers
 import Testing
-@testable import LookupIndex
 
 @Suite struct CallerLookupTests {
     static let regions = ["CZ", "SK", "DE", "AT", "PL", "GB", "US", "CA", "FR", "IT", "ES", "NL", "BE", "CH", "SE", "NO",

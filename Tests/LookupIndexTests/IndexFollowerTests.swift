@@ -1,9 +1,10 @@
-import ContactStore
 import Contacts
+@testable import LookupIndex
 import PhoneNumbers
+import SQLiteEngine
+import StoreContract
 import TestSupport
 import Testing
-@testable import LookupIndex
 
 @Suite struct IndexFollowerTests {
     let directory = TemporaryDirectory()
@@ -14,7 +15,7 @@ import Testing
     }
 
     @Test func followsImportsAndSingleWrites() throws {
-        let store = try ContactStore(directory: directory.path)
+        let store = try SQLiteStore(directory: directory.path)
         let organization = try store.createOrganization(name: "IPEX")
         let follower = try IndexFollower(source: StoreChangeSource(store: store, organizationID: organization.id))
         #expect(follower.index.snapshot.count == 0)
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func compactsAfterManyDeltasAndStaysEqualToTheStore() throws {
-        let store = try ContactStore(directory: directory.path)
+        let store = try SQLiteStore(directory: directory.path)
         let organization = try store.createOrganization(name: "IPEX")
         let follower = try IndexFollower(source: StoreChangeSource(store: store, organizationID: organization.id))
         for number in 0..<1_100 {
@@ -50,7 +51,7 @@ import Testing
     /// An import larger than a batch limit arrives as one batch (whole transactions) and is merged
     /// into a new base before it is published: no overlay, equal to the store.
     @Test func aLargeImportIsMergedBeforeItIsPublished() throws {
-        let store = try ContactStore(directory: directory.path)
+        let store = try SQLiteStore(directory: directory.path)
         let organization = try store.createOrganization(name: "IPEX")
         let follower = try IndexFollower(source: StoreChangeSource(store: store, organizationID: organization.id))
         let contacts = try (0..<(IndexFollower.batchLimit * 2 + 500)).map { number in
@@ -64,7 +65,7 @@ import Testing
     }
 
     @Test func rebuildsOnResync() throws {
-        let store = try ContactStore(directory: directory.path)
+        let store = try SQLiteStore(directory: directory.path)
         let organization = try store.createOrganization(name: "IPEX")
         _ = try store.create(try contact("A", "+420777000111"), organizationID: organization.id)
         struct Forgetful: ChangeSource {

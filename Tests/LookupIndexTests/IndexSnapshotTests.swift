@@ -1,8 +1,8 @@
 import Contacts
 import Foundation
+@testable import LookupIndex
 import PhoneNumbers
 import Testing
-@testable import LookupIndex
 
 @Suite struct IndexSnapshotTests {
     /// Every lookup of every kind agrees with the reference.

@@ -1,6 +1,6 @@
 import Contacts
-import Testing
 @testable import LookupIndex
+import Testing
 
 /// Every key lands on the same slot with the same fingerprint: only confirmation tells keys apart.
 enum CollidingHashing: KeyHashing {

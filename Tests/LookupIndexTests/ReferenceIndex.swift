@@ -1,6 +1,6 @@
 import Contacts
-import PhoneNumbers
 @testable import LookupIndex
+import PhoneNumbers
 
 /// The naive index every property test compares against: a dictionary of contacts by id, searched
 /// linearly.

@@ -1,4 +1,3 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
@@ -6,6 +5,7 @@ import Hummingbird
 import LookupIndex
 import NIOCore
 import PhoneNumbers
+import StoreContract
 
 /// The organization's admin pages under `/admin/`, for the office staff who keep its
 /// contacts: sign-in, contacts (search, view, edit, delete), the CSV upload with its report and
@@ -493,7 +493,7 @@ struct AdminHandlers: Sendable {
         html += "</table></section>"
         // The standing popup link, for a PBX's softphone URL, and its rotation.
         let token = try await state.store.popupToken(organizationID: visit.organization.id)
-        let link = ContactStore.standingPopupLink(token: token, base: Handlers(state: state).baseURL(visit.request))
+        let link = PopupTokenRules.standingPopupLink(token: token, base: Handlers(state: state).baseURL(visit.request))
         html += "<section><h2>\(t("Popup link", "Odkaz na kartu volajícího"))</h2>"
         html += "<p>\(t("Put it in the phone system's softphone URL; it replaces {NUMBER} with the caller's number. Rotating ends this link and every link a lookup handed out.", "Vložte ho do URL softphonů ústředny; {NUMBER} nahradí číslem volajícího. Nový odkaz ukončí tento i všechny odkazy z odpovědí na vyhledání."))</p>"
         html += "<p class=\"secret\" id=\"popup-link\">\(AdminPage.escape(link))</p>"

@@ -1,9 +1,9 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import StoreContract
 
 /// The admin pages' frame: one server-rendered HTML document per answer, Czech or English by
 /// `Accept-Language` (as the popup), usable from a phone screen up. The only script is the upload

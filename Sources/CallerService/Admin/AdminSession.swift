@@ -1,8 +1,8 @@
-import ContactStore
 import Contacts
 import Foundation
 import HTTPTypes
 import Hummingbird
+import StoreContract
 
 /// A signed-in user of the admin pages, from the session cookie.
 struct AdminSession: Sendable {

@@ -1,0 +1,329 @@
+import Contacts
+import Foundation
+import Logging
+import PostgresNIO
+import StoreContract
+
+/// Single-contact writes, batches and labels on PostgreSQL: each one transaction that locks the
+/// organization's row, takes the next version, writes its change-log entries and announces the
+/// commit — the SQLite store's `write`, with the same rules.
+extension PostgresStore {
+    static let selectContact = "SELECT id, version, \(columns.joined(separator: ", ")) FROM contacts"
+
+    /// A write in progress inside one transaction: the organization's row is locked, `version` is
+    /// the one this write commits as.
+    struct Write: Sendable {
+        let connection: PostgresConnection
+        let logger: Logger
+        let organizationID: Int64
+        let version: Int64
+        fileprivate(set) var nextContactID: Int64
+        fileprivate(set) var changed = false
+
+        @discardableResult
+        mutating func insert(_ contact: Contact) async throws -> StoredContact {
+            let id = nextContactID
+            try await run(ContactStatement<InsertKind>(organizationID: organizationID, id: id, version: version, contact: contact), contact)
+            nextContactID += 1
+            try await log(id, "upsert")
+            return StoredContact(id: id, version: version, contact: contact)
+        }
+
+        @discardableResult
+        mutating func update(_ id: Int64, to contact: Contact) async throws -> StoredContact {
+            try await run(ContactStatement<UpdateKind>(organizationID: organizationID, id: id, version: version, contact: contact), contact)
+            try await log(id, "upsert")
+            return StoredContact(id: id, version: version, contact: contact)
+        }
+
+        mutating func delete(_ id: Int64) async throws {
+            _ = try await connection.execute(DeleteContact(organizationID: organizationID, id: id), logger: logger)
+            try await log(id, "delete")
+        }
+
+        /// Logs a change of the labels; the older labels entry goes (see the SQLite store's).
+        mutating func logLabels() async throws {
+            try await connection.query("DELETE FROM changes WHERE organization_id = \(organizationID) AND op = 'labels'", logger: logger)
+            try await log(0, "labels")
+        }
+
+        func contact(id: Int64) async throws -> StoredContact? {
+            for try await stored in try await connection.execute(ContactByID(organizationID: organizationID, id: id), logger: logger) {
+                return stored
+            }
+            return nil
+        }
+
+        func contact(externalId: String) async throws -> StoredContact? {
+            guard !externalId.isEmpty else { return nil }
+            for try await stored in try await connection.execute(
+                ContactByExternalId(organizationID: organizationID, externalId: externalId), logger: logger
+            ) { return stored }
+            return nil
+        }
+
+        private func run<Statement: PostgresPreparedStatement>(_ statement: Statement, _ contact: Contact) async throws where Statement.Row == () {
+            do {
+                _ = try await connection.execute(statement, logger: logger)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+                throw ContactStoreError(.duplicateExternalId, "externalId '\(contact[.externalId])' already belongs to another contact.")
+            }
+        }
+
+        private mutating func log(_ id: Int64, _ op: String) async throws {
+            _ = try await connection.execute(LogChange(organizationID: organizationID, version: version, contactID: id, op: op), logger: logger)
+            changed = true
+        }
+    }
+
+    /// Runs `body` as one transaction with the organization's next version, bumped (with the
+    /// change log compacted now and then, and the commit announced) only if `body` changed
+    /// something. Concurrent writes to one organization, from any node, take their turns on the
+    /// organization's row lock: versions never collide and the feed has no gaps.
+    func write<T: Sendable>(organizationID: Int64, _ body: @escaping @Sendable (inout Write) async throws -> T) async throws -> (T, version: Int64) {
+        let logger = self.logger
+        return try await transaction { connection in
+            var locked: (Int64, Int64)?
+            for try await row in try await connection.query(
+                "SELECT version, next_contact_id FROM organizations WHERE id = \(organizationID) FOR UPDATE", logger: logger
+            ).decode((Int64, Int64).self) { locked = row }
+            guard let (current, nextID) = locked else {
+                throw ContactStoreError(.notFound, "Organization \(organizationID) does not exist.")
+            }
+            var write = Write(connection: connection, logger: logger, organizationID: organizationID, version: current + 1, nextContactID: nextID)
+            let result = try await body(&write)
+            guard write.changed else { return (result, current) }
+            try await connection.query(
+                "UPDATE organizations SET version = \(write.version), next_contact_id = \(write.nextContactID) WHERE id = \(organizationID)",
+                logger: logger)
+            if write.version % 512 == 0 {
+                try await Self.compactChangeLog(
+                    organizationID: organizationID, keepingDeletes: ChangeLogRules.minimumRetainedDeletes, below: write.version, connection, logger: logger)
+            }
+            try await Self.notifyCommit(organizationID: organizationID, version: write.version, connection, logger: logger)
+            return (result, write.version)
+        }
+    }
+
+    // MARK: Reads
+
+    public func contact(id: Int64, organizationID: Int64) async throws -> StoredContact? {
+        let logger = self.logger
+        return try await withConnection { connection in
+            for try await stored in try await connection.execute(ContactByID(organizationID: organizationID, id: id), logger: logger) {
+                return stored
+            }
+            return nil
+        }
+    }
+
+    public func contactsPage(organizationID: Int64, afterID: Int64, limit: Int) async throws -> [StoredContact] {
+        try await rows(PostgresQuery(
+            unsafeSQL: Self.selectContact + " WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            binds: Self.binds(organizationID, afterID, Int64(max(0, limit))))) { try Self.storedContact($0, offset: 0) }
+    }
+
+    static func binds(_ values: Int64...) -> PostgresBindings {
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values { binds.append(value) }
+        return binds
+    }
+
+    // MARK: Writes
+
+    public func create(_ contact: Contact, organizationID: Int64) async throws -> StoredContact {
+        try await write(organizationID: organizationID) { try await $0.insert(contact) }.0
+    }
+
+    public func replace(id: Int64, with contact: Contact, organizationID: Int64) async throws -> StoredContact {
+        try await update(id: id, organizationID: organizationID) { _ in contact }
+    }
+
+    public func update(id: Int64, organizationID: Int64, _ edit: @escaping @Sendable (Contact) throws -> Contact) async throws -> StoredContact {
+        try await write(organizationID: organizationID) { write in
+            guard let existing = try await write.contact(id: id) else {
+                throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
+            }
+            let contact = try edit(existing.contact)
+            return contact == existing.contact ? existing : try await write.update(id, to: contact)
+        }.0
+    }
+
+    public func delete(id: Int64, organizationID: Int64) async throws -> Int64 {
+        try await write(organizationID: organizationID) { write in
+            guard try await write.contact(id: id) != nil else {
+                throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
+            }
+            try await write.delete(id)
+        }.version
+    }
+
+    public func upsert(externalId: String, contact: Contact, organizationID: Int64) async throws -> (StoredContact, created: Bool) {
+        guard contact[.externalId] == externalId, !externalId.isEmpty else {
+            throw ContactStoreError(.invalidInput, "The contact's externalId must be '\(externalId)'.")
+        }
+        return try await write(organizationID: organizationID) { write in
+            if let existing = try await write.contact(externalId: externalId) {
+                return (existing.contact == contact ? existing : try await write.update(existing.id, to: contact), false)
+            }
+            return (try await write.insert(contact), true)
+        }.0
+    }
+
+    public func applyBatch(_ operations: [BatchOperation], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64) {
+        try await write(organizationID: organizationID) { write in
+            var results: [BatchResult] = []
+            results.reserveCapacity(operations.count)
+            for (index, operation) in operations.enumerated() {
+                do {
+                    results.append(try await Self.apply(operation, in: &write))
+                } catch let error as ContactStoreError {
+                    throw BatchFailure(index: index, error: error)
+                }
+            }
+            return results
+        }
+    }
+
+    /// One operation of a batch, by the SQLite store's rules (`SQLiteStore.applyBatch`).
+    private static func apply(_ operation: BatchOperation, in write: inout Write) async throws -> BatchResult {
+        switch operation {
+        case .upsert(let contact):
+            guard let existing = try await write.contact(externalId: contact[.externalId]) else { return .created(try await write.insert(contact)) }
+            return existing.contact == contact ? .unchanged(existing) : .updated(try await write.update(existing.id, to: contact))
+        case .delete(let id):
+            guard try await write.contact(id: id) != nil else {
+                throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
+            }
+            try await write.delete(id)
+            return .deleted(id)
+        case .deleteExternal(let externalId):
+            guard let existing = try await write.contact(externalId: externalId) else {
+                throw ContactStoreError(.notFound, "No contact has externalId '\(externalId)'.")
+            }
+            try await write.delete(existing.id)
+            return .deleted(existing.id)
+        }
+    }
+
+    /// Sets or clears the organization's field labels (the SQLite store's rules), versioned and
+    /// logged like a contact's change.
+    public func setLabels(_ changes: [ContactField: String?], organizationID: Int64) async throws -> Organization {
+        let checked = try FieldLabels.checked(changes)
+        _ = try await write(organizationID: organizationID) { write in
+            var stored: String?
+            for try await labels in try await write.connection.query(
+                "SELECT labels FROM organizations WHERE id = \(organizationID)", logger: write.logger
+            ).decode(String.self) { stored = labels }
+            let before = FieldLabels.decode(stored ?? "{}")
+            let labels = FieldLabels.applying(checked, to: before)
+            guard labels != before else { return }
+            try await write.connection.query(
+                "UPDATE organizations SET labels = \(FieldLabels.encode(labels)) WHERE id = \(organizationID)", logger: write.logger)
+            try await write.logLabels()
+        }
+        guard let organization = try await organization(id: organizationID) else {
+            throw ContactStoreError(.notFound, "Organization \(organizationID) does not exist.")
+        }
+        return organization
+    }
+}
+
+// MARK: Prepared statements
+
+/// The statements of single-contact writes, prepared once per connection (PostgresNIO names them
+/// by type and prepares each on a connection's first use): a REST write sends only its values.
+protocol ContactStatementKind: Sendable {
+    static var sql: String { get }
+}
+
+enum InsertKind: ContactStatementKind {
+    static let sql =
+        "INSERT INTO contacts (organization_id, id, version, \(PostgresStore.columns.joined(separator: ", "))) VALUES ("
+        + (1...(3 + PostgresStore.columns.count)).map { "$\($0)" }.joined(separator: ", ") + ")"
+}
+
+enum UpdateKind: ContactStatementKind {
+    static let sql =
+        "UPDATE contacts SET version = $3, " + PostgresStore.columns.enumerated().map { "\($1) = $\($0 + 4)" }.joined(separator: ", ")
+        + " WHERE organization_id = $1 AND id = $2"
+}
+
+/// An insert or update of one contact: organization, id, version, then the record's values.
+struct ContactStatement<Kind: ContactStatementKind>: PostgresPreparedStatement {
+    typealias Row = ()
+    static var sql: String { Kind.sql }
+    let organizationID: Int64
+    let id: Int64
+    let version: Int64
+    let contact: Contact
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 3 + ContactField.allCases.count)
+        binds.append(organizationID)
+        binds.append(id)
+        binds.append(version)
+        for value in contact.values { binds.append(value) }
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+struct DeleteContact: PostgresPreparedStatement {
+    typealias Row = ()
+    static let sql = "DELETE FROM contacts WHERE organization_id = $1 AND id = $2"
+    let organizationID: Int64
+    let id: Int64
+
+    func makeBindings() throws -> PostgresBindings { PostgresStore.binds(organizationID, id) }
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+/// A change-log entry; a later entry of the same contact in the same version replaces it (an
+/// upsert then a delete in one batch logs the delete).
+struct LogChange: PostgresPreparedStatement {
+    typealias Row = ()
+    static let sql = """
+        INSERT INTO changes (organization_id, version, contact_id, op) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (organization_id, version, contact_id) DO UPDATE SET op = EXCLUDED.op
+        """
+    let organizationID: Int64
+    let version: Int64
+    let contactID: Int64
+    let op: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresStore.binds(organizationID, version, contactID)
+        binds.append(op)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+struct ContactByID: PostgresPreparedStatement {
+    typealias Row = StoredContact
+    static let sql = PostgresStore.selectContact + " WHERE organization_id = $1 AND id = $2"
+    let organizationID: Int64
+    let id: Int64
+
+    func makeBindings() throws -> PostgresBindings { PostgresStore.binds(organizationID, id) }
+    func decodeRow(_ row: PostgresRow) throws -> StoredContact { try PostgresStore.storedContact(row, offset: 0) }
+}
+
+struct ContactByExternalId: PostgresPreparedStatement {
+    typealias Row = StoredContact
+    static let sql = PostgresStore.selectContact + #" WHERE organization_id = $1 AND "externalId" = $2 AND "externalId" <> ''"#
+    let organizationID: Int64
+    let externalId: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings(capacity: 2)
+        binds.append(organizationID)
+        binds.append(externalId)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> StoredContact { try PostgresStore.storedContact(row, offset: 0) }
+}

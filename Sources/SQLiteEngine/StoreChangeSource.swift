@@ -1,0 +1,22 @@
+import Contacts
+import StoreContract
+
+/// One organization of the local store as a `ChangeSource`: what an API node's index follows (a
+/// mirror follows the HTTP change feed instead).
+public struct StoreChangeSource: ChangeSource {
+    public let store: SQLiteStore
+    public let organizationID: Int64
+
+    public init(store: SQLiteStore, organizationID: Int64) {
+        self.store = store
+        self.organizationID = organizationID
+    }
+
+    public func loadAll() throws -> FullLoad {
+        try store.fullLoad(organizationID: organizationID)
+    }
+
+    public func changes(after version: Int64, limit: Int) throws -> ChangeBatch {
+        try store.changes(organizationID: organizationID, after: version, limit: limit)
+    }
+}

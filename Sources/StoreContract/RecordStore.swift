@@ -1,0 +1,82 @@
+import Contacts
+import Foundation
+import PhoneNumbers
+
+/// The store of record as a serving node uses it, whatever the engine: the embedded SQLite store
+/// (`SQLiteRecordStore`) or PostgreSQL shared by several nodes (`PostgresStore`).
+///
+/// Every write is one transaction with the organization's next version and its change-log
+/// entries; reads see committed data only. Every method is async and never blocks the caller's
+/// thread: the SQLite engine runs on threads of its own, PostgreSQL on its event loops.
+public protocol RecordStore: Sendable {
+    /// A short name for logs and `/health`: `sqlite` or `postgresql`.
+    var engine: String { get }
+
+    // MARK: Organizations, users, credentials
+
+    func organization(id: Int64) async throws -> Organization?
+    /// Every organization, as committed now.
+    func committedOrganizations() async throws -> [Organization]
+    /// `committedOrganizations`, waiting on the calling thread: for the index followers' own
+    /// threads (never Swift's cooperative pool).
+    func committedOrganizationsBlocking() throws -> [Organization]
+    /// The user and organization of these credentials, or `nil` (the hash is checked off the
+    /// caller's thread; an unknown login takes as long as a wrong password).
+    func signIn(login: String, password: String) async throws -> SignedInUser?
+    /// The user with this login, whatever their organization.
+    func user(login: String) async throws -> UserAccount?
+    func users(organizationID: Int64) async throws -> [UserAccount]
+    func addUser(login: String, password: String, role: UserRole, organizationID: Int64) async throws
+    /// Changes a user's role, password (ending their sessions), or both; never demotes the last admin.
+    func updateUser(login: String, organizationID: Int64, role: UserRole?, password: String?) async throws -> UserAccount
+    /// Ends every admin-page session of the user.
+    func endSessions(login: String, organizationID: Int64) async throws
+    /// Removes a user; never the organization's last admin.
+    func removeUser(login: String, organizationID: Int64) async throws
+    /// The key that signs the admin pages' session cookies, the same on every node of the store.
+    func sessionKey() async throws -> [UInt8]
+    /// The organization and scope of an unrevoked access token, or `nil`.
+    func authenticate(token: String) async throws -> TokenGrant?
+    func tokens(organizationID: Int64) async throws -> [AccessToken]
+    func createToken(organizationID: Int64, scope: AccessScope, label: String) async throws -> (token: AccessToken, secret: String)
+    func revokeToken(id: Int64, organizationID: Int64) async throws -> AccessToken
+    /// Moves whenever credentials stop being valid (a token revoked, a popup link rotated).
+    func credentialsVersion() async throws -> Int64
+    func popupToken(organizationID: Int64) async throws -> String
+    func rotatePopupToken(organizationID: Int64) async throws -> String
+    func organization(popupToken: String) async throws -> Organization?
+    func setLabels(_ changes: [ContactField: String?], organizationID: Int64) async throws -> Organization
+
+    // MARK: Contacts
+
+    func contact(id: Int64, organizationID: Int64) async throws -> StoredContact?
+    func contactsPage(organizationID: Int64, afterID: Int64, limit: Int) async throws -> [StoredContact]
+    /// Contacts whose name, organization or email contains `text`, or whose `externalId` is it.
+    func searchContacts(organizationID: Int64, text: String, afterID: Int64, limit: Int) async throws -> [StoredContact]
+    func create(_ contact: Contact, organizationID: Int64) async throws -> StoredContact
+    func replace(id: Int64, with contact: Contact, organizationID: Int64) async throws -> StoredContact
+    /// Changes a contact by `edit`, which gets its current values (PATCH) and may throw to refuse.
+    func update(id: Int64, organizationID: Int64, _ edit: @escaping @Sendable (Contact) throws -> Contact) async throws -> StoredContact
+    /// Deletes a contact; returns the organization's version with the delete.
+    func delete(id: Int64, organizationID: Int64) async throws -> Int64
+    func upsert(externalId: String, contact: Contact, organizationID: Int64) async throws -> (StoredContact, created: Bool)
+    /// All of the operations, or — when one fails (`BatchFailure`) — none.
+    func applyBatch(_ operations: [BatchOperation], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64)
+    /// A CSV file, replace-all; `ImportRejection` when refused, and then nothing changed.
+    /// A `dryRun` reports what the import would do and changes nothing.
+    func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool) async throws -> ImportReport
+
+    // MARK: The change feed
+
+    func changes(organizationID: Int64, after since: Int64, limit: Int) async throws -> ChangeBatch
+    func fullLoad(organizationID: Int64) async throws -> FullLoad
+    /// A number that moves whenever anything commits (any process, any node). Followers poll it.
+    func commitCounter() async throws -> Int64
+    /// Calls `commit` for commits as the engine announces them (PostgreSQL's `NOTIFY`), until the
+    /// task is cancelled; throws when the announcements stop (a lost connection). An engine
+    /// without announcements returns at once: its followers poll `commitCounter` alone.
+    func watchCommits(_ commit: @escaping @Sendable () -> Void) async throws
+    /// The organization as a `ChangeSource` for an index follower, which reads it on a thread of
+    /// its own (never on Swift's cooperative pool).
+    func changeSource(organizationID: Int64) -> any ChangeSource
+}
