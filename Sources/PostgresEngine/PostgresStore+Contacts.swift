@@ -15,37 +15,22 @@ extension PostgresStore {
     /// Imports a CSV file (replace-all) and returns the contract's report: the same
     /// checks and report as the SQLite store, one transaction.
     ///
-    /// The file is read and checked on a thread of its own while the rows it accepted so far are
-    /// streamed to the server (`COPY`), so checking and sending overlap. When the file is refused —
+    /// The file is read and checked on a thread of its own (`ImportReader`) while the rows it
+    /// accepted so far are streamed to the server (`COPY`), a window at a time as the server takes
+    /// them, so checking and sending overlap in bounded memory. When the file is refused —
     /// even after rows were sent — the `COPY` fails, the transaction rolls back, and the
     /// `ImportRejection` is thrown: nothing changes.
     public func importContacts(
         csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool = false
     ) async throws -> ImportReport {
-        let (windows, continuation) = AsyncThrowingStream<[Contact], any Error>.makeStream()
-        let summary = ParseSummary()
-        let reader = Thread {
-            do {
-                summary.value = try ParsedImport.parse(bytes, validator: validator) { rows in
-                    continuation.yield(rows.map(\.contact))
-                }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        reader.stackSize = 8 << 20
-        reader.start()
-        let outcome: ReplaceOutcome
+        let reader = ImportReader(csv: bytes, validator: validator)
+        let written: Result<ReplaceOutcome, any Error>
         do {
-            outcome = try await replaceAll(organizationID: organizationID, windows: windows, dryRun: dryRun)
-        } catch let dryRun as DryRunOutcome {
-            outcome = dryRun.outcome
+            written = .success(try await replaceAll(organizationID: organizationID, windows: reader.windows, dryRun: dryRun))
+        } catch {
+            written = .failure(error)
         }
-        guard let parsed = summary.value else { throw ContactStoreError(.database, "The file's check ended without a result.") }
-        return ImportReport(
-            imported: parsed.acceptedCount, created: outcome.created, updated: outcome.updated, deleted: outcome.deleted,
-            unchanged: outcome.unchanged, rejected: parsed.rejected, version: outcome.version)
+        return try reader.report(written)
     }
 
     /// `replaceAll` over a whole list.
@@ -61,9 +46,9 @@ extension PostgresStore {
     /// and deleted in set-based SQL with the change-log entries and the version bump. Matching is
     /// the SQLite store's: by `externalId` when the row has one, else by identical values (the
     /// oldest id first). An error from `windows` rolls everything back and is rethrown.
-    func replaceAll(
-        organizationID: Int64, windows: AsyncThrowingStream<[Contact], any Error>, dryRun: Bool = false
-    ) async throws -> ReplaceOutcome {
+    func replaceAll<Windows: AsyncSequence & Sendable>(
+        organizationID: Int64, windows: Windows, dryRun: Bool = false
+    ) async throws -> ReplaceOutcome where Windows.Element == [Contact] {
         let logger = self.logger
         let columns = Self.columns.joined(separator: ", ")
         return try await transaction { connection in
@@ -339,10 +324,4 @@ extension PostgresStore {
             }
         }
     }
-}
-
-/// What the import's reading thread found besides the rows it sent (read after the stream ended).
-private final class ParseSummary: @unchecked Sendable {
-    // @unchecked: written by the reading thread before it finishes the stream, read after.
-    var value: ParsedImport.Summary?
 }

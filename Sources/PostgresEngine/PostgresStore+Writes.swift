@@ -47,18 +47,29 @@ extension PostgresStore {
             try await log(0, "labels")
         }
 
-        func contact(id: Int64) async throws -> StoredContact? {
-            for try await stored in try await connection.execute(ContactByID(organizationID: organizationID, id: id), logger: logger) {
-                return stored
+        /// One write by `ContactWrite`'s rules.
+        mutating func perform(_ request: ContactWrite) async throws -> BatchResult {
+            let existing: StoredContact? = if let key = request.key { try await contact(key) } else { nil }
+            switch try request.step(existing: existing) {
+            case .insert(let contact):
+                return .created(try await insert(contact))
+            case .update(let id, let contact):
+                return .updated(try await update(id, to: contact))
+            case .keep(let existing):
+                return .unchanged(existing)
+            case .delete(let id):
+                try await delete(id)
+                return .deleted(id)
             }
-            return nil
         }
 
-        func contact(externalId: String) async throws -> StoredContact? {
-            guard !externalId.isEmpty else { return nil }
-            for try await stored in try await connection.execute(
-                ContactByExternalId(organizationID: organizationID, externalId: externalId), logger: logger
-            ) { return stored }
+        private func contact(_ key: ContactWrite.Key) async throws -> StoredContact? {
+            let rows = switch key {
+            case .id(let id): try await connection.execute(ContactByID(organizationID: organizationID, id: id), logger: logger)
+            case .externalId(let externalId):
+                try await connection.execute(ContactByExternalId(organizationID: organizationID, externalId: externalId), logger: logger)
+            }
+            for try await stored in rows { return stored }
             return nil
         }
 
@@ -131,79 +142,9 @@ extension PostgresStore {
 
     // MARK: Writes
 
-    public func create(_ contact: Contact, organizationID: Int64) async throws -> StoredContact {
-        try await write(organizationID: organizationID) { try await $0.insert(contact) }.0
-    }
-
-    public func replace(id: Int64, with contact: Contact, organizationID: Int64) async throws -> StoredContact {
-        try await update(id: id, organizationID: organizationID) { _ in contact }
-    }
-
-    public func update(id: Int64, organizationID: Int64, _ edit: @escaping @Sendable (Contact) throws -> Contact) async throws -> StoredContact {
-        try await write(organizationID: organizationID) { write in
-            guard let existing = try await write.contact(id: id) else {
-                throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
-            }
-            let contact = try edit(existing.contact)
-            return contact == existing.contact ? existing : try await write.update(id, to: contact)
-        }.0
-    }
-
-    public func delete(id: Int64, organizationID: Int64) async throws -> Int64 {
-        try await write(organizationID: organizationID) { write in
-            guard try await write.contact(id: id) != nil else {
-                throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
-            }
-            try await write.delete(id)
-        }.version
-    }
-
-    public func upsert(externalId: String, contact: Contact, organizationID: Int64) async throws -> (StoredContact, created: Bool) {
-        guard contact[.externalId] == externalId, !externalId.isEmpty else {
-            throw ContactStoreError(.invalidInput, "The contact's externalId must be '\(externalId)'.")
-        }
-        return try await write(organizationID: organizationID) { write in
-            if let existing = try await write.contact(externalId: externalId) {
-                return (existing.contact == contact ? existing : try await write.update(existing.id, to: contact), false)
-            }
-            return (try await write.insert(contact), true)
-        }.0
-    }
-
-    public func applyBatch(_ operations: [BatchOperation], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64) {
-        try await write(organizationID: organizationID) { write in
-            var results: [BatchResult] = []
-            results.reserveCapacity(operations.count)
-            for (index, operation) in operations.enumerated() {
-                do {
-                    results.append(try await Self.apply(operation, in: &write))
-                } catch let error as ContactStoreError {
-                    throw BatchFailure(index: index, error: error)
-                }
-            }
-            return results
-        }
-    }
-
-    /// One operation of a batch, by the SQLite store's rules (`SQLiteStore.applyBatch`).
-    private static func apply(_ operation: BatchOperation, in write: inout Write) async throws -> BatchResult {
-        switch operation {
-        case .upsert(let contact):
-            guard let existing = try await write.contact(externalId: contact[.externalId]) else { return .created(try await write.insert(contact)) }
-            return existing.contact == contact ? .unchanged(existing) : .updated(try await write.update(existing.id, to: contact))
-        case .delete(let id):
-            guard try await write.contact(id: id) != nil else {
-                throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
-            }
-            try await write.delete(id)
-            return .deleted(id)
-        case .deleteExternal(let externalId):
-            guard let existing = try await write.contact(externalId: externalId) else {
-                throw ContactStoreError(.notFound, "No contact has externalId '\(externalId)'.")
-            }
-            try await write.delete(existing.id)
-            return .deleted(existing.id)
-        }
+    /// The writes in one transaction, by `ContactWrite`'s rules.
+    public func apply(_ writes: [ContactWrite], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64) {
+        try await write(organizationID: organizationID) { write in try await WriteRules.each(writes) { try await write.perform($0) } }
     }
 
     /// Sets or clears the organization's field labels (the SQLite store's rules), versioned and

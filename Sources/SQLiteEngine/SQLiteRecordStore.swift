@@ -87,23 +87,8 @@ public struct SQLiteRecordStore: RecordStore {
     public func searchContacts(organizationID: Int64, text: String, afterID: Int64, limit: Int) async throws -> [StoredContact] {
         try await read { try $0.searchContacts(organizationID: organizationID, text: text, afterID: afterID, limit: limit) }
     }
-    public func create(_ contact: Contact, organizationID: Int64) async throws -> StoredContact {
-        try await write { try $0.create(contact, organizationID: organizationID) }
-    }
-    public func replace(id: Int64, with contact: Contact, organizationID: Int64) async throws -> StoredContact {
-        try await write { try $0.replace(id: id, with: contact, organizationID: organizationID) }
-    }
-    public func update(id: Int64, organizationID: Int64, _ edit: @escaping @Sendable (Contact) throws -> Contact) async throws -> StoredContact {
-        try await write { try $0.update(id: id, organizationID: organizationID, edit) }
-    }
-    public func delete(id: Int64, organizationID: Int64) async throws -> Int64 {
-        try await write { try $0.delete(id: id, organizationID: organizationID) }
-    }
-    public func upsert(externalId: String, contact: Contact, organizationID: Int64) async throws -> (StoredContact, created: Bool) {
-        try await write { try $0.upsert(externalId: externalId, contact: contact, organizationID: organizationID) }
-    }
-    public func applyBatch(_ operations: [BatchOperation], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64) {
-        try await write { try $0.applyBatch(operations, organizationID: organizationID) }
+    public func apply(_ writes: [ContactWrite], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64) {
+        try await write { try $0.apply(writes, organizationID: organizationID) }
     }
     public func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool) async throws -> ImportReport {
         try await write { try $0.importContacts(csv: bytes, organizationID: organizationID, validator: validator, dryRun: dryRun) }

@@ -29,13 +29,13 @@ extension SQLiteStore {
     }
 
     public func contact(id: Int64, organizationID: Int64) throws -> StoredContact? {
-        try withReader { try contact(id: id, organizationID: organizationID, in: $0) }
+        try withReader { try Self.contact(id: id, organizationID: organizationID, in: $0) }
     }
 
-    func contact(id: Int64, organizationID: Int64, in database: SQLiteDatabase) throws -> StoredContact? {
+    static func contact(id: Int64, organizationID: Int64, in database: SQLiteDatabase) throws -> StoredContact? {
         let statement = try database.statement(Self.selectContactByID)
         statement.binding([.integer(id), .integer(organizationID)])
-        return try statement.step() ? Self.storedContact(from: statement) : nil
+        return try statement.step() ? storedContact(from: statement) : nil
     }
 
     /// All contacts of an organization in id order, and the version they reflect (one read

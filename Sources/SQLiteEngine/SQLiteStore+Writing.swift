@@ -89,6 +89,32 @@ extension SQLiteStore {
             try log(id, "delete")
         }
 
+        /// One write by `ContactWrite`'s rules.
+        mutating func perform(_ request: ContactWrite) throws -> BatchResult {
+            switch try request.step(existing: try request.key.flatMap(contact)) {
+            case .insert(let contact):
+                return .created(try insert(contact))
+            case .update(let id, let contact):
+                return .updated(try update(id, to: contact))
+            case .keep(let existing):
+                return .unchanged(existing)
+            case .delete(let id):
+                try delete(id)
+                return .deleted(id)
+            }
+        }
+
+        private func contact(_ key: ContactWrite.Key) throws -> StoredContact? {
+            switch key {
+            case .id(let id):
+                return try SQLiteStore.contact(id: id, organizationID: organizationID, in: database)
+            case .externalId(let externalId):
+                let statement = try database.statement(SQLiteStore.selectContactByExternalId)
+                statement.binding([.integer(organizationID), .text(externalId)])
+                return try statement.step() ? SQLiteStore.storedContact(from: statement) : nil
+            }
+        }
+
         private static func nextContactID(of organizationID: Int64, in database: SQLiteDatabase) throws -> Int64 {
             let statement = try database.statement("SELECT next_contact_id FROM organizations WHERE id = ?")
                 .binding([.integer(organizationID)])
@@ -230,103 +256,40 @@ extension SQLiteStore {
         return result
     }
 
-    /// Creates a contact. Throws `duplicateExternalId` when its `externalId` is taken.
+    /// The writes in one transaction, by `ContactWrite`'s rules: all of them, or — when one
+    /// fails (`BatchFailure` naming it) — none.
+    public func apply(_ writes: [ContactWrite], organizationID: Int64) throws -> (results: [BatchResult], version: Int64) {
+        try write(organizationID: organizationID) { write in try WriteRules.each(writes) { try write.perform($0) } }
+    }
+}
+
+/// Single-contact writes on the embedded store, waiting on the calling thread: for the CLI and
+/// tests (the service writes through `RecordStore`, whose rules these share).
+extension SQLiteStore {
     public func create(_ contact: Contact, organizationID: Int64) throws -> StoredContact {
-        try write(organizationID: organizationID) { try $0.insert(contact) }.0
+        try single(.create(contact), organizationID).result.stored!
     }
 
-    /// Replaces a contact's values (PUT). Unchanged values write nothing.
     public func replace(id: Int64, with contact: Contact, organizationID: Int64) throws -> StoredContact {
-        try update(id: id, organizationID: organizationID) { _ in contact }
+        try single(.edit(id: id) { _ in contact }, organizationID).result.stored!
     }
 
-    /// Changes a contact by `edit`, which gets the current values (PATCH). `edit` may throw to refuse.
-    public func update(id: Int64, organizationID: Int64, _ edit: (Contact) throws -> Contact) throws -> StoredContact {
-        try write(organizationID: organizationID) { write in
-            guard let existing = try contact(id: id, organizationID: organizationID, in: write.database) else {
-                throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
-            }
-            let contact = try edit(existing.contact)
-            return contact == existing.contact ? existing : try write.update(id, to: contact)
-        }.0
+    public func update(id: Int64, organizationID: Int64, _ edit: @escaping @Sendable (Contact) throws -> Contact) throws -> StoredContact {
+        try single(.edit(id: id, edit), organizationID).result.stored!
     }
 
-    /// Deletes a contact; returns the organization's version with the delete.
+    /// Returns the organization's version with the delete.
     @discardableResult
     public func delete(id: Int64, organizationID: Int64) throws -> Int64 {
-        try write(organizationID: organizationID) { write in
-            guard try contact(id: id, organizationID: organizationID, in: write.database) != nil else {
-                throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
-            }
-            try write.delete(id)
-        }.version
+        try single(.delete(id: id), organizationID).version
     }
 
-    /// Applies many writes in one transaction: all of them, or — when one fails — none.
-    ///
-    /// An upsert of a contact with an `externalId` creates or replaces the contact with that id;
-    /// without one it creates. Throws `BatchFailure` naming the operation that failed.
-    public func applyBatch(_ operations: [BatchOperation], organizationID: Int64) throws -> (results: [BatchResult], version: Int64) {
-        let (results, version) = try write(organizationID: organizationID) { write in
-            var results: [BatchResult] = []
-            results.reserveCapacity(operations.count)
-            for (index, operation) in operations.enumerated() {
-                do {
-                    results.append(try apply(operation, in: &write))
-                } catch let error as ContactStoreError {
-                    throw BatchFailure(index: index, error: error)
-                }
-            }
-            return results
-        }
-        return (results, version)
-    }
-
-    func apply(_ operation: BatchOperation, in write: inout Write) throws -> BatchResult {
-        switch operation {
-        case .upsert(let contact):
-            let externalId = contact[.externalId]
-            guard !externalId.isEmpty else { return .created(try write.insert(contact)) }
-            let statement = try write.database.statement(Self.selectContactByExternalId)
-            statement.binding([.integer(write.organizationID), .text(externalId)])
-            guard try statement.step() else { return .created(try write.insert(contact)) }
-            let existing = try Self.storedContact(from: statement)
-            statement.reset()
-            return existing.contact == contact ? .unchanged(existing) : .updated(try write.update(existing.id, to: contact))
-        case .delete(let id):
-            guard try contact(id: id, organizationID: write.organizationID, in: write.database) != nil else {
-                throw ContactStoreError(.notFound, "Contact \(id) does not exist.")
-            }
-            try write.delete(id)
-            return .deleted(id)
-        case .deleteExternal(let externalId):
-            let statement = try write.database.statement(Self.selectContactByExternalId)
-            statement.binding([.integer(write.organizationID), .text(externalId)])
-            guard try statement.step() else {
-                throw ContactStoreError(.notFound, "No contact has externalId '\(externalId)'.")
-            }
-            let id = statement.int64(0)
-            statement.reset()
-            try write.delete(id)
-            return .deleted(id)
-        }
-    }
-
-    /// Creates or replaces the contact with this `externalId` (the contact's own `externalId` is set
-    /// to it). Returns the stored contact and whether it was created.
     public func upsert(externalId: String, contact: Contact, organizationID: Int64) throws -> (StoredContact, created: Bool) {
-        guard contact[.externalId] == externalId, !externalId.isEmpty else {
-            throw ContactStoreError(.invalidInput, "The contact's externalId must be '\(externalId)'.")
-        }
-        return try write(organizationID: organizationID) { write in
-            let statement = try write.database.statement(Self.selectContactByExternalId)
-            statement.binding([.integer(organizationID), .text(externalId)])
-            if try statement.step() {
-                let existing = try Self.storedContact(from: statement)
-                statement.reset()
-                return (existing.contact == contact ? existing : try write.update(existing.id, to: contact), false)
-            }
-            return (try write.insert(contact), true)
-        }.0
+        try WriteRules.checkUpsert(externalId: externalId, contact: contact)
+        return try single(.upsert(contact), organizationID).result.upserted
+    }
+
+    private func single(_ write: ContactWrite, _ organizationID: Int64) throws -> (result: BatchResult, version: Int64) {
+        try WriteRules.single { try apply([write], organizationID: organizationID) }
     }
 }

@@ -53,15 +53,10 @@ public protocol RecordStore: Sendable {
     func contactsPage(organizationID: Int64, afterID: Int64, limit: Int) async throws -> [StoredContact]
     /// Contacts whose name, organization or email contains `text`, or whose `externalId` is it.
     func searchContacts(organizationID: Int64, text: String, afterID: Int64, limit: Int) async throws -> [StoredContact]
-    func create(_ contact: Contact, organizationID: Int64) async throws -> StoredContact
-    func replace(id: Int64, with contact: Contact, organizationID: Int64) async throws -> StoredContact
-    /// Changes a contact by `edit`, which gets its current values (PATCH) and may throw to refuse.
-    func update(id: Int64, organizationID: Int64, _ edit: @escaping @Sendable (Contact) throws -> Contact) async throws -> StoredContact
-    /// Deletes a contact; returns the organization's version with the delete.
-    func delete(id: Int64, organizationID: Int64) async throws -> Int64
-    func upsert(externalId: String, contact: Contact, organizationID: Int64) async throws -> (StoredContact, created: Bool)
-    /// All of the operations, or — when one fails (`BatchFailure`) — none.
-    func applyBatch(_ operations: [BatchOperation], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64)
+    /// The writes, in order, in one transaction with the organization's next version, each by
+    /// `ContactWrite`'s rules: all of them, or — when one fails (`BatchFailure` naming it) — none.
+    /// `create`, `update`, `delete`, `upsert` and `applyBatch` are written over it, once.
+    func apply(_ writes: [ContactWrite], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64)
     /// A CSV file, replace-all; `ImportRejection` when refused, and then nothing changed.
     /// A `dryRun` reports what the import would do and changes nothing.
     func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool) async throws -> ImportReport
