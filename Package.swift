@@ -131,6 +131,10 @@ let package = Package(
             dependencies: [
                 "PostgresEngine", "SQLiteEngine", "StoreContract", "TestSupport", .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
+        // The store contract, the same tests on both engines.
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: ["StoreContract", "SQLiteEngine", "PostgresEngine", "Contacts", "PhoneNumbers", "TestSupport"]),
         .testTarget(name: "LookupIndexTests", dependencies: ["LookupIndex", "SQLiteEngine", "StoreContract", "TestSupport"]),
         .testTarget(
             name: "CallerServiceTests",

@@ -17,18 +17,7 @@ extension Handlers {
 
     @Sendable func batch(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        let bytes: [UInt8]
-        do {
-            bytes = try await jsonBody(request, limit: Self.batchBodyLimit)
-        } catch let error as InputError {
-            return HTTPAnswer.json(HTTPResponse.Status(code: error.status), error.json)
-        }
-        let items: [ContactInput.BatchItem]
-        do {
-            items = try ContactInput.batch(from: bytes)
-        } catch {
-            return HTTPAnswer.json(.badRequest, error.json)
-        }
+        let items = try ContactInput.batch(from: try await jsonBody(request, limit: Self.batchBodyLimit))
         guard items.count <= Self.batchOperationLimit else {
             return HTTPAnswer.error(.contentTooLarge, "A batch has at most \(Self.batchOperationLimit) operations.")
         }
@@ -52,7 +41,7 @@ extension Handlers {
             for (index, problem) in problems.prefix(RejectedRowList.listLimit) {
                 writer.beginObject()
                 writer.field("index", index)
-                writer.field("status", problem.status)
+                writer.field("status", Int(problem.status.code))
                 writer.field("error", problem.message)
                 writer.endObject()
             }

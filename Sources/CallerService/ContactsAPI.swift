@@ -25,38 +25,34 @@ extension Handlers {
         let type = request.headers[.contentType] ?? ""
         let media = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         guard media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json")) else {
-            throw InputError(
-                status: 415,
-                type.isEmpty
+            throw HTTPError(
+                .unsupportedMediaType,
+                message: type.isEmpty
                     ? "The body is JSON: send Content-Type: application/json."
                     : "The body is JSON: send Content-Type: application/json (not '\(PhoneSystemText.render(String(type.prefix(60)), maxLength: 60))').")
         }
         do {
             return Array(buffer: try await request.body.collect(upTo: limit))
         } catch is NIOTooManyBytesError {
-            throw InputError(status: 413, "The JSON body is larger than \(limit >> 20) MiB.")
+            throw HTTPError(.contentTooLarge, message: "The JSON body is larger than \(limit >> 20) MiB.")
         }
     }
 
     private func contactID(_ context: CallerRequestContext) throws -> Int64 {
         guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
-            throw InputError(status: 404, "A contact id is a positive integer.")
+            throw HTTPError(.notFound, message: "A contact id is a positive integer.")
         }
         return id
     }
 
     /// Runs a write on the store's writer thread, then waits until the organization's index has
-    /// reached the version it committed; maps errors to statuses.
+    /// reached the version it committed.
     private func answering(
         _ organization: Organization, _ body: () async throws -> (response: Response, version: Int64)
-    ) async -> Response {
-        do {
-            let (response, version) = try await body()
-            await state.indexes.awaitVersion(version, of: organization.id)
-            return response
-        } catch {
-            return HTTPAnswer.failure(error, logger: Self.logger)
-        }
+    ) async throws -> Response {
+        let (response, version) = try await body()
+        await state.indexes.awaitVersion(version, of: organization.id)
+        return response
     }
 
     static func contactJSON(_ stored: StoredContact) -> [UInt8] {
@@ -67,7 +63,7 @@ extension Handlers {
 
     @Sendable func createContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        return await answering(organization) {
+        return try await answering(organization) {
             let contact = try ContactInput.contact(try ContactInput.fields(from: try await body(request)), validator: state.validator)
             let stored = try await state.store.create(contact, organizationID: organization.id)
             var response = HTTPAnswer.json(.created, Self.contactJSON(stored))
@@ -105,7 +101,7 @@ extension Handlers {
 
     @Sendable func replaceContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        return await answering(organization) {
+        return try await answering(organization) {
             let id = try contactID(context)
             let contact = try ContactInput.contact(try ContactInput.fields(from: try await body(request)), validator: state.validator)
             let stored = try await state.store.replace(id: id, with: contact, organizationID: organization.id)
@@ -115,7 +111,7 @@ extension Handlers {
 
     @Sendable func patchContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        return await answering(organization) {
+        return try await answering(organization) {
             let id = try contactID(context)
             let fields = try ContactInput.fields(from: try await body(request))
             let validator = state.validator
@@ -128,7 +124,7 @@ extension Handlers {
 
     @Sendable func deleteContact(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        return await answering(organization) {
+        return try await answering(organization) {
             let id = try contactID(context)
             let version = try await state.store.delete(id: id, organizationID: organization.id)
             return (Response(status: .noContent), version)
@@ -138,12 +134,12 @@ extension Handlers {
     /// `PUT /v3/contacts/external/{externalId}`: create or replace the contact with that externalId.
     @Sendable func upsertExternal(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
-        return await answering(organization) {
+        return try await answering(organization) {
             let raw = try context.parameters.require("externalId")
             let externalId = PercentEncoding.decoded(raw) ?? raw
             var fields = try ContactInput.fields(from: try await body(request))
             if let given = fields[.externalId], let given, !given.isEmpty, given != externalId {
-                throw InputError(status: 400, "The body's externalId '\(given)' differs from the path's '\(externalId)'.")
+                throw InputError("The body's externalId '\(given)' differs from the path's '\(externalId)'.")
             }
             fields[.externalId] = externalId
             let contact = try ContactInput.contact(fields, validator: state.validator)
@@ -259,21 +255,12 @@ extension Handlers {
     @Sendable func setLabels(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         let bytes = try await body(request)
-        let changes: [ContactField: String?]
-        do {
-            changes = try ContactInput.labelChanges(from: bytes)
-        } catch {
-            return HTTPAnswer.json(HTTPResponse.Status(code: error.status), error.json)
-        }
-        do {
-            let updated = try await state.store.setLabels(changes, organizationID: organization.id)
-            // A versioned change: lookups show the new labels once this answer is sent.
-            await state.indexes.awaitVersion(updated.version, of: updated.id)
-            state.authenticator.update(updated)
-            return Self.labelsAnswer(updated)
-        } catch {
-            return HTTPAnswer.failure(error, logger: context.logger)
-        }
+        let changes = try ContactInput.labelChanges(from: bytes)
+        let updated = try await state.store.setLabels(changes, organizationID: organization.id)
+        // A versioned change: lookups show the new labels once this answer is sent.
+        await state.indexes.awaitVersion(updated.version, of: updated.id)
+        state.authenticator.update(updated)
+        return Self.labelsAnswer(updated)
     }
 
     private static func labelsAnswer(_ organization: Organization) -> Response {

@@ -5,8 +5,10 @@ import HummingbirdCore
 import Logging
 import NIOCore
 
-/// One shape for every error answer, `{"error":"…"}` (Hummingbird's own errors would answer
-/// `{"error":{"message":…}}` or nothing); `405 Method Not Allowed` with `Allow` for a method a
+/// One shape for every error answer, `{"error":"…"}`: an error that renders itself
+/// (`HTTPResponseError`: the domain's, in `ErrorResponses.swift`) answers for itself, Hummingbird's
+/// `HTTPError` in our shape (Hummingbird's own would answer `{"error":{"message":…}}` or nothing),
+/// anything else a 500 that names no internals; `405 Method Not Allowed` with `Allow` for a method a
 /// known path does not have (the router alone answers those 404); and 400 for a query parameter the
 /// route does not take (one rule everywhere, as the OpenAPI document says).
 struct ErrorAnswers: RouterMiddleware {
@@ -70,8 +72,10 @@ struct ErrorAnswers: RouterMiddleware {
                 response.headers.append(field)
             }
             return response
+        } catch let error as any HTTPResponseError {
+            return try error.response(from: request, context: context)
         } catch {
-            return HTTPAnswer.failure(error, logger: context.logger)
+            return HTTPAnswer.internalError(error, logger: context.logger)
         }
     }
 

@@ -9,20 +9,6 @@ import NIOCore
 import PhoneNumbers
 import StoreContract
 
-extension ContactStoreError {
-    /// The one mapping of store errors to HTTP statuses: 404 for what does not exist,
-    /// 409 for a duplicate, 422 for a value the store's rules refuse, 500 for the database.
-    var status: HTTPResponse.Status {
-        switch code {
-        case .notFound, .unknownOrganization: .notFound
-        case .duplicateExternalId, .organizationExists, .loginTaken: .conflict
-        case .invalidInput, .unknownRegion: .unprocessableContent
-        case .unavailable: .serviceUnavailable
-        case .database: .internalServerError
-        }
-    }
-}
-
 /// JSON answers built from bytes, without a generic encoder.
 enum HTTPAnswer {
     static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
@@ -51,29 +37,10 @@ enum HTTPAnswer {
         return response
     }
 
-    /// The one answer to an error thrown below a handler: input errors with their own status and
-    /// message, store errors by `ContactStoreError.status`, anything else a 500 that names no
-    /// internals (no SQL text) — the details go to the log.
-    /// `Retry-After` of a 503 for an unavailable store.
-    static let storeRetrySeconds = 5
-
-    static func failure(_ error: any Error, logger: Logger) -> Response {
-        switch error {
-        case let error as InputError:
-            return json(HTTPResponse.Status(code: error.status), error.json)
-        case let error as ContactStoreError where error.code != .database && error.code != .unavailable:
-            return self.error(error.status, error.message)
-        case let error as ContactStoreError where error.code == .unavailable:
-            logger.warning("the store is unavailable", metadata: ["error": "\(Redaction.redacted("\(error)"))"])
-            var response = self.error(
-                .serviceUnavailable,
-                "The contact store is unavailable just now (its server is down, another process holds it, or its disk failed); nothing was changed. Lookups keep answering. Try again in \(storeRetrySeconds) s.")
-            response.headers[.retryAfter] = String(storeRetrySeconds)
-            return response
-        default:
-            logger.error("request failed", metadata: ["error": "\(Redaction.redacted("\(error)"))"])
-            return self.error(.internalServerError, "The request could not be completed and nothing was changed; the server's log says why.")
-        }
+    /// 500 for a failure whose details are for the log only (SQL text, a server's message).
+    static func internalError(_ error: any Error, logger: Logger) -> Response {
+        logger.error("request failed", metadata: ["error": "\(Redaction.redacted("\(error)"))"])
+        return self.error(.internalServerError, "The request could not be completed and nothing was changed; the server's log says why.")
     }
 
     static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {

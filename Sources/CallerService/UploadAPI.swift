@@ -141,10 +141,8 @@ struct Upload {
             return .refused(Refusal(status: .badRequest, rejection: rejection))
         case .failure(let error as ContactStoreError) where error.code == .unavailable:
             logger.warning("upload: the store is unavailable", metadata: ["organization": "\(organization.name)", "error": "\(error)"])
-            var refused = refusal(
-                .serviceUnavailable,
-                "The contact store is unavailable just now (its server is down, another process holds it, or its disk failed); nothing was changed. Try again in \(HTTPAnswer.storeRetrySeconds) s.")
-            refused.retryAfter = HTTPAnswer.storeRetrySeconds
+            var refused = refusal(.serviceUnavailable, StoreUnavailable.message)
+            refused.retryAfter = StoreUnavailable.retryAfterSeconds
             return .refused(refused)
         case .failure(let error):
             // The details (SQLite's message, the statement) go to the log, not to the client.

@@ -1,14 +1,21 @@
 import Foundation
 import PhoneNumbers
 
-/// A request body the REST API refuses, with the status that says why.
+/// A request the API refuses, and why: its form is wrong (`malformed`: not JSON, an unknown
+/// operation, a parameter given twice) or a value breaks the rules of a contact or a label
+/// (`refused`). The HTTP layer gives each kind its status.
 package struct InputError: Error {
-    package let status: Int
+    package enum Kind: Sendable {
+        case malformed
+        case refused
+    }
+
+    package let kind: Kind
     package let message: String
     package let violations: [ContactRuleViolation]
 
-    package init(status: Int = 400, _ message: String, violations: [ContactRuleViolation] = []) {
-        self.status = status
+    package init(_ message: String, kind: Kind = .malformed, violations: [ContactRuleViolation] = []) {
+        self.kind = kind
         self.message = message
         self.violations = violations
     }
@@ -149,12 +156,12 @@ package enum ContactInput {
         var changes: [ContactField: String?] = [:]
         for (key, value) in object {
             guard let field = ContactField(caseInsensitiveName: key) else {
-                throw InputError(status: 422, "Unknown field '\(key)'. Fields: \(ContactField.allCases.map(\.rawValue).joined(separator: ", ")).")
+                throw InputError("Unknown field '\(key)'. Fields: \(ContactField.allCases.map(\.rawValue).joined(separator: ", ")).", kind: .refused)
             }
             switch value {
             case .null: changes[field] = .some(nil)
             case .text(let label): changes[field] = label.isEmpty ? .some(nil) : label
-            case .other: throw InputError(status: 422, "The label of \(field.rawValue) must be a string or null.")
+            case .other: throw InputError("The label of \(field.rawValue) must be a string or null.", kind: .refused)
             }
         }
         return changes
@@ -178,7 +185,7 @@ package enum ContactInput {
         switch Contact.validate(draft, validator: validator) {
         case .success(let contact): return contact
         case .failure(let failure):
-            throw InputError(status: 422, failure.message, violations: failure.violations)
+            throw InputError(failure.message, kind: .refused, violations: failure.violations)
         }
     }
 }

@@ -1,7 +1,7 @@
 import Contacts
 import Foundation
 import PhoneNumbers
-@testable import PostgresEngine
+import PostgresEngine
 import SQLiteEngine
 import StoreContract
 import TestSupport
@@ -10,6 +10,8 @@ import Testing
 /// The store contract a serving node relies on (`RecordStore`), the same test code on both
 /// engines: the embedded SQLite store, and PostgreSQL when `CALLER_LOOKUP_TEST_POSTGRES_URL` names
 /// a server (`scripts/test.sh` starts one). Each test gets a fresh organization.
+let postgresURL = ProcessInfo.processInfo.environment["CALLER_LOOKUP_TEST_POSTGRES_URL"]
+
 enum Engine: String, CustomTestStringConvertible, Sendable {
     case sqlite
     case postgres
