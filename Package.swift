@@ -115,31 +115,40 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
         // Tests mirror the targets; fixtures live in TestSupport.
         .target(name: "TestSupport", dependencies: ["Contacts"], path: "Tests/TestSupport",
                 resources: [.copy("Fixtures")]),
-        .target(name: "FuzzHarness", dependencies: ["Contacts"], path: "Tests/Fuzz/Harness"),
+        .target(name: "FuzzHarness", dependencies: ["Contacts", "PhoneNumbers"], path: "Tests/Fuzz/Harness"),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness"]),
-        .testTarget(name: "PhoneNumbersTests", dependencies: ["PhoneNumbers"]),
-        .testTarget(name: "ContactsTests", dependencies: ["Contacts", "TestSupport"]),
-        .testTarget(name: "SQLiteEngineTests", dependencies: ["SQLiteEngine", "StoreContract", "TestSupport"]),
+        .testTarget(name: "PhoneNumbersTests", dependencies: ["PhoneNumbers", "CPhoneNumbers"]),
+        .testTarget(name: "ContactsTests", dependencies: ["Contacts", "PhoneNumbers", "TestSupport"]),
+        .testTarget(name: "SQLiteEngineTests", dependencies: ["SQLiteEngine", "StoreContract", "Contacts", "PhoneNumbers", "TestSupport"]),
         .testTarget(
             name: "PostgresEngineTests",
             dependencies: [
-                "PostgresEngine", "SQLiteEngine", "StoreContract", "TestSupport", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "PostgresEngine", "SQLiteEngine", "StoreContract", "Contacts", "PhoneNumbers", "TestSupport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
         // The store contract, the same tests on both engines.
         .testTarget(
             name: "StoreContractTests",
             dependencies: ["StoreContract", "SQLiteEngine", "PostgresEngine", "Contacts", "PhoneNumbers", "TestSupport"]),
-        .testTarget(name: "LookupIndexTests", dependencies: ["LookupIndex", "SQLiteEngine", "StoreContract", "TestSupport"]),
+        .testTarget(
+            name: "LookupIndexTests", dependencies: ["LookupIndex", "SQLiteEngine", "StoreContract", "Contacts", "PhoneNumbers", "TestSupport"]),
         .testTarget(
             name: "CallerServiceTests",
             dependencies: [
-                "CallerService", "SQLiteEngine", "StoreContract", "ThreadSupport", "TestSupport",
+                "CallerService", "SQLiteEngine", "StoreContract", "ThreadSupport", "LookupIndex", "Contacts", "PhoneNumbers", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -155,4 +164,9 @@ let package = Package(
 if Context.environment["CALLER_LOOKUP_FUZZ"] != nil {
     package.targets.append(.executableTarget(name: "Fuzzer", dependencies: ["FuzzHarness"], path: "Tests/Fuzz/Fuzzer"))
     package.products.append(.executable(name: "caller-lookup-fuzz", targets: ["Fuzzer"]))
+}
+
+// Swift 6's upcoming rule that a file sees only the members of the modules it imports itself.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
 }

@@ -1,3 +1,4 @@
+import SQLiteEngine
 import ArgumentParser
 import Contacts
 import Foundation

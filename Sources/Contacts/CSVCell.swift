@@ -1,3 +1,4 @@
+import Foundation
 /// One value written into a CSV file for people to open: quoted (`"` doubled), and — for files a
 /// spreadsheet will open — neutralized against formula injection.
 public enum CSVCell {

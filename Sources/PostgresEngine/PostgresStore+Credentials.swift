@@ -1,3 +1,4 @@
+import Synchronization
 import Contacts
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import Contacts
 import Foundation
 
 /// What an access token lets its holder do. Each scope includes the ones before it: `lookup` reads

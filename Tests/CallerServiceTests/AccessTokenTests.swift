@@ -1,3 +1,6 @@
+import PhoneNumbers
+import Synchronization
+import SQLiteEngine
 import Foundation
 import HTTPTypes
 import Hummingbird

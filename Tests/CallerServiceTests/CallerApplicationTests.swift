@@ -1,3 +1,4 @@
+import NIOFoundationCompat
 import CallerService
 import Contacts
 import Foundation

@@ -1,3 +1,6 @@
+import StoreContract
+import PhoneNumbers
+import SQLiteEngine
 import CallerService
 import Foundation
 import HTTPTypes

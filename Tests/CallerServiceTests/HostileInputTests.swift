@@ -1,3 +1,5 @@
+import NIOFoundationCompat
+import SQLiteEngine
 import Contacts
 import Foundation
 import HTTPTypes

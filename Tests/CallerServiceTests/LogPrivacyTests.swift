@@ -1,3 +1,4 @@
+import SQLiteEngine
 import Contacts
 import Foundation
 import HTTPTypes

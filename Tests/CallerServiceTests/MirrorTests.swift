@@ -1,3 +1,5 @@
+import PhoneNumbers
+import Logging
 import AsyncHTTPClient
 import Contacts
 import Foundation

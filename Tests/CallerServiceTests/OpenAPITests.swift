@@ -1,3 +1,5 @@
+import NIOCore
+import HTTPTypes
 import CallerService
 import HummingbirdTesting
 import SQLiteEngine

@@ -1,3 +1,4 @@
+import SQLiteEngine
 import CallerService
 import Contacts
 import Foundation

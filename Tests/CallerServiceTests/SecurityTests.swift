@@ -1,3 +1,4 @@
+import PhoneNumbers
 import Contacts
 import Foundation
 import HTTPTypes

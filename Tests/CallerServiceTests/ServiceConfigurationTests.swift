@@ -1,3 +1,4 @@
+import Logging
 import CallerService
 import Configuration
 import Foundation

@@ -1,3 +1,4 @@
+import Contacts
 import CallerService
 import Foundation
 import HTTPTypes

@@ -1,3 +1,4 @@
+import PhoneNumbers
 import Foundation
 import HTTPTypes
 import Hummingbird

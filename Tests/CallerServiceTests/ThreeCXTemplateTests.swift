@@ -1,3 +1,5 @@
+import PhoneNumbers
+import SQLiteEngine
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,3 +1,4 @@
+import PostgresNIO
 import Contacts
 import Foundation
 import NIOSSL
@@ -251,7 +252,7 @@ struct PostgresStoreTests {
                 "set CALLER_LOOKUP_TEST_POSTGRES_URL and _CA (scripts/test.sh does)"))
 struct PostgresTLSTests {
     func versions(_ query: String) async throws -> [Int64: Int64] {
-        let store = try PostgresStore(url: try #require(postgresURL) + query, patience: .seconds(3))
+        let store = try PostgresStore(url: try #require(postgresURL) + query, patience: .seconds(10))
         return try await withThrowingTaskGroup(of: [Int64: Int64]?.self) { group in
             group.addTask {
                 await store.run()

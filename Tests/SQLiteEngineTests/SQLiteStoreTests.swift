@@ -1,3 +1,4 @@
+import Foundation
 import Contacts
 import PhoneNumbers
 import SQLiteEngine

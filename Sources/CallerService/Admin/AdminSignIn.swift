@@ -1,3 +1,4 @@
+import Logging
 import Contacts
 import Foundation
 import HTTPTypes
