@@ -9,36 +9,22 @@
 # Usage: scripts/bench-abuse.sh [CONTACTS] [DURATION]   (needs wrk, curl, python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 contacts=${1:-100000}
 duration=${2:-15s}
-command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
-bin=$(swift build -c release --show-bin-path)/caller-lookup
-[ -x "$bin" ] || swift build -c release --product caller-lookup >&2
-work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-cleanup() {
-    [ -n "${attack:-}" ] && kill "$attack" 2>/dev/null || true
-    [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+cl_need wrk curl python3
+bin=$(cl_binary release)
+cl_tempdir work
+port=$(cl_port)
 
-"$bin" org create Lookups --default-region CZ --data "$work/data" >/dev/null
-printf '%s\n' lookPassword | "$bin" user add look --org Lookups --data "$work/data" >/dev/null
+cl_scratch_store "$work/data" Lookups look lookPassword
 "$bin" generate --rows "$contacts" --seed 31 > "$work/contacts.csv"
 "$bin" import "$work/contacts.csv" --org Lookups --data "$work/data" >/dev/null
-"$bin" serve --port "$port" --data "$work/data" >"$work/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+cl_serve "$work/serve.log" "$port" --data "$work/data"
+server=$CL_PID
 
-{
-    printf 'numbers = {'
-    awk -F';' 'NR > 1 && NR <= 1001 { gsub(/"/, "", $6); sub(/\+/, "%2B", $6); printf "\"%s\",", $6 }' "$work/contacts.csv"
-    printf '}\nwrk.headers["Authorization"] = "Basic %s"\n' "$(printf 'look:lookPassword' | base64)"
-    printf 'request = function() return wrk.format("GET", "/v3/contacts/lookup/" .. numbers[math.random(#numbers)]) end\n'
-} > "$work/lookup.lua"
+cl_wrk_lookups "$work/contacts.csv" look:lookPassword > "$work/lookup.lua"
 # Every request a new login with a wrong password; counts the answers by status.
 cat > "$work/attack.lua" <<'LUA'
 local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -77,22 +63,16 @@ done = function(summary)
     for status, count in pairs(totals) do io.write(string.format("status %d: %d\n", status, count)) end
 end
 LUA
-p99() { awk '$1 == "99%" {print $2}' "$1"; }
 
 wrk -t1 -c16 -d"$duration" --latency -s "$work/lookup.lua" "http://127.0.0.1:$port" > "$work/idle.txt"
-wrk -t1 -c8 -d"$duration" -s "$work/attack.lua" "http://127.0.0.1:$port" > "$work/attack.txt" &
-attack=$!
+cl_start "$work/attack.txt" wrk -t1 -c8 -d"$duration" -s "$work/attack.lua" "http://127.0.0.1:$port"
+attack=$CL_PID
 sleep 0.5
 wrk -t1 -c16 -d"$duration" --latency -s "$work/lookup.lua" "http://127.0.0.1:$port" > "$work/busy.txt"
-wait "$attack" || true
-attack=
-python3 - "$(p99 "$work/idle.txt")" "$(p99 "$work/busy.txt")" "$work/attack.txt" "$duration" <<'PY'
+cl_wait "$attack" || true
+python3 - "$(cl_wrk_ms 99 "$work/idle.txt")" "$(cl_wrk_ms 99 "$work/busy.txt")" "$work/attack.txt" "$duration" <<'PY'
 import re, sys
-def ms(text):
-    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * factor
-idle, busy = ms(sys.argv[1]), ms(sys.argv[2])
+idle, busy = float(sys.argv[1]), float(sys.argv[2])
 attack = open(sys.argv[3]).read()
 statuses = {int(s): int(c) for s, c in re.findall(r"status (\d+): (\d+)", attack)}
 seconds = float(sys.argv[4].rstrip("s"))

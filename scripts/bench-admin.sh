@@ -7,33 +7,24 @@
 # Usage: scripts/bench-admin.sh [CONTACTS] [QUERIES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 contacts=${1:-100000}
 queries=${2:-1000}
-bin=$(swift build -c release --show-bin-path)/caller-lookup
-[ -x "$bin" ] || swift build -c release --product caller-lookup >&2
-work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-cleanup() {
-    [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+bin=$(cl_binary release)
+cl_tempdir work
+port=$(cl_port)
 
-"$bin" org create IPEX --default-region CZ --data "$work/data" >/dev/null
-printf '%s\n' hesloNovak | "$bin" user add novak --org IPEX --data "$work/data" >/dev/null
+cl_scratch_store "$work/data"
 "$bin" generate --rows "$contacts" --seed 9 >"$work/contacts.csv"
 "$bin" import "$work/contacts.csv" --org IPEX --data "$work/data" >/dev/null
 # Two files of about 20 MB: each upload replaces every contact the other left.
 "$bin" generate --rows 90000 --seed 10 >"$work/a.csv"
 "$bin" generate --rows 90000 --seed 11 >"$work/b.csv"
-"$bin" serve --port "$port" --data "$work/data" >"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+cl_serve "$work/server.log" "$port" --data "$work/data"
 
 /usr/bin/python3 - "$port" "$work/contacts.csv" "$queries" <<'EOF'
-import http.client, random, re, statistics, sys, time, urllib.parse
+import http.client, random, re, statistics, subprocess, sys, time, urllib.parse
 port, path, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 rows = [line.split(";") for line in open(path, encoding="utf-8").read().splitlines()]
 header = rows[0]
@@ -58,15 +49,19 @@ session = response.getheader("Set-Cookie").split(";")[0]
 def messy(number):  # +420601234567 -> 00420 601 234 567
     digits = number.lstrip("+")
     return "00" + digits[:3] + " " + digits[3:6] + " " + digits[6:9] + " " + digits[9:]
+def percentiles(values, *ps):  # nearest rank: scripts/lib.sh's cl_percentile, as in every bench
+    answer = subprocess.run(["bash", "scripts/lib.sh", "percentile", *map(str, ps)], check=True,
+                            input="".join("%r\n" % v for v in values), capture_output=True, text=True)
+    return [float(v) for v in answer.stdout.split()]
 def measure(name, make):
     times, sizes, found = [], [], 0
     for _ in range(count):
         response, first, body = get("/admin/contacts?q=" + urllib.parse.quote(make(random.choice(rows))), session)
         assert response.status == 200, response.status
         times.append(first * 1000); sizes.append(len(body)); found += b"/admin/contacts/" in body
-    times.sort()
+    p50, p99 = percentiles(times, 50, 99)
     print("  %-9s TTFB p50 %.2f ms, p99 %.2f ms; page %d bytes on average (%d of %d found something)"
-          % (name, times[len(times) // 2], times[int(len(times) * .99)], statistics.mean(sizes), found, count))
+          % (name, p50, p99, statistics.mean(sizes), found, count))
 print("contacts list at %d contacts, %d searches each:" % (len(rows), count))
 measure("by number", lambda row: messy(row[phone].strip('"')))
 measure("by name", lambda row: row[last].strip('"'))

@@ -6,49 +6,34 @@
 # (a release build by default; needs wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
-bin=${1:-$(swift build -c release --show-bin-path)/caller-lookup}
+bin=$(cl_binary release "${1:-}")
 duration=${2:-8s}
 connections=${3:-32}
-command -v wrk >/dev/null || { echo "bench-answers: installing wrk" >&2; apt-get install -y -qq wrk >/dev/null; }
-[ -x "$bin" ] || { echo "bench-answers: no binary at $bin (swift build -c release --product caller-lookup)" >&2; exit 1; }
-work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-server=""
-cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+cl_need wrk
+cl_tempdir work
+port=$(cl_port)
 
-"$bin" org create Bench --default-region CZ --data "$work/data" >/dev/null
+cl_scratch_store "$work/data" Bench ""
 "$bin" generate --rows 100000 --seed 5 >"$work/contacts.csv"
 "$bin" import "$work/contacts.csv" --org Bench --data "$work/data" >/dev/null
 token=$("$bin" token create --org Bench --scope lookup --label bench --data "$work/data" | tail -1)
 # A number of the file, digits only, as a PBX sends it.
 number=$(sed -n '2p' "$work/contacts.csv" | tr ';' '\n' | tr -d '"' | grep -m1 '^+' | tr -cd '0-9')
-"$bin" serve --port "$port" --data "$work/data" >"$work/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 200); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+cl_serve "$work/serve.log" "$port" --data "$work/data"
 curl -sf "http://127.0.0.1:$port/v3/contacts/name/$number?token=$token" >/dev/null || { echo "bench-answers: $number is not found" >&2; exit 1; }
 
 # run PATH: "requests/s p99_ms" of one wrk run.
 run() {
     wrk -t2 -c"$connections" -d"$duration" --latency "http://127.0.0.1:$port$1" >"$work/wrk.txt"
-    local rate p99
-    rate=$(awk '/^Requests\/sec:/ { print $2 }' "$work/wrk.txt")
-    # wrk prints the 99th percentile as e.g. "99%    5.32ms" or "99%  812.00us".
-    p99=$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 } printf "%.2f", v }' "$work/wrk.txt")
-    echo "$rate $p99"
+    echo "$(awk '/^Requests\/sec:/ { print $2 }' "$work/wrk.txt") $(cl_wrk_ms 99 "$work/wrk.txt")"
 }
 read -r health_rate health_p99 < <(run /health)
 printf '%-70s %10s %8s %6s\n' route requests/s p99_ms ratio
-printf '%-70s %10.0f %8s %6s\n' "GET /health" "$health_rate" "$health_p99" 1.00
+printf '%-70s %10.0f %8.2f %6s\n' "GET /health" "$health_rate" "$health_p99" 1.00
 for path in "/v3/contacts/name/$number?token=$token" "/v3/contacts/route?format=kv&number=%2B$number&token=$token" \
     "/v3/contacts/lookup/$number?token=$token"; do
     read -r rate p99 < <(run "$path")
-    printf '%-70s %10.0f %8s %6.2f\n' "GET ${path//$token/TOKEN}" "$rate" "$p99" "$(echo "$rate / $health_rate" | bc -l)"
+    printf '%-70s %10.0f %8.2f %6.2f\n' "GET ${path//$token/TOKEN}" "$rate" "$p99" "$(echo "$rate / $health_rate" | bc -l)"
 done

@@ -8,17 +8,19 @@
 #        swift build -c release --product caller-lookup; BINARY .build/release/caller-lookup)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CALLER_LOOKUP_BIN=${1:-.build/release/caller-lookup}
+source scripts/lib.sh
+CALLER_LOOKUP_BIN=$(cl_binary release "${1:-}")
+export CALLER_LOOKUP_BIN
 writes=${2:-1000}
-dir=$(mktemp -d)
-trap 'scripts/cluster.sh stop "$dir"; rm -rf "$dir"' EXIT
+cl_tempdir dir
+cl_on_exit scripts/cluster.sh stop "$dir"
 scripts/cluster.sh start "$dir" >/dev/null
 # shellcheck disable=SC1091
 source "$dir/cluster.env"
 
-python3 - "$NODE_A" "$NODE_B" "$writes" <<'EOF'
-import base64, http.client, json, statistics, sys, time
-a, b, count = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+python3 - "$NODE_A" "$NODE_B" "$writes" "$dir" <<'EOF'
+import base64, http.client, json, sys, time
+a, b, count, folder = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 auth = {"Authorization": "Basic " + base64.b64encode(b"novak:hesloNovak").decode()}
 writer, reader = http.client.HTTPConnection("127.0.0.1", a), http.client.HTTPConnection("127.0.0.1", b)
 from_start, from_answer, polls = [], [], 0
@@ -37,11 +39,18 @@ for i in range(count):
         if b'"match":"exact"' in text: break
     seen = time.perf_counter()
     from_start.append((seen - started) * 1000); from_answer.append((seen - answered) * 1000)
-def pct(values, p): return sorted(values)[min(len(values) - 1, int(len(values) * p))]
+for name, values in (("from-start", from_start), ("from-answer", from_answer)):
+    with open("%s/%s.ms" % (folder, name), "w") as out: out.write("".join("%r\n" % v for v in values))
 print("write on A → visible on B, %d writes (%d lookups on B):" % (count, polls))
-print("  from the write's start: p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (pct(from_start, .5), pct(from_start, .99), max(from_start)))
-print("  from A's answer:        p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (pct(from_answer, .5), pct(from_answer, .99), max(from_answer)))
 EOF
+# spread LABEL FILE: p50, p99 and max of the milliseconds in FILE.
+spread() {
+    local p50 p99 max
+    read -r p50 p99 max < <(cl_percentile 50 99 100 <"$2")
+    printf '  %-23s p50 %.1f ms, p99 %.1f ms, max %.1f ms\n' "$1:" "$p50" "$p99" "$max"
+}
+spread "from the write's start" "$dir/from-start.ms"
+spread "from A's answer" "$dir/from-answer.ms"
 
 auth=$(printf novak:hesloNovak | base64)
 rate() {

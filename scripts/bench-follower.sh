@@ -10,33 +10,26 @@
 # Usage: scripts/bench-follower.sh [CONTACTS] [IMPORTS] [POLLS]   (needs python3 and curl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 contacts=${1:-1000000}
 imports=${2:-100}
 polls=${3:-10}
-bin=$(swift build -c release --show-bin-path)/caller-lookup
-[ -x "$bin" ] || swift build -c release --product caller-lookup >&2
-work=$(mktemp -d)
-port=$((20000 + RANDOM % 10000))
-cleanup() {
-    [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+bin=$(cl_binary release)
+cl_tempdir work
+port=$(cl_port)
 
-"$bin" org create Big --default-region CZ --data "$work/data" >/dev/null
-printf '%s\n' benchPassword | "$bin" user add big --org Big --data "$work/data" >/dev/null
-"$bin" org create Lag --default-region CZ --data "$work/data" >/dev/null
-printf '%s\n' lagPassword | "$bin" user add lag --org Lag --data "$work/data" >/dev/null
+cl_scratch_store "$work/data" Big big benchPassword
+cl_scratch_store "$work/data" Lag lag lagPassword
 "$bin" generate --rows "$contacts" --seed 14 > "$work/big.csv"
 "$bin" import "$work/big.csv" --org Big --data "$work/data" >/dev/null
 number=$(sed -n 2p "$work/big.csv" | tr ';' '\n' | grep -m1 '^"*+' | tr -d '"' | tr -d ' ')
 
-"$bin" serve --port "$port" --data "$work/data" >"$work/server.log" 2>&1 &
-server=$!
+# Started without waiting for /health: the time until it answers is the first figure.
+cl_start "$work/server.log" "$bin" serve --port "$port" --data "$work/data"
+server=$CL_PID
 python3 - "$port" "$server" "$number" "$imports" "$bin" "$work" "$polls" "$contacts" <<'PY'
-import base64, http.client, os, re, statistics, subprocess, sys, time
+import base64, http.client, os, re, subprocess, sys, time
 port, pid, number, imports, binary, work, polls = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6], int(sys.argv[7])
 contacts = int(sys.argv[8])
 started = time.monotonic()
@@ -90,6 +83,11 @@ def resident_by_mapping():
     return ", ".join(f"{key} {value:.0f}" for key, value in sorted(groups.items(), key=lambda item: -item[1]))
 print(f"   resident by mapping (MB): {resident_by_mapping()}")
 
+def percentiles(values, *ps):  # nearest rank: scripts/lib.sh's cl_percentile, as in every bench
+    answer = subprocess.run(["bash", "scripts/lib.sh", "percentile", *map(str, ps)], check=True,
+                            input="".join("%r\n" % v for v in values), capture_output=True, text=True)
+    return [float(v) for v in answer.stdout.split()]
+
 lags = []
 for i in range(imports):
     phone = f"+420 601 {i // 1000:03d} {i % 1000:03d}"
@@ -103,10 +101,9 @@ for i in range(imports):
     while get(path, "lag:lagPassword")[0] != 200:
         if time.monotonic() - done > 10:
             sys.exit(f"import {i} not served after 10 s")
-    lags.append(time.monotonic() - done)
-lags.sort()
-print(f"2. CLI import to served over {imports} imports: p50 {statistics.median(lags) * 1000:.1f} ms, "
-      f"p99 {lags[int(len(lags) * 0.99) - 1] * 1000:.1f} ms, max {lags[-1] * 1000:.1f} ms")
+    lags.append((time.monotonic() - done) * 1000)
+p50, p99, most = percentiles(lags, 50, 99, 100)
+print(f"2. CLI import to served over {imports} imports: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {most:.1f} ms")
 
 _, body = get("/v3/whoami", "big:benchPassword")
 version = int(re.search(rb'"version":(\d+)', body).group(1))
@@ -122,5 +119,4 @@ for process in waiting:
     process.wait(timeout=30)
 print(f"3. SIGTERM with {polls} long polls pending: exited after {exited * 1000:.0f} ms")
 PY
-wait "$server" 2>/dev/null || true
-server=
+cl_wait "$server" 2>/dev/null || true

@@ -6,27 +6,20 @@
 # Usage: scripts/bench-http.sh [CONTACTS] [DURATION]   (needs a release build and wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 contacts=${1:-100000}
 duration=${2:-10s}
-command -v wrk >/dev/null || { echo "bench-http: installing wrk" >&2; apt-get install -y -qq wrk >/dev/null; }
-bin=$(swift build -c release --show-bin-path)/caller-lookup
-[ -x "$bin" ] || swift build -c release --product caller-lookup >&2
-work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-cleanup() {
-    [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+cl_need wrk
+bin=$(cl_binary release)
+cl_tempdir work
+port=$(cl_port)
 
 "$bin" generate --rows "$contacts" --seed 4 > "$work/contacts.csv"
-"$bin" org create Bench --default-region CZ --data "$work/data" >/dev/null
-printf '%s\n' benchPassword | "$bin" user add bench --org Bench --data "$work/data" >/dev/null
+cl_scratch_store "$work/data" Bench bench benchPassword
 "$bin" import "$work/contacts.csv" --org Bench --data "$work/data" | cut -c1-160 >&2
-"$bin" serve --port "$port" --data "$work/data" >"$work/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+cl_serve "$work/serve.log" "$port" --data "$work/data"
+server=$CL_PID
 
 # 2,000 random numbers of the file, written as PBXs send them (IDD, spaced, national, tel:).
 python3 - "$work/contacts.csv" > "$work/lookup.lua" <<'PY'
@@ -62,4 +55,4 @@ echo "== /health through the lookup's request generator"
 wrk -t2 -c64 -d"$duration" --latency -s "$work/health.lua" "http://127.0.0.1:$port" | tee "$work/health-lua.txt"
 healthLua=$(awk '/Requests\/sec/ {print $2}' "$work/health-lua.txt")
 echo "lookup/health requests/s ratio: $(python3 -c "print(round($lookup / $health, 3))") (plain /health), $(python3 -c "print(round($lookup / $healthLua, 3))") (same generator)"
-echo "p99: lookup $(awk '$1 == "99%" {print $2}' "$work/lookup.txt"), health $(awk '$1 == "99%" {print $2}' "$work/health.txt"), health (same generator) $(awk '$1 == "99%" {print $2}' "$work/health-lua.txt")"
+echo "p99: lookup $(cl_wrk_ms 99 "$work/lookup.txt") ms, health $(cl_wrk_ms 99 "$work/health.txt") ms, health (same generator) $(cl_wrk_ms 99 "$work/health-lua.txt") ms"

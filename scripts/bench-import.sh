@@ -6,13 +6,12 @@
 # (needs a release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 rows=${1:-90000}
 runs=${2:-3}
-bin=$(swift build -c release --show-bin-path)/caller-lookup
-[ -x "$bin" ] || swift build -c release --product caller-lookup >&2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bin=$(cl_binary release)
+cl_tempdir work
 
 "$bin" generate --rows "$rows" --seed 20 > "$work/contacts.csv"
 header=$(head -1 "$work/contacts.csv")
@@ -21,7 +20,7 @@ tail -n +2 "$work/contacts.csv" > "$work/rows.csv"
 bytes=$(stat -c %s "$work/contacts.csv")
 
 seconds() { local start end; start=$(date +%s%N); "$@" >/dev/null; end=$(date +%s%N); awk -v n=$((end - start)) 'BEGIN {printf "%.3f", n / 1e9}'; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median() { cl_percentile 50; }
 
 sqlite_import() {
     rm -f "$work/baseline.sqlite"

@@ -10,38 +10,26 @@
 # Usage: scripts/bench-sip.sh [BINARY] [RATE] [CALLS]   (BINARY: a release build; see docs/performance.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-.build/release/caller-lookup}
+source scripts/lib.sh
+bin=$(cl_binary release "${1:-}")
 rate=${2:-500}
 calls=${3:-20000}
 scripts/install-dependencies.sh --sip
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+cl_tempdir work
+api=$(cl_port) with=$(cl_port) without=$(cl_port) sipp_port=$(cl_port)
 
-base=$((20000 + RANDOM % 30000))
-api=$base with=$((base + 1)) without=$((base + 2)) sipp_port=$((base + 3))
-
-"$bin" org create Bench --default-region CZ --data "$work/data" >/dev/null
+cl_scratch_store "$work/data" Bench ""
 "$bin" generate --rows 100000 --seed 17 >"$work/contacts.csv"
 "$bin" import "$work/contacts.csv" --org Bench --data "$work/data" >/dev/null
 token=$("$bin" token create --org Bench --scope lookup --data "$work/data" | tail -1)
-"$bin" serve --port "$api" --data "$work/data" >"$work/serve.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$api/health" >/dev/null && break; sleep 0.1; done
+cl_serve "$work/serve.log" "$api" --data "$work/data"
 
 for port in "$with" "$without"; do
     extra=(-A MEASURE)
     [ "$port" = "$without" ] && extra=(-A NO_LOOKUP)
-    kamailio -DD -E -f config/integrations/kamailio/kamailio.cfg -l "udp:127.0.0.1:$port" -w "$work" \
-        -A "CALLER_LOOKUP_ROUTE=\"callerlookup=>http://127.0.0.1:$api/v3/contacts/route\"" -A "CALLER_LOOKUP_TOKEN=\"$token\"" "${extra[@]}" \
-        >"$work/kamailio-$port.log" 2>&1 &
-    pids+=($!)
+    cl_start "$work/kamailio-$port.log" kamailio -DD -E -f config/integrations/kamailio/kamailio.cfg -l "udp:127.0.0.1:$port" -w "$work" \
+        -A "CALLER_LOOKUP_ROUTE=\"callerlookup=>http://127.0.0.1:$api/v3/contacts/route\"" -A "CALLER_LOOKUP_TOKEN=\"$token\"" "${extra[@]}"
 done
 sleep 1
 
@@ -59,12 +47,12 @@ sipp_run() {
 
 # Setup delay: the per-call response times SIPp traces (-trace_rtt, in ms).
 delay() {
-    local port=$1 name=$2
+    local port=$1 name=$2 p50 p99 max
     rm -f "$work"/caller_*_rtt.csv
     sipp_run "$port" "$name" "$rate" "$calls" -trace_rtt -rtt_freq 1000
-    cat "$work"/caller_*_rtt.csv | grep -E '^[0-9]' | cut -d';' -f2 | sort -g | awk '
-        { v[NR] = $1 }
-        END { printf "%d calls, p50 %.3f ms, p99 %.3f ms, max %.3f ms", NR, v[int(NR * 0.5)], v[int(NR * 0.99)], v[NR] }'
+    cat "$work"/caller_*_rtt.csv | grep -E '^[0-9]' | cut -d';' -f2 >"$work/$name.ms"
+    read -r p50 p99 max < <(cl_percentile 50 99 100 <"$work/$name.ms")
+    printf '%d calls, p50 %.3f ms, p99 %.3f ms, max %.3f ms' "$(wc -l <"$work/$name.ms")" "$p50" "$p99" "$max"
 }
 
 # Call rate: completed calls per second with SIPp offering 20,000/s (at most 500 calls in flight).
@@ -82,9 +70,9 @@ echo "setup delay at $rate calls/s ($calls calls), 100,000 contacts (SIPp's resp
 echo "  without the lookup: $(delay "$without" without-delay)"
 echo "  with the lookup:    $(delay "$with" with-delay)"
 # What the lookup adds to each call's setup, timed inside Kamailio around http_connect (µs).
-grep -o 'lookup_us=[0-9]*' "$work/kamailio-$with.log" | cut -d= -f2 | sort -n | awk '
-    { v[NR] = $1 }
-    END { printf "  the lookup inside Kamailio: %d lookups, p50 %d µs, p99 %d µs, max %d µs\n", NR, v[int(NR * 0.5)], v[int(NR * 0.99)], v[NR] }'
+grep -o 'lookup_us=[0-9]*' "$work/kamailio-$with.log" | cut -d= -f2 >"$work/lookup.us"
+read -r p50 p99 max < <(cl_percentile 50 99 100 <"$work/lookup.us")
+printf '  the lookup inside Kamailio: %d lookups, p50 %d µs, p99 %d µs, max %d µs\n' "$(wc -l <"$work/lookup.us")" "$p50" "$p99" "$max"
 : >"$work/kamailio-$with.log"
 echo "highest call rate:"
 echo "  without the lookup: $(capacity "$without" without-rate)"

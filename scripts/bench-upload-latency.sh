@@ -7,43 +7,27 @@
 # Usage: scripts/bench-upload-latency.sh [CONTACTS] [DURATION]   (needs wrk and curl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 contacts=${1:-100000}
 duration=${2:-15s}
-command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
-bin=$(swift build -c release --show-bin-path)/caller-lookup
-[ -x "$bin" ] || swift build -c release --product caller-lookup >&2
-work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-cleanup() {
-    [ -n "${uploads:-}" ] && kill "$uploads" 2>/dev/null || true
-    [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+cl_need wrk curl
+bin=$(cl_binary release)
+cl_tempdir work
+port=$(cl_port)
 
-for org in Lookups Uploads; do "$bin" org create "$org" --default-region CZ --data "$work/data" >/dev/null; done
-printf '%s\n' lookPassword | "$bin" user add look --org Lookups --data "$work/data" >/dev/null
-printf '%s\n' loadPassword | "$bin" user add load --org Uploads --data "$work/data" >/dev/null
+cl_scratch_store "$work/data" Lookups look lookPassword
+cl_scratch_store "$work/data" Uploads load loadPassword
 "$bin" generate --rows "$contacts" --seed 21 > "$work/contacts.csv"
 "$bin" import "$work/contacts.csv" --org Lookups --data "$work/data" >/dev/null
 "$bin" generate --rows 90000 --seed 22 > "$work/a.csv"
 "$bin" generate --rows 90000 --seed 23 > "$work/b.csv"
 echo "upload files: $(stat -c %s "$work/a.csv") and $(stat -c %s "$work/b.csv") bytes" >&2
 
-"$bin" serve --port "$port" --data "$work/data" >"$work/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+cl_serve "$work/serve.log" "$port" --data "$work/data"
 
 # Lookups of 1,000 numbers of the organization, in E.164, with the Authorization header.
-{
-    printf 'numbers = {'
-    awk -F';' 'NR > 1 && NR <= 1001 { gsub(/"/, "", $6); sub(/\+/, "%2B", $6); printf "\"%s\",", $6 }' "$work/contacts.csv"
-    printf '}\nwrk.headers["Authorization"] = "Basic %s"\n' "$(printf 'look:lookPassword' | base64)"
-    printf 'request = function() return wrk.format("GET", "/v3/contacts/lookup/" .. numbers[math.random(#numbers)]) end\n'
-} > "$work/lookup.lua"
-p99() { awk '$1 == "99%" {print $2}' "$1"; }
+cl_wrk_lookups "$work/contacts.csv" look:lookPassword > "$work/lookup.lua"
 
 echo "== idle"
 wrk -t2 -c32 -d"$duration" --latency -s "$work/lookup.lua" "http://127.0.0.1:$port" > "$work/idle.txt"
@@ -60,19 +44,13 @@ grep -E "Requests/sec|99%" "$work/idle.txt"
     done
 ) &
 uploads=$!
+cl_track "$uploads"
 sleep 1
 echo "== during uploads"
 wrk -t2 -c32 -d"$duration" --latency -s "$work/lookup.lua" "http://127.0.0.1:$port" > "$work/busy.txt"
-kill "$uploads" 2>/dev/null || true
-uploads=
+cl_stop "$uploads"
 grep -E "Requests/sec|99%" "$work/busy.txt"
 echo "uploads finished during the run: $(wc -l < "$work/uploads.count")"
-python3 - "$(p99 "$work/idle.txt")" "$(p99 "$work/busy.txt")" <<'PY'
-import sys
-def ms(text):
-    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * factor
-idle, busy = ms(sys.argv[1]), ms(sys.argv[2])
-print(f"lookup p99: idle {idle:.2f} ms, during uploads {busy:.2f} ms, ratio {busy / idle:.2f} (target <= 2)")
-PY
+idle=$(cl_wrk_ms 99 "$work/idle.txt")
+busy=$(cl_wrk_ms 99 "$work/busy.txt")
+awk -v i="$idle" -v b="$busy" 'BEGIN {printf "lookup p99: idle %.2f ms, during uploads %.2f ms, ratio %.2f (target <= 2)\n", i, b, b / i}'

@@ -11,7 +11,8 @@
 # Usage: scripts/check-docs.sh [BINARY]   (part of scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$(realpath "${1:-.build/debug/caller-lookup}")
+source scripts/lib.sh
+bin=$(realpath "$(cl_binary debug "${1:-}")")
 repo=$(pwd)
 files=(README.md CHANGELOG.md config/README.md $(find docs -name '*.md' | sort))
 
@@ -34,13 +35,8 @@ if broken:
 print(f"check-docs: every relative link of {len(sys.argv) - 1} files resolves", file=sys.stderr)
 EOF
 
-work=$(mktemp -d)
+cl_tempdir work
 server=
-cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
 mkdir -p "$work/bin" "$work/strict"
 ln -s "$bin" "$work/bin/caller-lookup"
 # curl that fails on an HTTP error answer (and still shows its body).
@@ -58,17 +54,15 @@ for number, (kind, block) in enumerate(re.findall(r"^[ \t]*```sh run( 4xx)?\n(.*
     open(name, "w", encoding="utf-8").write(textwrap.dedent(block))
 EOF
     [ -n "$(ls "$work/blocks")" ] || continue
-    # A fresh scratch directory and server per file.
-    [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+    # A fresh scratch directory and server per file; the blocks run in it, on its ./data.
+    if [ -n "$server" ]; then cl_stop "$server"; fi
     scratch="$work/run-$blocks-$(basename "$file" .md)"
     mkdir -p "$scratch"
     ln -s "$repo/Tests" "$scratch/Tests"
-    port=$((20000 + RANDOM % 30000))
-    (cd "$scratch" && "$bin" org create IPEX --default-region CZ >/dev/null &&
-        printf '%s\n' hesloNovak | "$bin" user add novak --org IPEX >/dev/null)
-    (cd "$scratch" && exec "$bin" serve --port "$port") >"$work/server.log" 2>&1 &
-    server=$!
-    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+    port=$(cl_port)
+    cl_scratch_store "$scratch/data"
+    CL_CWD=$scratch cl_serve "$work/server.log" "$port"
+    server=$CL_PID
     for block in "$work"/blocks/*.sh; do
         sed -i "s/127\.0\.0\.1:8080/127.0.0.1:$port/g" "$block"
         path="$work/strict:$work/bin:$PATH"

@@ -13,43 +13,35 @@
 # in DIR/cluster.env.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 command=start
 case "${1:-}" in start | stop) command=$1; shift ;; esac
 
-stop_cluster() {
-    local dir=$1
-    [ -f "$dir/cluster.env" ] || return 0
+if [ "$command" = stop ]; then
+    dir=${1:?scripts/cluster.sh stop DIR}
+    [ -f "$dir/cluster.env" ] || exit 0
     # shellcheck disable=SC1091
     source "$dir/cluster.env"
-    for pid in ${CLUSTER_PIDS:-}; do kill "$pid" 2>/dev/null || true; done
-    for pid in ${CLUSTER_PIDS:-}; do
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        # Not gone after 5 s: it does not get to linger on its port.
-        kill -9 "$pid" 2>/dev/null || true
-    done
+    # Not gone after 5 s: SIGKILL, so that nothing lingers on its port.
+    # shellcheck disable=SC2086
+    CL_GRACE=5 cl_kill ${CLUSTER_PIDS:-}
     scripts/postgres.sh stop "$dir/pg" >/dev/null 2>&1 || true
-}
-
-if [ "$command" = stop ]; then
-    stop_cluster "${1:?scripts/cluster.sh stop DIR}"
     exit 0
 fi
 
 dir=${1:-$(mktemp -d)}
-bin=${CALLER_LOOKUP_BIN:-.build/debug/caller-lookup}
 mkdir -p "$dir"
 chmod 755 "$dir"
 scripts/install-dependencies.sh --cluster
-[ -x "$bin" ] || swift build --product caller-lookup
+bin=$(cl_binary debug)
 
-base=${CLUSTER_PORT:-$((20000 + RANDOM % 30000))}
+base=${CLUSTER_PORT:-$(cl_port)}
 pg_port=$base node_a=$((base + 1)) node_b=$((base + 2)) mirror=$((base + 3))
 balancer=$((base + 10)) single=$((base + 11)) pair=$((base + 12))
-pids=()
 record() {
     cat >"$dir/cluster.env" <<EOF
 CLUSTER_DIR=$dir
-CLUSTER_PIDS="${pids[*]}"
+CLUSTER_PIDS="${CL_PIDS[*]}"
 STORE_URL=$url
 PG_PORT=$pg_port
 NODE_A=$node_a
@@ -60,18 +52,9 @@ SINGLE=$single
 PAIR=$pair
 EOF
 }
-trap 'status=$?; if [ $status -ne 0 ]; then echo "cluster: failed; stopping what started (logs in $dir)" >&2; stop_cluster "$dir"; fi' EXIT
-
-wait_healthy() {
-    local port=$1 name=$2
-    for _ in $(seq 1 300); do
-        curl -sf "http://127.0.0.1:$port/health" >/dev/null && return 0
-        sleep 0.1
-    done
-    echo "cluster: $name did not become healthy (see $dir/$name.log)" >&2
-    tail -20 "$dir/$name.log" >&2 || true
-    return 1
-}
+# Until it has all started: on failure, cl_cleanup stops what did (it is handed over at the end).
+cl_on_exit scripts/postgres.sh stop "$dir/pg"
+cl_on_exit cl_say "failed; stopping what started (logs in $dir)"
 
 url=$(scripts/postgres.sh start "$dir/pg" "$pg_port")
 record
@@ -81,15 +64,16 @@ printf '%s\n' hesloNovak | "$bin" user add novak --org IPEX --store "$url" >/dev
 "$bin" import Tests/TestSupport/Fixtures/maximal.csv --org IPEX --store "$url" >/dev/null
 token=$("$bin" token create --org IPEX --scope lookup --label "cluster mirror" --store "$url" | tail -1)
 
+nodes=()
 for node in a b; do
     port=$node_a
     [ $node = b ] && port=$node_b
-    CALLER_LOOKUP_STORE_URL=$url "$bin" serve --port "$port" >"$dir/node-$node.log" 2>&1 &
-    pids+=($!)
+    CALLER_LOOKUP_STORE_URL=$url cl_start "$dir/node-$node.log" "$bin" serve --port "$port"
+    nodes+=("$CL_PID")
     record
 done
-wait_healthy "$node_a" node-a
-wait_healthy "$node_b" node-b
+cl_wait_health "${nodes[0]}" "$node_a"
+cl_wait_health "${nodes[1]}" "$node_b"
 
 cat >"$dir/haproxy.cfg" <<EOF
 global
@@ -125,18 +109,17 @@ frontend pair
     bind 127.0.0.1:$pair
     default_backend nodes
 EOF
-haproxy -f "$dir/haproxy.cfg" -db >"$dir/haproxy.log" 2>&1 &
-pids+=($!)
+cl_start "$dir/haproxy.log" haproxy -f "$dir/haproxy.cfg" -db
 record
-wait_healthy "$balancer" haproxy
+cl_wait_health "$CL_PID" "$balancer"
 
-CALLER_LOOKUP_TOKEN=$token "$bin" mirror --from "http://127.0.0.1:$balancer" --port "$mirror" \
-    --snapshot "$dir/mirror.snapshot" --wait 5 >"$dir/mirror.log" 2>&1 &
-pids+=($!)
+CALLER_LOOKUP_TOKEN=$token cl_start "$dir/mirror.log" "$bin" mirror --from "http://127.0.0.1:$balancer" --port "$mirror" \
+    --snapshot "$dir/mirror.snapshot" --wait 5
 record
-wait_healthy "$mirror" mirror
+cl_wait_health "$CL_PID" "$mirror"
 
-trap - EXIT
+# Started: it outlives this script, until scripts/cluster.sh stop.
+cl_detach
 cat <<EOF
 caller-lookup cluster in $dir: PostgreSQL :$pg_port, API nodes :$node_a and :$node_b, mirror :$mirror,
 haproxy :$balancer (:$single node A alone, :$pair the two nodes without the mirror). The customer's lookup through the balancer:

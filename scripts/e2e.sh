@@ -4,17 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=${1:-.build/debug/caller-lookup}
-data=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
+source scripts/lib.sh
+bin=$(cl_binary debug "${1:-}")
+cl_tempdir data
+port=$(cl_port)
 log="$data/serve.log"
-cleanup() {
-    [ -n "${second:-}" ] && kill "$second" 2>/dev/null && wait "$second" 2>/dev/null
-    [ -n "${mirror:-}" ] && kill "$mirror" 2>/dev/null && wait "$mirror" 2>/dev/null
-    [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-    rm -rf "$data"
-}
-trap cleanup EXIT
 # lookup_until URL AUTH NAME ATTEMPTS: the lookup's body once it names NAME, tried every 0.05 s.
 lookup_until() {
     local body=""
@@ -26,14 +20,9 @@ lookup_until() {
     printf '%s' "$body"
 }
 
-"$bin" org create IPEX --default-region CZ --data "$data" >/dev/null
-printf '%s\n' hesloNovak | "$bin" user add novak --org IPEX --data "$data" >/dev/null
-"$bin" serve --port "$port" --data "$data" >"$log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-    sleep 0.1
-done
+cl_scratch_store "$data"
+cl_serve "$log" "$port" --data "$data"
+server=$CL_PID
 
 cp Tests/TestSupport/Fixtures/maximal.csv "$data/import.csv"
 auth=$(printf '%s' 'novak:hesloNovak' | base64)
@@ -103,13 +92,9 @@ if [[ "$served" != *'"displayName":"Nová linka"'* ]]; then
 fi
 
 # A second server process on the same data directory serves what the first one's REST API wrote.
-second_port=$((port + 2))
-"$bin" serve --port "$second_port" --data "$data" >"$data/second.log" 2>&1 &
-second=$!
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$second_port/health" >/dev/null && break
-    sleep 0.1
-done
+second_port=$(cl_port)
+cl_serve "$data/second.log" "$second_port" --data "$data"
+second=$CL_PID
 created=$(curl -s -X POST -H "Authorization: Basic $auth" -H 'Content-Type: application/json' \
     -d '{"lastName":"Druhý uzel","phone1":"+420 603 111 222"}' "http://127.0.0.1:$port/v3/contacts")
 if [[ "$created" != *'"lastName":"Druhý uzel"'* ]]; then
@@ -121,8 +106,7 @@ if [[ "$beside" != *'"displayName":"Druhý uzel"'* ]]; then
     echo "e2e: the second server did not serve the first one's write: $beside (log: $(tail -3 "$data/second.log"))" >&2
     exit 1
 fi
-kill "$second" && wait "$second" 2>/dev/null || true
-second=
+cl_stop "$second"
 
 # The screen-pop page through the organization's signed link.
 link=$("$bin" org popup-link IPEX --data "$data" --base-url "http://127.0.0.1:$port")
@@ -147,14 +131,11 @@ done
 [ -n "$refused" ] || { echo "e2e: a token revoked by the CLI is still accepted by the running server ($status)" >&2; exit 1; }
 
 # A mirror process follows the API; a REST write reaches it; it keeps answering without the API.
-mirror_port=$((port + 1))
-CALLER_LOOKUP_PASSWORD=hesloNovak "$bin" mirror --from "http://127.0.0.1:$port" --login novak --port "$mirror_port" \
-    --snapshot "$data/mirror.snapshot" --wait 2 >"$data/mirror.log" 2>&1 &
-mirror=$!
-for _ in $(seq 1 100); do
-    curl -s "http://127.0.0.1:$mirror_port/health" | grep -q '"status":"ok"' && break
-    sleep 0.1
-done
+mirror_port=$(cl_port)
+CALLER_LOOKUP_PASSWORD=hesloNovak cl_start "$data/mirror.log" "$bin" mirror --from "http://127.0.0.1:$port" --login novak \
+    --port "$mirror_port" --snapshot "$data/mirror.snapshot" --wait 2
+mirror=$CL_PID
+cl_wait_health "$mirror" "$mirror_port" '"status":"ok"'
 curl -s -X POST -H "Authorization: Basic $auth" -H 'Content-Type: application/json' \
     -d '{"lastName":"Zrcadlová","phone1":"+420 601 222 333"}' "http://127.0.0.1:$port/v3/contacts" >/dev/null
 found=$(lookup_until "http://127.0.0.1:$mirror_port/v3/contacts/lookup/601222333" "$auth" "Zrcadlová" 200)
@@ -168,9 +149,8 @@ curl -s -o /dev/null -H "Authorization: Basic $auth" "http://127.0.0.1:$port/v3/
 poll=$!
 sleep 0.5
 stop_started=$(date +%s%N)
-kill "$server" && wait "$server" 2>/dev/null || true
+cl_stop "$server"
 stopped_after_ms=$(( ($(date +%s%N) - stop_started) / 1000000 ))
-server=
 wait "$poll" 2>/dev/null || true
 echo "e2e: SIGTERM with a pending long poll: exited after $stopped_after_ms ms" >&2
 if [ "$stopped_after_ms" -gt 2000 ]; then
@@ -184,9 +164,8 @@ if [[ "$still" != *'"displayName":"Jan Novák"'* ]]; then
 fi
 # SIGTERM to the mirror (retrying the API meanwhile): it writes its snapshot file and exits at once.
 stop_started=$(date +%s%N)
-kill "$mirror" && wait "$mirror" 2>/dev/null || true
+cl_stop "$mirror"
 stopped_after_ms=$(( ($(date +%s%N) - stop_started) / 1000000 ))
-mirror=
 echo "e2e: SIGTERM to the mirror: exited after $stopped_after_ms ms" >&2
 if [ "$stopped_after_ms" -gt 2000 ] || [ ! -s "$data/mirror.snapshot" ]; then
     echo "e2e: the mirror took $stopped_after_ms ms to stop or wrote no snapshot file (log: $(tail -3 "$data/mirror.log"))" >&2

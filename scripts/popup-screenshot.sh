@@ -5,6 +5,7 @@
 # Usage: scripts/popup-screenshot.sh [OUTPUT.png] [LANGUAGE]   (default docs/popup.png, cs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 output=${1:-docs/popup.png}
 language=${2:-cs}
@@ -15,24 +16,16 @@ if [ -z "$browser" ]; then
     apt-get install -y -qq chromium >/dev/null
     browser=$(command -v chromium)
 fi
-swift build --product caller-lookup >&2
-bin=$(swift build --show-bin-path)/caller-lookup
-work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-cleanup() {
-    [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+bin=$(cl_binary --fresh debug)
+cl_tempdir work
+port=$(cl_port)
 
-"$bin" org create IPEX --default-region CZ --data "$work" >/dev/null
+cl_scratch_store "$work" IPEX ""
 "$bin" import Tests/TestSupport/Fixtures/maximal.csv --org IPEX --data "$work" >/dev/null
 "$bin" org labels IPEX --data "$work" --set customField1=Důležitost --set customField2=Obchodník \
     --set customField3=Technik --set customField4=Středisko --set customField5=Obrat --set customField6=Dluh >/dev/null
 link=$("$bin" org popup-link IPEX --data "$work" --base-url "http://127.0.0.1:$port")
-"$bin" serve --port "$port" --data "$work" >"$work/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+cl_serve "$work/serve.log" "$port" --data "$work"
 
 url=${link/\{NUMBER\}/%2B420222333444}
 mkdir -p "$(dirname "$output")"

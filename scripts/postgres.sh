@@ -8,6 +8,7 @@
 #   scripts/postgres.sh stop DIR           stops the server whose PID is in DIR/data/postmaster.pid
 #   scripts/postgres.sh restart DIR PORT   starts DIR's server again (after a stop or a crash: it recovers)
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 command=${1:?start or stop}
 dir=${2:?a scratch folder}
 
@@ -25,7 +26,7 @@ bindir() {
 
 case "$command" in
 start)
-    port=${3:-$((20000 + RANDOM % 30000))}
+    port=${3:-$(cl_port)}
     bin=$(bindir)
     mkdir -p "$dir"
     chown postgres "$dir"
@@ -59,13 +60,8 @@ restart)
     ;;
 stop)
     [ -f "$dir/data/postmaster.pid" ] || exit 0
-    pid=$(head -1 "$dir/data/postmaster.pid")
-    kill -INT "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || exit 0
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
+    # A fast shutdown; SIGKILL if it is not over within 10 s.
+    CL_GRACE=10 cl_kill -INT "$(head -1 "$dir/data/postmaster.pid")"
     ;;
 *)
     echo "usage: scripts/postgres.sh start|stop|restart DIR [PORT]" >&2

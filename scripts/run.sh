@@ -4,10 +4,10 @@
 # the HTTP API on 127.0.0.1:8080 (override with HOST / PORT; data in ./data or CALLER_LOOKUP_DATA).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 scripts/install-dependencies.sh
-swift build -c release --product caller-lookup >&2
-bin=$(swift build -c release --show-bin-path)/caller-lookup
+bin=$(cl_binary --fresh release)
 data=${CALLER_LOOKUP_DATA:-./data}
 
 "$bin" org create IPEX --default-region CZ --data "$data" 2>/dev/null || true

@@ -6,8 +6,9 @@
 # Usage: scripts/schemathesis.sh [BINARY] [SEED] [EXAMPLES]   (part of scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
-bin=${1:-.build/debug/caller-lookup}
+bin=$(cl_binary debug "${1:-}")
 seed=${2:-20261129}
 examples=${3:-25}
 version=4.32.5
@@ -20,24 +21,11 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
     "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$version"
 fi
 
-data=$(mktemp -d)
-port=$((40000 + RANDOM % 20000))
-cleanup() {
-    [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-    rm -rf "$data"
-}
-trap cleanup EXIT
-
-"$bin" org create IPEX --default-region CZ --data "$data" >/dev/null
-printf '%s\n' hesloNovak | "$bin" user add novak --org IPEX --data "$data" >/dev/null
+cl_tempdir data
+port=$(cl_port)
+cl_scratch_store "$data"
 "$bin" import Tests/TestSupport/Fixtures/maximal.csv --org IPEX --data "$data" >/dev/null
-CALLER_LOOKUP_AUTH_THROTTLESECONDS=0 CALLER_LOOKUP_CHANGES_WAITLIMIT=0 \
-    "$bin" serve --port "$port" --data "$data" >"$data/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-    sleep 0.1
-done
+CALLER_LOOKUP_AUTH_THROTTLESECONDS=0 CALLER_LOOKUP_CHANGES_WAITLIMIT=0 cl_serve "$data/serve.log" "$port" --data "$data"
 
 CALLER_LOOKUP_TEST_LOGIN=novak CALLER_LOOKUP_TEST_PASSWORD=hesloNovak \
     "$venv/bin/schemathesis" --no-color --config-file scripts/schemathesis/schemathesis.toml \

@@ -9,42 +9,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=${1:-.build/debug/caller-lookup}
-work=$(mktemp -d)
+source scripts/lib.sh
+bin=$(cl_binary debug "${1:-}")
+cl_tempdir work
 data="$work/data"
-port=$((20000 + RANDOM % 20000))
-mirror_port=$((port + 1))
+port=$(cl_port)
+mirror_port=$(cl_port)
 base="http://127.0.0.1:$port"
-server=""
-mirror=""
-cleanup() {
-    for pid in $mirror $server; do
-        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "security-test: $*" >&2
-    exit 1
-}
+fail() { cl_die "$@"; }
 mode() { stat -c '%a' "$1"; }
-# wait_for URL: until it answers 200 (10 s at most).
-wait_for() {
-    for _ in $(seq 1 200); do
-        curl -sf "$1" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    fail "$1 never answered"
-}
 
 umask 022
 "$bin" org create IPEX --default-region CZ --data "$data" >/dev/null
 printf '%s\n' hesloNovak | "$bin" user add novak --org IPEX --data "$data" >/dev/null
 printf '%s\n' hesloRita | "$bin" user add rita --org IPEX --role reader --data "$data" >/dev/null
-"$bin" serve --port "$port" --data "$data" >"$work/serve.log" 2>&1 &
-server=$!
-wait_for "$base/health"
+cl_serve "$work/serve.log" "$port" --data "$data"
+server=$CL_PID
 novak="Authorization: Basic $(printf 'novak:hesloNovak' | base64)"
 rita="Authorization: Basic $(printf 'rita:hesloRita' | base64)"
 
@@ -61,7 +41,7 @@ done
 open_data="$work/open"
 mkdir -m 755 "$open_data"
 touch "$open_data/notes.txt"
-if "$bin" serve --port $((port + 2)) --data "$open_data" >"$work/open.log" 2>&1; then fail "serve started on a directory others can read"; fi
+if "$bin" serve --port "$(cl_port)" --data "$open_data" >"$work/open.log" 2>&1; then fail "serve started on a directory others can read"; fi
 grep -q "chmod 700 '$open_data'" "$work/open.log" || fail "no fix named: $(cat "$work/open.log")"
 mkdir -m 755 "$work/empty"
 "$bin" org create Other --default-region CZ --data "$work/empty" >/dev/null || fail "org create in an empty directory"
@@ -158,13 +138,9 @@ done
 
 # 7. A mirror with its API down: a user removed before no longer gets in with the old password.
 printf '%s\n' hesloEva | "$bin" user add eva --org IPEX --role reader --data "$data" >/dev/null
-CALLER_LOOKUP_PASSWORD=hesloNovak CALLER_LOOKUP_AUTH_CACHESECONDS=1 "$bin" mirror --from "$base" --login novak --port "$mirror_port" \
-    --snapshot "$work/mirror.snapshot" --wait 2 >"$work/mirror.log" 2>&1 &
-mirror=$!
-for _ in $(seq 1 200); do
-    curl -s "http://127.0.0.1:$mirror_port/health" | grep -q '"status":"ok"' && break
-    sleep 0.05
-done
+CALLER_LOOKUP_PASSWORD=hesloNovak CALLER_LOOKUP_AUTH_CACHESECONDS=1 cl_start "$work/mirror.log" "$bin" mirror --from "$base" \
+    --login novak --port "$mirror_port" --snapshot "$work/mirror.snapshot" --wait 2
+cl_wait_health "$CL_PID" "$mirror_port" '"status":"ok"'
 eva="Authorization: Basic $(printf 'eva:hesloEva' | base64)"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "$eva" "http://127.0.0.1:$mirror_port/v3/contacts/name/+420222333444")
 [ "$status" = 200 ] || fail "eva through the mirror: $status"
@@ -179,15 +155,14 @@ for _ in $(seq 1 100); do
     sleep 0.05
 done
 [ "$status" = 401 ] || fail "the mirror still lets the removed eva in ($status)"
-kill "$server" && wait "$server" 2>/dev/null || true
-server=""
+cl_stop "$server"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "$eva" "http://127.0.0.1:$mirror_port/v3/contacts/name/+420222333444")
 [ "$status" = 503 ] || fail "with the API down the mirror answered $status to the removed eva"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "$novak" "http://127.0.0.1:$mirror_port/v3/contacts/name/+420222333444")
 [ "$status" = 200 ] || fail "with the API down the mirror answered $status to novak"
 
 # 8. A PostgreSQL URL's password never reaches a message.
-for command in "serve --port $((port + 3))" "migrate"; do
+for command in "serve --port $(cl_port)" "migrate"; do
     # shellcheck disable=SC2086
     if "$bin" $command --store 'postgres://svc:TopSecret42@127.0.0.1:1/calls' >"$work/pg.log" 2>&1; then
         fail "$command on an unreachable PostgreSQL succeeded"

@@ -10,48 +10,34 @@
 # Usage: scripts/sip-test.sh [BINARY]   (part of scripts/test.sh; installs kamailio and SIPp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-.build/debug/caller-lookup}
+source scripts/lib.sh
+bin=$(cl_binary debug "${1:-}")
 scripts/install-dependencies.sh --sip
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+cl_tempdir work
 fail() {
     echo "sip-test: $*" >&2
     for log in "$work"/*.log; do echo "--- $log" >&2; tail -20 "$log" >&2; done
     exit 1
 }
 
-base=$((20000 + RANDOM % 30000))
-api=$base kamailio_port=$((base + 1)) revoked_port=$((base + 2)) sipp_port=$((base + 3))
+api=$(cl_port) kamailio_port=$(cl_port) revoked_port=$(cl_port) sipp_port=$(cl_port)
 
-"$bin" org create IPEX --default-region CZ --data "$work/data" >/dev/null
+cl_scratch_store "$work/data" IPEX ""
 "$bin" import Tests/TestSupport/Fixtures/maximal.csv --org IPEX --data "$work/data" >/dev/null
 token=$("$bin" token create --org IPEX --scope lookup --label Kamailio --data "$work/data" | tail -1)
 revoked=$("$bin" token create --org IPEX --scope lookup --label "Kamailio (revoked)" --data "$work/data" | tail -1)
 "$bin" token revoke 2 --org IPEX --data "$work/data" >/dev/null
 
-"$bin" serve --port "$api" --data "$work/data" >"$work/serve.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$api/health" >/dev/null && break
-    sleep 0.1
-done
-curl -sf "http://127.0.0.1:$api/health" >/dev/null || fail "caller-lookup did not start"
+cl_serve "$work/serve.log" "$api" --data "$work/data"
 
 # kamailio PORT TOKEN [extra -A defines…]: a Kamailio with the project's configuration.
 start_kamailio() {
     local port=$1 token=$2
     shift 2
-    kamailio -DD -E -f config/integrations/kamailio/kamailio.cfg -l "udp:127.0.0.1:$port" -w "$work" \
+    cl_start "$work/kamailio-$port.log" kamailio -DD -E -f config/integrations/kamailio/kamailio.cfg -l "udp:127.0.0.1:$port" -w "$work" \
         -A "CALLER_LOOKUP_ROUTE=\"callerlookup=>http://127.0.0.1:$api/v3/contacts/route\"" -A "CALLER_LOOKUP_TOKEN=\"$token\"" \
-        -A "AGENT_DOMAIN=\"agents.example.com\"" -A "FALLBACK_AGENT=\"operator\"" "$@" >"$work/kamailio-$port.log" 2>&1 &
-    pids+=($!)
+        -A "AGENT_DOMAIN=\"agents.example.com\"" -A "FALLBACK_AGENT=\"operator\"" "$@"
 }
 start_kamailio "$kamailio_port" "$token"
 start_kamailio "$revoked_port" "$revoked"

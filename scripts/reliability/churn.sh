@@ -11,21 +11,16 @@
 # Usage: scripts/reliability/churn.sh [DURATION] [ROWS]   (needs wrk, curl; release build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib.sh
 
 duration=${1:-60}
 rows=${2:-20000}
-command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
-bin=$(swift build -c release --show-bin-path)/caller-lookup
-[ -x "$bin" ] || swift build -c release --product caller-lookup >&2
-source scripts/reliability/common.sh
-cleanup() {
-    [ -n "${churn:-}" ] && kill "$churn" 2>/dev/null || true
-    [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "${work:-}"
-}
-trap cleanup EXIT
-scratch_store Churn churn churnPassword
+cl_need wrk curl
+bin=$(cl_binary release)
+cl_tempdir work
+port=$(cl_port)
+auth=$(printf '%s' churn:churnPassword | base64)
+cl_scratch_store "$work/data" Churn churn churnPassword
 "$bin" generate --rows "$rows" --seed 41 > "$work/a.csv"
 "$bin" generate --rows "$rows" --seed 42 > "$work/b.csv"
 columns=$(head -1 "$work/a.csv" | tr ';' '\n' | wc -l)
@@ -33,7 +28,7 @@ marker() { printf ';"%s";;;;"+420 601 000 003"' "$1"; printf ';%.0s' $(seq 1 $((
 marker SetA >> "$work/a.csv"
 marker SetB >> "$work/b.csv"
 "$bin" import "$work/a.csv" --org Churn --data "$work/data" >/dev/null
-start_server
+cl_serve "$work/server.log" "$port" --data "$work/data"
 
 # The looked-up numbers, and each one's answer with set A and with set B stored.
 numbers() { python3 - "$1" <<'PY'
@@ -139,8 +134,8 @@ run_wrk
     echo "churn: $imports re-imports of $rows rows and $writes REST writes" > "$work/churn.txt"
 ) &
 churn=$!
+cl_track "$churn"
 echo "with churn (${duration} s):"
 run_wrk
-wait "$churn" 2>/dev/null || true
-churn=
+cl_wait "$churn" 2>/dev/null || true
 cat "$work/churn.txt"

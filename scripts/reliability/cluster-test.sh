@@ -11,11 +11,12 @@
 # Usage: scripts/reliability/cluster-test.sh [BINARY]   (part of scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export CALLER_LOOKUP_BIN=${1:-.build/debug/caller-lookup}
+source scripts/lib.sh
+CALLER_LOOKUP_BIN=$(cl_binary debug "${1:-}")
+export CALLER_LOOKUP_BIN
 
-dir=$(mktemp -d)
-cleanup() { scripts/cluster.sh stop "$dir"; rm -rf "$dir"; }
-trap cleanup EXIT
+cl_tempdir dir
+cl_on_exit scripts/cluster.sh stop "$dir"
 fail() {
     echo "cluster-test: $*" >&2
     for log in "$dir"/*.log; do echo "--- $log" >&2; tail -15 "$log" >&2; done

@@ -9,20 +9,21 @@
 # Usage: scripts/reliability/crash-safety.sh [ROUNDS] [ROWS]   (needs curl, sqlite3, python3)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib.sh
 
 rounds=${1:-20}
 rows=${2:-60000}
-bin=$(swift build -c release --show-bin-path)/caller-lookup
-[ -x "$bin" ] || bin=$(swift build --show-bin-path)/caller-lookup
-[ -x "$bin" ] || { swift build --product caller-lookup >&2; bin=$(swift build --show-bin-path)/caller-lookup; }
-source scripts/reliability/common.sh
-cleanup() {
-    [ -n "${server:-}" ] && kill -9 "$server" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "${work:-}"
+bin=$(cl_binary any)
+cl_tempdir work
+port=$(cl_port)
+db="$work/data/caller-lookup.sqlite"
+auth=$(printf '%s' crash:crashPassword | base64)
+cl_scratch_store "$work/data" Crash crash crashPassword
+# start_server: the server on the scratch store; `server` is its PID.
+start_server() {
+    cl_serve "$work/server.log" "$port" --data "$work/data"
+    server=$CL_PID
 }
-trap cleanup EXIT
-scratch_store Crash crash crashPassword
 # Two sets, A and B (other values for the same externalIds, 7 more rows), each with a marker
 # contact (lastName, phone1, the other columns empty).
 "$bin" generate --rows "$rows" --seed 31 > "$work/a.csv"
@@ -64,7 +65,7 @@ for round in $(seq 1 "$rounds"); do
         "http://127.0.0.1:$port/v3/contacts/upload" || true) &
     upload=$!
     sleep "$(awk -v r="$RANDOM" 'BEGIN {printf "%.2f", 0.05 + (r % 450) / 100}')"
-    kill -9 "$server"; wait "$server" 2>/dev/null || true; server=
+    cl_stop "$server" KILL
     wait "$upload" 2>/dev/null || true
     after=$(check "after killed upload $round")
     outcomes["$current->$after"]=$(( ${outcomes["$current->$after"]:-0} + 1 ))
@@ -85,7 +86,7 @@ PY
         --data-binary "@$work/batch.json" "http://127.0.0.1:$port/v3/contacts/batch" &
     request=$!
     sleep "$(awk -v r="$RANDOM" 'BEGIN {printf "%.3f", (r % 1000) / 1000}')"
-    kill -9 "$server"; wait "$server" 2>/dev/null || true; server=
+    cl_stop "$server" KILL
     wait "$request" 2>/dev/null || true
     written=$(sql "SELECT count(*) FROM contacts WHERE externalId LIKE 'batch-$round-%'")
     case "$written" in

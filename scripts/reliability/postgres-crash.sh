@@ -8,17 +8,13 @@
 # Usage: scripts/reliability/postgres-crash.sh [BINARY]   (part of scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bin=${1:-.build/debug/caller-lookup}
+source scripts/lib.sh
+bin=$(cl_binary debug "${1:-}")
 
-pg=$(mktemp -d)
-work=$(mktemp -d)
-cleanup() {
-    [ -n "${import:-}" ] && kill "$import" 2>/dev/null
-    scripts/postgres.sh stop "$pg"
-    rm -rf "$pg" "$work"
-}
-trap cleanup EXIT
-port=$((20000 + RANDOM % 30000))
+cl_tempdir pg
+cl_tempdir work
+cl_on_exit scripts/postgres.sh stop "$pg"
+port=$(cl_port)
 url=$(scripts/postgres.sh start "$pg" "$port")
 
 # generate-like files: NAME-i;+4206…;externalId
@@ -36,8 +32,8 @@ for delay in 0.3 0.8 1.5 3; do
     org="Crash$rounds"
     "$bin" org create "$org" --store "$url" >/dev/null
     "$bin" import "$work/old.csv" --org "$org" --store "$url" >"$work/old.out" 2>&1 || { head -c 600 "$work/old.out" >&2; exit 1; }
-    "$bin" import "$work/new.csv" --org "$org" --store "$url" >"$work/import.out" 2>&1 &
-    import=$!
+    cl_start "$work/import.out" "$bin" import "$work/new.csv" --org "$org" --store "$url"
+    import=$CL_PID
     sleep "$delay"
     if kill -0 "$import" 2>/dev/null; then killed_mid_import=$((killed_mid_import + 1)); fi
     kill -9 "$(head -1 "$pg/data/postmaster.pid")"
@@ -48,9 +44,8 @@ for delay in 0.3 0.8 1.5 3; do
         echo "postgres-crash: the importing client still waits 10 s after the server's death" >&2
         exit 1
     fi
-    wait "$import" 2>/dev/null || grep -q "connection to PostgreSQL was lost\|does not answer\|unreachable" "$work/import.out" ||
+    cl_wait "$import" 2>/dev/null || grep -q "connection to PostgreSQL was lost\|does not answer\|unreachable" "$work/import.out" ||
         { echo "postgres-crash: the client failed without saying why: $(head -c 400 "$work/import.out")" >&2; exit 1; }
-    import=
     # The killed server's backends notice and exit; then it is started again and recovers.
     sleep 1
     url=$(scripts/postgres.sh restart "$pg" "$port")

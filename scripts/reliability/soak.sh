@@ -12,25 +12,22 @@
 # Writes one line per upload to .build/soak.csv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib.sh
 
 uploads=${1:-200}
 rows=${2:-45000}
-swift build -c release --product caller-lookup >&2
-bin=$(swift build -c release --show-bin-path)/caller-lookup
-source scripts/reliability/common.sh
-cleanup() {
-    [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "${work:-}"
-}
-trap cleanup EXIT
-
-scratch_store Soak soak soakPassword
+bin=$(cl_binary --fresh release)
+cl_tempdir work
+port=$(cl_port)
+db="$work/data/caller-lookup.sqlite"
+auth=$(printf '%s' soak:soakPassword | base64)
+cl_scratch_store "$work/data" Soak soak soakPassword
 "$bin" generate --rows "$rows" --seed 41 > "$work/a.csv"
 "$bin" generate --rows "$rows" --seed 42 > "$work/b.csv"
 echo "files: $(du -h "$work/a.csv" | cut -f1) and $(du -h "$work/b.csv" | cut -f1), $rows rows each" >&2
 
-start_server
+cl_serve "$work/server.log" "$port" --data "$work/data"
+server=$CL_PID
 
 csv=.build/soak.csv
 mkdir -p .build
