@@ -6,7 +6,7 @@ import StoreContract
 import TestSupport
 import Testing
 
-@Suite struct ContactStoreTests {
+@Suite struct SQLiteStoreTests {
     let directory = TemporaryDirectory()
     let validator = PhoneNumberValidator()
     let store: SQLiteStore
