@@ -105,7 +105,7 @@ public final class PostgresStore: Sendable {
     static func untilClosed<T: Sendable>(_ connection: PostgresConnection, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
         let gate = ResumeOnce<T>()
         return try await withCheckedThrowingContinuation { continuation in
-            gate.continuation = continuation
+            gate.set(continuation)
             let task = Task {
                 do { gate.resume(.success(try await work())) } catch { gate.resume(.failure(error)) }
             }
@@ -284,13 +284,13 @@ public final class PostgresStore: Sendable {
 }
 
 /// A continuation resumed by whichever comes first.
-private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
-    // @unchecked: `continuation` is set before anything can resume and then only taken under `lock`.
-    private let lock = NSLock()
-    var continuation: CheckedContinuation<T, any Error>?
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+
+    func set(_ continuation: CheckedContinuation<T, any Error>) { self.continuation.withLock { $0 = continuation } }
 
     func resume(_ result: Result<T, any Error>) {
-        lock.withLock { () -> CheckedContinuation<T, any Error>? in defer { continuation = nil }; return continuation }?.resume(with: result)
+        continuation.withLock { stored in defer { stored = nil }; return stored }?.resume(with: result)
     }
 }
 

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import LookupIndex
 import StoreContract
+import Synchronization
 import ThreadSupport
 
 /// The lookup index of every organization this node serves, each kept at the store's committed
@@ -19,9 +20,7 @@ import ThreadSupport
 /// organizations' new versions to `caughtUp` (the change feed's waiters, the remembered
 /// credentials). Lookups never build an index on a serving node; outside one (in-process tests of
 /// the routes) an index is built on first use.
-final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
-    // @unchecked: `entries`, `warming`, `serving` and the catch-up state are only touched under
-    // `lock`.
+final class OrganizationIndexes: IndexProvider, Sendable {
     private struct Entry: Sendable {
         let follower: IndexFollower
         let lookup: CallerLookup
@@ -37,16 +36,19 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     private let metrics: ServiceMetrics
     private let notifier: VersionNotifier
     private let threads = WorkerThreads(name: "index follower", count: 2, niceness: 10)
-    private let lock = NSLock()
-    private var entries: [Int64: Entry] = [:]
-    /// Set while `warmUp` runs: lookups of an organization not built yet answer 503 meanwhile.
-    private var warming: Progress?
-    /// Set once a follower service serves this node: lookups never build an index.
-    private var serving = false
-    /// Whether a catch-up runs, and who waits for the next one.
-    private var catchingUp = false
-    private var catchUpAsked = false
-    private var catchUpWaiters: [CheckedContinuation<Void, any Error>] = []
+    private struct State {
+        var entries: [Int64: Entry] = [:]
+        /// Set while `warmUp` runs: lookups of an organization not built yet answer 503 meanwhile.
+        var warming: Progress?
+        /// Set once a follower service serves this node: lookups never build an index.
+        var serving = false
+        /// Whether a catch-up runs, and who waits for the next one.
+        var catchingUp = false
+        var catchUpAsked = false
+        var catchUpWaiters: [CheckedContinuation<Void, any Error>] = []
+    }
+
+    private let state = Mutex(State())
     /// An organization as committed, its index's version after a catch-up, and whether that
     /// catch-up built or moved the index.
     struct CaughtUp: Sendable {
@@ -71,11 +73,11 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     }
 
     /// `nil` once warm (or when no warm start runs); otherwise how many indexes are built.
-    var loading: Progress? { lock.withLock { warming } }
+    var loading: Progress? { state.withLock { $0.warming } }
 
     /// The organization's index and lookup.
     func entry(for organization: Organization) throws -> IndexEntry {
-        let (entry, progress, serving): (Entry?, Progress?, Bool) = lock.withLock { (entries[organization.id], warming, self.serving) }
+        let (entry, progress, serving): (Entry?, Progress?, Bool) = state.withLock { ($0.entries[organization.id], $0.warming, $0.serving) }
         if let entry { return IndexEntry(index: entry.follower.index, lookup: entry.lookup) }
         if let progress {
             throw HTTPError(
@@ -96,9 +98,9 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     /// Marks the node as served by a follower service, warming up until `warmUp` has run, so that
     /// no request builds an index.
     func expectWarmUp() {
-        lock.withLock {
-            serving = true
-            if warming == nil, entries.isEmpty { warming = Progress(built: 0, total: 0) }
+        state.withLock { state in
+            state.serving = true
+            if state.warming == nil, state.entries.isEmpty { state.warming = Progress(built: 0, total: 0) }
         }
     }
 
@@ -108,8 +110,8 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     /// organization does not keep the node from serving the others.
     func warmUp() async throws -> [(organization: Organization, error: any Error)] {
         let organizations = try await store.committedOrganizations()
-        lock.withLock { warming = Progress(built: 0, total: organizations.count) }
-        defer { lock.withLock { warming = nil } }
+        state.withLock { $0.warming = Progress(built: 0, total: organizations.count) }
+        defer { state.withLock { $0.warming = nil } }
         return await withTaskGroup(of: [(organization: Organization, error: any Error)].self) { group in
             for worker in 0..<min(2, organizations.count) {
                 group.addTask {
@@ -121,7 +123,7 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
                             } catch {
                                 failures.append((organizations[index], error))
                             }
-                            self.lock.withLock { self.warming?.built += 1 }
+                            self.state.withLock { $0.warming?.built += 1 }
                         }
                         return failures
                     }
@@ -152,29 +154,29 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     /// `version` (a write's handler, so the writer reads its write).
     func awaitVersion(_ version: Int64, of organizationID: Int64, timeout: Duration = .seconds(10)) async {
         // A write that changed nothing (an unchanged PUT) needs no catch-up.
-        if let reached = lock.withLock({ entries[organizationID]?.follower.index.snapshot.version }), reached >= version { return }
+        if let reached = state.withLock({ $0.entries[organizationID]?.follower.index.snapshot.version }), reached >= version { return }
         requestCatchUp()
         await notifier.wait(organizationID: organizationID, after: version - 1, timeout: timeout)
     }
 
     private func enqueueCatchUp(_ waiter: CheckedContinuation<Void, any Error>?) {
-        let start: Bool = lock.withLock {
-            if let waiter { catchUpWaiters.append(waiter) }
-            catchUpAsked = true
-            defer { catchingUp = true }
-            return !catchingUp
+        let start: Bool = state.withLock { state in
+            if let waiter { state.catchUpWaiters.append(waiter) }
+            state.catchUpAsked = true
+            defer { state.catchingUp = true }
+            return !state.catchingUp
         }
         guard start else { return }
         threads.submit { [self] in
             // Who asked before a run starts is served by it; who asks during it, by the next.
-            while let waiters = lock.withLock({ () -> [CheckedContinuation<Void, any Error>]? in
-                guard catchUpAsked else {
-                    catchingUp = false
+            while let waiters = state.withLock({ state -> [CheckedContinuation<Void, any Error>]? in
+                guard state.catchUpAsked else {
+                    state.catchingUp = false
                     return nil
                 }
-                catchUpAsked = false
-                defer { catchUpWaiters.removeAll() }
-                return catchUpWaiters
+                state.catchUpAsked = false
+                defer { state.catchUpWaiters.removeAll() }
+                return state.catchUpWaiters
             }) {
                 let result = Result { try catchUpAll() }
                 if case .success(let versions) = result { caughtUp(versions) }
@@ -186,7 +188,7 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     /// Every organization, its index's version, and whether this run built or moved the index.
     private func catchUpAll() throws -> [CaughtUp] {
         try store.committedOrganizationsBlocking().map { organization in
-            if let follower = lock.withLock({ entries[organization.id]?.follower }) {
+            if let follower = state.withLock({ $0.entries[organization.id]?.follower }) {
                 let version = follower.index.snapshot.version
                 guard version != organization.version else { return CaughtUp(organization: organization, version: version, moved: false) }
                 let reached = try follower.catchUp()
@@ -198,7 +200,7 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
     }
 
     private func followed(_ organization: Organization) throws -> Entry {
-        if let entry = lock.withLock({ entries[organization.id] }) { return entry }
+        if let entry = state.withLock({ $0.entries[organization.id] }) { return entry }
         let follower = try IndexFollower(
             source: store.changeSource(organizationID: organization.id),
             suffixDigits: organization.suffixDigits)
@@ -207,9 +209,9 @@ final class OrganizationIndexes: IndexProvider, @unchecked Sendable {
         }
         let entry = Entry(follower: follower, lookup: lookup)
         metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
-        return lock.withLock {
-            if let existing = entries[organization.id] { return existing }
-            entries[organization.id] = entry
+        return state.withLock { state in
+            if let existing = state.entries[organization.id] { return existing }
+            state.entries[organization.id] = entry
             return entry
         }
     }

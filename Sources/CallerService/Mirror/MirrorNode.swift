@@ -8,6 +8,7 @@ import LookupIndex
 import NIOCore
 import ServiceLifecycle
 import StoreContract
+import Synchronization
 import ThreadSupport
 
 /// How a mirror reaches its API and keeps its state.
@@ -59,29 +60,33 @@ public struct MirrorConfiguration: Sendable {
 /// keeps serving the last index and retries with capped exponential backoff and jitter; a `resync`
 /// from the API rebuilds the index from a full load and swaps it atomically. On shutdown it aborts
 /// the pending long poll and writes the snapshot file once more.
-public final class MirrorNode: IndexProvider, @unchecked Sendable {
-    // @unchecked: `followed`, `running` and the snapshot bookkeeping are only touched under `lock`.
+public final class MirrorNode: IndexProvider, Sendable {
     public let configuration: MirrorConfiguration
     let metrics = ServiceMetrics()
     let source: MirrorSource
     private let thread = WorkerThreads(name: "mirror follower", count: 1)
-    private let lock = NSLock()
-    private var followed: (organization: Organization, follower: IndexFollower, lookup: CallerLookup)?
-    /// The follower's task while `start` runs it outside a `ServiceGroup`.
-    private var running: Task<Void, Never>?
-    /// Login → the mirror's own yescrypt hash of a password the API accepted for the followed
-    /// organization: lets known callers in while the API is down, across restarts.
-    private var credentials: [String: String] = [:]
-    /// Login → the organization the API verified it for, for credentials verified in this process:
-    /// a caller may come before the mirror knows which organization it follows, and only those of
-    /// that organization are kept (those read from the snapshot file belong to it).
-    private var credentialOrganizations: [String: Int64] = [:]
-    private var credentialsChanged = false
-    /// Login → a per-process keyed digest of the password last hashed into `credentials`, so an
-    /// unchanged password is not hashed again at every re-verification.
-    private var hashedPasswords: [String: Int] = [:]
-    private var writtenVersion: Int64 = -1
-    private var lastWrite = Date.distantPast
+    private typealias Followed = (organization: Organization, follower: IndexFollower, lookup: CallerLookup)
+
+    private struct State {
+        var followed: Followed?
+        /// The follower's task while `start` runs it outside a `ServiceGroup`.
+        var running: Task<Void, Never>?
+        /// Login → the mirror's own yescrypt hash of a password the API accepted for the followed
+        /// organization: lets known callers in while the API is down, across restarts.
+        var credentials: [String: String] = [:]
+        /// Login → the organization the API verified it for, for credentials verified in this
+        /// process: a caller may come before the mirror knows which organization it follows, and
+        /// only those of that organization are kept (those read from the snapshot file belong to it).
+        var credentialOrganizations: [String: Int64] = [:]
+        var credentialsChanged = false
+        /// Login → a per-process keyed digest of the password last hashed into `credentials`, so
+        /// an unchanged password is not hashed again at every re-verification.
+        var hashedPasswords: [String: Int] = [:]
+        var writtenVersion: Int64 = -1
+        var lastWrite = Date.distantPast
+    }
+
+    private let state = Mutex(State())
     private let started = Date()
     private let logger: Logger
 
@@ -103,12 +108,12 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
     /// `ServiceGroup` (tests), until `stop`.
     public func start() {
         loadSnapshotFile()
-        lock.withLock { running = Task { await self.follow(snapshotLoaded: true) } }
+        state.withLock { $0.running = Task { await self.follow(snapshotLoaded: true) } }
     }
 
     /// Stops what `start` started and waits for it (the snapshot file is written once more).
     public func stop() async {
-        guard let task = lock.withLock({ running }) else { return }
+        guard let task = state.withLock({ $0.running }) else { return }
         task.cancel()
         await task.value
     }
@@ -119,9 +124,9 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
         do {
             let (organization, snapshot, credentials) = try MirrorSnapshotFile.read(from: path)
             try install(organization, IndexFollower(source: source, startingFrom: snapshot))
-            lock.withLock {
-                writtenVersion = snapshot.version
-                self.credentials = credentials
+            state.withLock {
+                $0.writtenVersion = snapshot.version
+                $0.credentials = credentials
             }
             logger.info("loaded \(snapshot.count) contacts at version \(snapshot.version) from \(path)")
         } catch {
@@ -137,7 +142,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
     // MARK: IndexProvider
 
     func entry(for organization: Organization) throws -> IndexEntry {
-        guard let followed = lock.withLock({ followed }) else {
+        guard let followed = state.withLock({ $0.followed }) else {
             throw HTTPError(.serviceUnavailable, message: "The mirror has not loaded its contacts yet; the API is not reachable.")
         }
         guard followed.organization.id == organization.id else {
@@ -147,7 +152,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
     }
 
     /// The followed index, once something is loaded.
-    public var index: OrganizationIndex? { lock.withLock { followed?.follower.index } }
+    public var index: OrganizationIndex? { state.withLock { $0.followed?.follower.index } }
 
     // MARK: Following
 
@@ -155,7 +160,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
         guard let lookup = CallerLookup(region: organization.defaultRegion) else {
             throw MirrorError("The organization's region \(organization.defaultRegion) is unknown to libphonenumber.")
         }
-        lock.withLock { followed = (organization, follower, lookup) }
+        state.withLock { $0.followed = (organization, follower, lookup) }
         metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
     }
 
@@ -188,9 +193,9 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
 
     /// Loads the organization when nothing is loaded yet, else catches up (blocking: a long poll).
     private func step() throws {
-        if let follower = lock.withLock({ followed?.follower }) {
+        if let follower = state.withLock({ $0.followed?.follower }) {
             try follower.catchUp()
-            if let organization = lock.withLock({ followed?.organization }) {
+            if let organization = state.withLock({ $0.followed?.organization }) {
                 metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
             }
         } else {
@@ -202,21 +207,21 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
 
     private func writeSnapshotIfNeeded(force: Bool) {
         guard let path = configuration.snapshotPath,
-            let (organization, snapshot) = lock.withLock({ followed.map { ($0.organization, $0.follower.index.snapshot) } }),
-            lock.withLock({
-                (snapshot.version != writtenVersion || credentialsChanged)
-                    && (force || -lastWrite.timeIntervalSinceNow >= configuration.snapshotIntervalSeconds)
+            let (organization, snapshot) = state.withLock({ $0.followed.map { ($0.organization, $0.follower.index.snapshot) } }),
+            state.withLock({
+                ($0.credentialsChanged || snapshot.version != $0.writtenVersion)
+                    && (force || -$0.lastWrite.timeIntervalSinceNow >= configuration.snapshotIntervalSeconds)
             })
         else { return }
         do {
-            let credentials = lock.withLock {
-                credentialsChanged = false
-                return self.credentials.filter { (credentialOrganizations[$0.key] ?? organization.id) == organization.id }
+            let credentials = state.withLock { state in
+                state.credentialsChanged = false
+                return state.credentials.filter { (state.credentialOrganizations[$0.key] ?? organization.id) == organization.id }
             }
             try MirrorSnapshotFile.write(organization: organization, snapshot: snapshot, credentials: credentials, to: path)
-            lock.withLock {
-                writtenVersion = snapshot.version
-                lastWrite = Date()
+            state.withLock {
+                $0.writtenVersion = snapshot.version
+                $0.lastWrite = Date()
             }
         } catch {
             logger.error("cannot write the snapshot file: \(error)")
@@ -230,7 +235,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
     /// before anything is loaded (503).
     func health() -> (HTTPResponse.Status, [UInt8]) {
         let status = source.status
-        let followed: (organization: Organization, follower: IndexFollower, lookup: CallerLookup)? = lock.withLock { self.followed }
+        let followed = state.withLock { $0.followed }
         let version = followed?.follower.index.snapshot.version ?? 0
         let behind = max(0, status.apiVersion - version)
         let reachable = status.lastError == nil && status.lastSuccess != nil
@@ -259,7 +264,7 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
     /// right one is let in, a wrong one is refused (401) and counted like any failed login.
     func verify(_ presented: Credentials) async -> CredentialCheck {
         let check = await source.verify(presented)
-        let followed = lock.withLock { self.followed?.organization }
+        let followed = state.withLock { $0.followed?.organization }
         // Tokens are not kept for offline checks: one verified before stays trusted by the
         // authenticator while the API is away, as any remembered credential.
         guard case .basic(let login, let password) = presented else { return check }
@@ -269,15 +274,15 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
             // Also before the mirror has loaded (a caller in its first moments): the organization
             // is recorded and only the followed one's credentials are written to the file. Kept
             // without a snapshot file too: they verify callers while the API is unreachable.
-            if followed == nil || organization.id == followed?.id, lock.withLock({ hashedPasswords[login] != digest })
+            if followed == nil || organization.id == followed?.id, state.withLock({ $0.hashedPasswords[login] != digest })
             {
                 let hash = await offCooperativePool { PasswordHash.make(password) }
                 if let hash {
-                    lock.withLock {
-                        credentials[login] = hash
-                        credentialOrganizations[login] = organization.id
-                        hashedPasswords[login] = digest
-                        credentialsChanged = true
+                    state.withLock {
+                        $0.credentials[login] = hash
+                        $0.credentialOrganizations[login] = organization.id
+                        $0.hashedPasswords[login] = digest
+                        $0.credentialsChanged = true
                     }
                 }
             }
@@ -288,24 +293,24 @@ public final class MirrorNode: IndexProvider, @unchecked Sendable {
             // once: it must not let it in later while the API is down. A wrong try of someone
             // else never deletes the stored hash (else one wrong try would lock the caller out
             // while the API is down).
-            let (stored, digest) = lock.withLock { (credentials[login], hashedPasswords[login]) }
+            let (stored, digest) = state.withLock { ($0.credentials[login], $0.hashedPasswords[login]) }
             guard let stored else { return check }
             var same = digest == password.hashValue
             if !same { same = await offCooperativePool { PasswordHash.verify(password, against: stored) } }
             if same {
-                lock.withLock {
-                    if credentials[login] == stored {
-                        credentials[login] = nil
-                        credentialOrganizations[login] = nil
-                        hashedPasswords[login] = nil
-                        credentialsChanged = true
+                state.withLock { state in
+                    if state.credentials[login] == stored {
+                        state.credentials[login] = nil
+                        state.credentialOrganizations[login] = nil
+                        state.hashedPasswords[login] = nil
+                        state.credentialsChanged = true
                     }
                 }
             }
             return check
         case .unavailable:
             guard let followed,
-                let hash = lock.withLock({ (credentialOrganizations[login] ?? followed.id) == followed.id ? credentials[login] : nil })
+                let hash = state.withLock({ ($0.credentialOrganizations[login] ?? followed.id) == followed.id ? $0.credentials[login] : nil })
             else { return .unavailable }
             // A known login: the answer is the stored hash's, and a wrong password is a failed
             // login (401, counted by the same throttle as on the API).
