@@ -168,5 +168,5 @@ if Context.environment["CALLER_LOOKUP_FUZZ"] != nil {
 
 // Swift 6's upcoming rule that a file sees only the members of the modules it imports itself.
 for target in package.targets where target.type != .system {
-    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility"), .enableUpcomingFeature("InternalImportsByDefault")]
 }

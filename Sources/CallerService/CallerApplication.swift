@@ -2,12 +2,12 @@ import Contacts
 import Dispatch
 import Foundation
 import HTTPTypes
-import Hummingbird
-import Logging
+public import Hummingbird
+public import Logging
 import LookupIndex
 import NIOCore
 import PhoneNumbers
-import StoreContract
+public import StoreContract
 
 /// One API node: its shared state, the HTTP application over it and the service that keeps its
 /// indexes following the store. `caller-lookup serve` runs both in one `ServiceGroup`

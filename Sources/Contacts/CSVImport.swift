@@ -1,5 +1,5 @@
 import Dispatch
-import PhoneNumbers
+public import PhoneNumbers
 
 #if canImport(Glibc)
 import Glibc

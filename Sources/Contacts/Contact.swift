@@ -1,4 +1,4 @@
-import PhoneNumbers
+public import PhoneNumbers
 
 /// A contact that satisfies every contact rule (docs/contract.md).
 ///

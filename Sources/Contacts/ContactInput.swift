@@ -1,5 +1,5 @@
 import Foundation
-import PhoneNumbers
+package import PhoneNumbers
 
 /// A request the API refuses, and why: its form is wrong (`malformed`: not JSON, an unknown
 /// operation, a parameter given twice) or a value breaks the rules of a contact or a label

@@ -1,4 +1,4 @@
-import PhoneNumbers
+public import PhoneNumbers
 
 /// One broken rule of the contact rules: which column, which value, which rule, in words a customer can act on.
 public struct ContactRuleViolation: Error, Hashable, Sendable {

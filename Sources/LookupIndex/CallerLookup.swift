@@ -1,5 +1,5 @@
-import Contacts
-import PhoneNumbers
+public import Contacts
+public import PhoneNumbers
 
 /// Which way a lookup found its contacts.
 public enum MatchKind: String, Sendable {

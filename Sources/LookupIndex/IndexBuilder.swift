@@ -1,4 +1,4 @@
-import Contacts
+public import Contacts
 import Dispatch
 import HashTreeCollections
 import PhoneNumbers

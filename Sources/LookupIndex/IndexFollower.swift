@@ -1,4 +1,4 @@
-import Contacts
+public import Contacts
 import Foundation
 
 /// Keeps one organization's `OrganizationIndex` current from a `ChangeSource`: a full build at

@@ -1,7 +1,7 @@
-import Atomics
-import Contacts
+public import Atomics
+public import Contacts
 import HashTreeCollections
-import PhoneNumbers
+public import PhoneNumbers
 
 /// A contact inside a snapshot: in the frozen base (by ordinal) or in the overlay of recent changes
 /// (by id).

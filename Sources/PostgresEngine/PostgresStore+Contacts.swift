@@ -1,10 +1,10 @@
-import Contacts
+public import Contacts
 import Foundation
 import Logging
 import NIOCore
-import PhoneNumbers
+public import PhoneNumbers
 import PostgresNIO
-import StoreContract
+public import StoreContract
 
 /// Imports, full loads and the change feed on PostgreSQL.
 extension PostgresStore {

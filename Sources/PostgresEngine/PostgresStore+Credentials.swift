@@ -1,9 +1,9 @@
 import Synchronization
-import Contacts
+public import Contacts
 import Foundation
 import Logging
 import PostgresNIO
-import StoreContract
+public import StoreContract
 import ThreadSupport
 
 /// Access tokens, popup links and the credentials version on PostgreSQL, by the SQLite store's

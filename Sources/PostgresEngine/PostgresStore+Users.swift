@@ -1,8 +1,8 @@
-import Contacts
+public import Contacts
 import Foundation
 import Logging
 import PostgresNIO
-import StoreContract
+public import StoreContract
 import ThreadSupport
 
 /// Users and their roles on PostgreSQL, by the SQLite store's rules (`Users.swift`): yescrypt

@@ -1,8 +1,8 @@
-import Contacts
+public import Contacts
 import Foundation
 import Logging
 import PostgresNIO
-import StoreContract
+public import StoreContract
 
 /// Single-contact writes, batches and labels on PostgreSQL: each one transaction that locks the
 /// organization's row, takes the next version, writes its change-log entries and announces the

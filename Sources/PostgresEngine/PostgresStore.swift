@@ -1,10 +1,10 @@
 import Contacts
 import Foundation
-import Logging
+public import Logging
 import NIOSSL
 import PhoneNumbers
 import PostgresNIO
-import StoreContract
+public import StoreContract
 import Synchronization
 
 /// The store of record on PostgreSQL, for several API nodes sharing one server: the

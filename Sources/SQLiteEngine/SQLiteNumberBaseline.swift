@@ -1,4 +1,4 @@
-import PhoneNumbers
+package import PhoneNumbers
 import StoreContract
 
 /// The benchmark's SQL baseline: what a PBX admin would wire up — a table of (number, contact id)

@@ -1,7 +1,7 @@
-import Contacts
+public import Contacts
 import Foundation
-import PhoneNumbers
-import StoreContract
+public import PhoneNumbers
+public import StoreContract
 import ThreadSupport
 
 /// The SQLite store as a `RecordStore`: reads on its reader connections, writes on its writer

@@ -1,7 +1,7 @@
-import Contacts
+public import Contacts
 import Foundation
 import PhoneNumbers
-import StoreContract
+public import StoreContract
 
 /// The change log: the feed every follower reads, and its compaction.
 extension SQLiteStore {

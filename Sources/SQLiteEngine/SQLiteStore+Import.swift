@@ -1,6 +1,6 @@
-import Contacts
+public import Contacts
 import Foundation
-import PhoneNumbers
+public import PhoneNumbers
 import StoreContract
 
 extension SQLiteStore {

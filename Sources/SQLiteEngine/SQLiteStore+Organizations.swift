@@ -1,7 +1,7 @@
-import Contacts
+public import Contacts
 import Foundation
 import PhoneNumbers
-import StoreContract
+public import StoreContract
 
 /// Organizations, their labels and settings, users and their passwords.
 extension SQLiteStore {

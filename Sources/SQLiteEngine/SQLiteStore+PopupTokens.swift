@@ -1,5 +1,5 @@
 import Foundation
-import StoreContract
+public import StoreContract
 
 /// Popup tokens in the SQLite store (the rules: `PopupTokenRules`).
 extension SQLiteStore {

@@ -1,6 +1,6 @@
-import Contacts
+public import Contacts
 import Foundation
-import PhoneNumbers
+public import PhoneNumbers
 import StoreContract
 
 /// Reading contacts: one, a page, all of an organization (a follower's full load).

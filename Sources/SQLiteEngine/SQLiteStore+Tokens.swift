@@ -1,5 +1,5 @@
 import Foundation
-import StoreContract
+public import StoreContract
 
 /// Access tokens in the SQLite store (the rules: `AccessTokenRules`).
 extension SQLiteStore {

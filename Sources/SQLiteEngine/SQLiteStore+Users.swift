@@ -1,4 +1,4 @@
-import StoreContract
+public import StoreContract
 /// Users and their roles in the SQLite store. Changing a role or a password, or removing a user,
 /// moves the credentials version: every node forgets the credentials it remembered.
 extension SQLiteStore {

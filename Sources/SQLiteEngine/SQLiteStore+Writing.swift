@@ -1,7 +1,7 @@
-import Contacts
+public import Contacts
 import Foundation
 import PhoneNumbers
-import StoreContract
+public import StoreContract
 
 /// Writing contacts: every write is one transaction with the next version and its change-log entries.
 extension SQLiteStore {

@@ -1,7 +1,7 @@
 import Contacts
 import Foundation
 import PhoneNumbers
-import StoreContract
+public import StoreContract
 import ThreadSupport
 
 /// The store of record: organizations, users, contacts and each organization's change log, in one

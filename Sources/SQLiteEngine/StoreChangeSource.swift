@@ -1,4 +1,4 @@
-import Contacts
+public import Contacts
 import StoreContract
 
 /// One organization of the local store as a `ChangeSource`: what an API node's index follows (a

@@ -1,4 +1,4 @@
-import Contacts
+public import Contacts
 
 /// One write of a batch.
 public enum BatchOperation: Sendable {

@@ -1,4 +1,4 @@
-import Contacts
+package import Contacts
 
 /// An organization's field labels as stored: a JSON object `{"customField1":"Důležitost"}`.
 package enum FieldLabels {

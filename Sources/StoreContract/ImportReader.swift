@@ -1,6 +1,6 @@
-import Contacts
+package import Contacts
 import Foundation
-import PhoneNumbers
+package import PhoneNumbers
 import ThreadSupport
 
 /// The reading side of a CSV import (replace-all), the same for every engine.

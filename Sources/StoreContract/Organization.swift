@@ -1,4 +1,4 @@
-import Contacts
+public import Contacts
 
 /// An organization: the unit that owns contacts and users.
 public struct Organization: Hashable, Sendable {

@@ -1,6 +1,6 @@
-import Contacts
+public import Contacts
 import Foundation
-import PhoneNumbers
+public import PhoneNumbers
 
 /// The store of record as a serving node uses it, whatever the engine: the embedded SQLite store
 /// (`SQLiteRecordStore`) or PostgreSQL shared by several nodes (`PostgresStore`).

@@ -1,4 +1,4 @@
-import Contacts
+public import Contacts
 
 /// One change of one contact, as the REST API, the admin pages and batches ask for it. Every
 /// engine applies a list of them in one transaction (`RecordStore.apply`) by these rules: look the

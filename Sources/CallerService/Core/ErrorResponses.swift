@@ -1,8 +1,8 @@
 import Logging
 import Contacts
-import HTTPTypes
-import Hummingbird
-import StoreContract
+public import HTTPTypes
+public import Hummingbird
+public import StoreContract
 
 // The domain's errors know nothing of HTTP; here they learn to render themselves, each with one
 // status and one text. `ErrorAnswers` lets every error thrown below a handler answer for itself.

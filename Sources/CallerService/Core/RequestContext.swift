@@ -2,13 +2,13 @@ import Contacts
 import Dispatch
 import Foundation
 import HTTPTypes
-import Hummingbird
-import HummingbirdCore
+public import Hummingbird
+public import HummingbirdCore
 import Logging
 import LookupIndex
 import NIOCore
 import PhoneNumbers
-import StoreContract
+public import StoreContract
 import Synchronization
 
 /// The request context: Hummingbird's core storage plus the caller's organization once

@@ -1,7 +1,7 @@
-import Configuration
+public import Configuration
 import Hummingbird
 import HummingbirdCore
-import Logging
+public import Logging
 
 /// Everything `caller-lookup serve` can be told, with their defaults (config/README.md). The keys are
 /// documented in `config/README.md`.

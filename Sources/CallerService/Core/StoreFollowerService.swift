@@ -1,5 +1,5 @@
 import Logging
-import ServiceLifecycle
+public import ServiceLifecycle
 import StoreContract
 
 /// Keeps every organization's index at the store's committed version, whoever wrote: this

@@ -2,11 +2,11 @@ import AsyncHTTPClient
 import Contacts
 import Foundation
 import HTTPTypes
-import Hummingbird
-import Logging
-import LookupIndex
+public import Hummingbird
+public import Logging
+public import LookupIndex
 import NIOCore
-import ServiceLifecycle
+public import ServiceLifecycle
 import StoreContract
 import Synchronization
 import ThreadSupport

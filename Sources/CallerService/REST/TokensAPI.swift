@@ -63,7 +63,7 @@ extension Handlers {
             try scanner.object { scanner, key throws(JSONScanner.Failure) in
                 switch key {
                 case "scope": scope = try scanner.string()
-                case "label": label = try scanner.null() ? "" : try scanner.string()
+                case "label": label = try scanner.null() ? "" : scanner.string()
                 default: throw JSONScanner.Failure(description: "unknown member '\(key.prefix(40))' (a token request has scope and label)")
                 }
             }
