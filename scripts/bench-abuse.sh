@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Abuse benchmark (issue 15), release build, on loopback, same server, same run:
+# Abuse benchmark, release build, on loopback, same server, same run:
 #  1. failed logins: `wrk -t1 -c8` sends wrong passwords for ever new logins (every request a
 #     failed login) while `wrk -t1 -c16 --latency` looks numbers up with verified credentials;
 #     prints the failed logins per second the server answered (401 and 429) and the lookups' p99

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The admin pages at 100,000 contacts (issue 19), release build, one run:
+# The admin pages at 100,000 contacts, release build, one run:
 #  1. the contacts list: page weight and time to first byte, p50/p99 over 1,000 searches by number
 #     (messy forms of stored numbers) and 1,000 by name (stored last names), a signed-in session;
 #  2. a 20 MB upload through the upload page's form (what its script sends) against the same file

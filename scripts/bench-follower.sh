@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Follower benchmark (issue 14), on loopback with a release build:
+# Follower benchmark, on loopback with a release build:
 #  1. warm start: an organization of CONTACTS contacts (default 1,000,000) imported by the CLI;
 #     seconds from `serve` until /health says ok, the first lookup then and a warm one, and the
 #     resident memory once warm against the index's own bytes (caller_lookup_index_bytes);

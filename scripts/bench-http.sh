@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP load benchmark (issue 4): an organization of 100,000 generated contacts, then
+# HTTP load benchmark: an organization of 100,000 generated contacts, then
 # `wrk -t2 -c64 -d10s --latency` against the lookup route (random numbers of the file, in the
 # customer's messy forms, with the Authorization header) and against /health of the same server,
 # in the same run. Prints both summaries and the ratio of requests/s.

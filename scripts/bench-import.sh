@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Import benchmark (issue 5): a generated file of all 22 columns (default 90,000 rows, about 20 MB),
+# Import benchmark: a generated file of all 22 columns (default 90,000 rows, about 20 MB),
 # imported by `caller-lookup import` and, as the baseline in the same run, by sqlite3's own `.import`
 # into a 22-column table with an index on phone1. Each is run RUNS times (default 3) on a fresh
 # database; prints the medians and their ratio. Usage: scripts/bench-import.sh [ROWS] [RUNS]

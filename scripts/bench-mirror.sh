@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mirror benchmark (issue 6), on loopback with a release build:
+# Mirror benchmark, on loopback with a release build:
 #  1. change-to-visible lag over WRITES successive REST creates (default 1,000): the time from the
 #     API's 201 until the mirror's lookup finds the contact (p50, p99);
 #  2. catch-up speed: the API is stopped, a file of CATCHUP rows (default 100,000) is imported into

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lookup latency under uploads (issue 14), release build, same server, same run:
+# Lookup latency under uploads, release build, same server, same run:
 #  1. idle: `wrk -t2 -c32 -dDURATION --latency` on lookups of an organization of CONTACTS contacts;
 #  2. the same while another organization is re-imported by 20 MB uploads (the customer's curl
 #     command, two alternating files of 90,000 rows, back to back).

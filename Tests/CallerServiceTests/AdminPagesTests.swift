@@ -333,6 +333,13 @@ import Testing
             #expect(added.status == .created && String(buffer: added.body) == #"{"login":"jana","role":"editor"}"#)
             let jana: HTTPFields = [.authorization: ServiceFixture.basic("jana", "hesloJana")]
             #expect(try await client.execute(uri: "/v3/whoami", method: .get, headers: jana).status == .ok)
+            // A login padded with any white space (a line break, U+2028) is stored trimmed, and the
+            // answer names the stored user.
+            let padded = try await client.execute(
+                uri: "/v3/users", method: .post, headers: admin, body: ByteBuffer(string: #"{"login":"bob\n\u2028","password":"hesloBob"}"#))
+            #expect(padded.status == .created && String(buffer: padded.body) == #"{"login":"bob","role":"reader"}"#)
+            #expect(padded.headers[.location] == "/v3/users/bob")
+            #expect(try await client.execute(uri: "/v3/users/bob", method: .delete, headers: admin).status == .noContent)
             let promoted = try await client.execute(uri: "/v3/users/jana", method: .patch, headers: admin, body: ByteBuffer(string: #"{"role":"admin"}"#))
             #expect(String(buffer: promoted.body) == #"{"login":"jana","role":"admin"}"#)
             #expect(try await client.execute(uri: "/v3/users", method: .get, headers: jana).status == .ok, "the new role applies at once")

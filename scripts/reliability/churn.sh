@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lookups under churn (issue 8, part 2): wrk looks up 21 numbers for DURATION seconds (default 60)
+# Lookups under churn: wrk looks up 21 numbers for DURATION seconds (default 60)
 # while the organization is re-imported again and again (two alternating sets of ROWS contacts,
 # default 20,000) and REST writes arrive. The numbers: a marker contact in each set (lastName SetA
 # or SetB, the same number), and the phone1 of the first 10 rows of each set. Before the run, the

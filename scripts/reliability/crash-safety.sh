@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Crash safety (issue 8, part 1): ROUNDS times (default 20) an upload of a large file is started
+# Crash safety: ROUNDS times (default 20) an upload of a large file is started
 # and the server is killed with SIGKILL at a random moment; then ROUNDS times a batch REST write of
 # 2,000 upserts is killed the same way. After every kill the server is restarted and checked:
 #   * PRAGMA integrity_check answers ok;

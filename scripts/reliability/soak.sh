@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak (issue 8, part 6): UPLOADS (default 200) successive uploads of a ~10 MB file to one running
+# Soak: UPLOADS (default 200) successive uploads of a ~10 MB file to one running
 # server, alternating two different contact sets so every upload rewrites the whole organization
 # (updates by externalId, deletes and inserts for the rest). After each upload it records the
 # server's resident memory, open file descriptors, the database size (file + WAL) and the change

@@ -32,7 +32,7 @@ extension Handlers {
             throw InputError("Give the new user's login and password: {\"login\":\"jana\",\"password\":\"…\",\"role\":\"editor\"}.")
         }
         try await state.store.addUser(login: login, password: password, role: fields.role ?? .reader, organizationID: organization.id)
-        let user = try await state.store.user(login: login.trimmingCharacters(in: .whitespaces))
+        let user = try await state.store.user(login: login.trimmingWhitespace())
         var writer = JSONWriter()
         if let user { Self.write(user, to: &writer) }
         var response = HTTPAnswer.json(.created, writer.bytes)
