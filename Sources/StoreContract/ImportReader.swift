@@ -37,6 +37,9 @@ package final class ImportReader: Sendable {
         return nil
     }
 
+    /// The most windows that were ever read ahead of the writer.
+    package var windowsReadAhead: Int { channel.peakWindows }
+
     /// The windows for a writer that awaits: each wait on a dispatch thread, none on the
     /// cooperative pool, the next window asked for only when the writer wants it.
     package var windows: Windows { Windows(reader: self) }
@@ -91,6 +94,8 @@ final class RowChannel: @unchecked Sendable {
     private var windows: [[Contact]] = []
     private var finished = false
     private var cancelled = false
+    /// The most windows ever waiting at once (at most `capacity`): what the tests check.
+    private(set) var peak = 0
 
     struct Cancelled: Error {}
 
@@ -106,6 +111,7 @@ final class RowChannel: @unchecked Sendable {
         while windows.count >= capacity, !cancelled { condition.wait() }
         if cancelled { throw Cancelled() }
         windows.append(rows)
+        peak = max(peak, windows.count)
         condition.broadcast()
     }
 
@@ -125,6 +131,12 @@ final class RowChannel: @unchecked Sendable {
         guard !windows.isEmpty else { return nil }
         condition.broadcast()
         return windows.removeFirst()
+    }
+
+    var peakWindows: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return peak
     }
 
     /// Called by the writer when it fails: the reader stops at its next window.

@@ -31,6 +31,11 @@ import Testing
 
     var app: some ApplicationProtocol { buildApplication(configuration: ServiceConfiguration(), store: store) }
 
+    /// A popup link without its expiry and MAC.
+    static func unexpiring(_ link: String) -> String {
+        link.split(separator: ".").dropLast(2).joined(separator: ".")
+    }
+
     /// The path and query of a link the test client can follow.
     static func path(_ link: String) -> String {
         link.replacingOccurrences(of: "http://localhost", with: "")
@@ -48,8 +53,11 @@ import Testing
             let other = Self.path(link).replacingOccurrences(of: "number=%2B420222333444", with: "number=%2B420601000009")
             #expect(try await client.execute(uri: other, method: .get).status == .forbidden)
             // The JSON answer carries the same link, for clients that read only the body (3CX).
+            // (Signed a moment later: its expiry may be the next minute's, so that and the MAC aside.)
             let lookup = try await client.execute(uri: "/v3/contacts/lookup/+420222333444", method: .get, headers: [.authorization: "Bearer \(secret)"])
-            #expect(String(buffer: lookup.body).contains(#""url":"\#(link)""#))
+            let url = try #require(String(buffer: lookup.body).firstMatch(of: /"url":"([^"]+)"/)?.1)
+            #expect(Self.unexpiring(String(url)) == Self.unexpiring(link))
+            #expect(try await client.execute(uri: Self.path(String(url)), method: .get).status == .ok)
 
             #expect(try await client.execute(uri: "/v3/tokens/\(token.id)", method: .delete, headers: Self.novak).status == .ok)
             let after = try await client.execute(uri: Self.path(link), method: .get)
