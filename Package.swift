@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // System libraries (Debian packages installed by scripts/install-dependencies.sh).
@@ -66,6 +67,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // LDAPv3 messages as desk phones send them: BER (swift-asn1) in, BER out.
+        .target(name: "LDAPProtocol", dependencies: [.product(name: "SwiftASN1", package: "swift-asn1")]),
         .target(
             name: "LookupIndex",
             dependencies: [
@@ -79,10 +82,12 @@ let package = Package(
             dependencies: [
                 "StoreContract",
                 "LookupIndex",
+                "LDAPProtocol",
                 "Contacts",
                 "PhoneNumbers",
                 "ThreadSupport",
                 "CMalloc",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -120,10 +125,12 @@ let package = Package(
         ),
 
         // Tests mirror the targets; fixtures live in TestSupport.
-        .target(name: "TestSupport", dependencies: ["Contacts"], path: "Tests/TestSupport",
+        .target(
+            name: "TestSupport", dependencies: ["Contacts", .product(name: "SwiftASN1", package: "swift-asn1")], path: "Tests/TestSupport",
                 resources: [.copy("Fixtures")]),
         .target(name: "FuzzHarness", dependencies: ["Contacts", "PhoneNumbers"], path: "Tests/Fuzz/Harness"),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness"]),
+        .testTarget(name: "LDAPProtocolTests", dependencies: ["LDAPProtocol", "TestSupport", .product(name: "SwiftASN1", package: "swift-asn1")]),
         .testTarget(name: "PhoneNumbersTests", dependencies: ["PhoneNumbers", "CPhoneNumbers"]),
         .testTarget(name: "ContactsTests", dependencies: ["Contacts", "PhoneNumbers", "TestSupport"]),
         .testTarget(name: "SQLiteEngineTests", dependencies: ["SQLiteEngine", "StoreContract", "Contacts", "PhoneNumbers", "TestSupport"]),
@@ -142,7 +149,8 @@ let package = Package(
         .testTarget(
             name: "CallerServiceTests",
             dependencies: [
-                "CallerService", "SQLiteEngine", "StoreContract", "ThreadSupport", "LookupIndex", "Contacts", "PhoneNumbers", "TestSupport",
+                "CallerService", "SQLiteEngine", "StoreContract", "ThreadSupport", "LookupIndex", "LDAPProtocol", "Contacts", "PhoneNumbers",
+                "TestSupport", .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

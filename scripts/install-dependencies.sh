@@ -3,15 +3,17 @@
 # what it does. Safe to run again. Needs root (or sudo) when something is missing.
 set -euo pipefail
 
-# Usage: scripts/install-dependencies.sh [--sip | --cluster | --browser]
+# Usage: scripts/install-dependencies.sh [--sip | --cluster | --browser | --ldap]
 #   --sip: Kamailio and SIPp, for scripts/sip-test.sh
 #   --cluster: PostgreSQL, haproxy and wrk, for scripts/cluster.sh
 #   --browser: Chromium, its WebDriver and Selenium (Debian's), for scripts/browser-test.sh
+#   --ldap: ldapsearch and Python's ldap3 (Debian's), for scripts/ldap-test.sh
 packages=(libphonenumber-dev libsqlite3-dev libcrypt-dev libssl-dev sqlite3 curl)
 case "${1:-}" in
 --sip) packages=(kamailio kamailio-utils-modules sip-tester curl) ;;
 --cluster) packages=(postgresql haproxy wrk curl) ;;
 --browser) packages=(chromium chromium-driver python3-selenium curl) ;;
+--ldap) packages=(ldap-utils python3-ldap3) ;;
 esac
 missing=()
 for package in "${packages[@]}"; do

@@ -39,7 +39,7 @@ if [ "$status" -eq 0 ]; then
     # in Chromium, the guides' links and runnable examples, and no tracked symbolic link that leaves
     # the repository.
     for script in scripts/e2e.sh scripts/security-test.sh scripts/schemathesis.sh scripts/sip-test.sh scripts/reliability/postgres-crash.sh \
-        scripts/reliability/cluster-test.sh scripts/browser-test.sh scripts/check-docs.sh scripts/check-links.sh; do
+        scripts/reliability/cluster-test.sh scripts/browser-test.sh scripts/ldap-test.sh scripts/check-docs.sh scripts/check-links.sh; do
         if "$script" .build/debug/caller-lookup; then
             passed=$((passed + 1))
         else

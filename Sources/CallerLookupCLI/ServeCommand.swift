@@ -21,6 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Directory of the SQLite store (data.directory).") var data: String?
     @Option(help: "The store of record (store.url): sqlite:DIR or postgres://user@host:port/database.") var store: String?
     @Option(help: "A JSON configuration file.") var config: String?
+    @Option(help: "Port of the read-only LDAP directory for desk phones (ldap.port); off when not given.") var ldapPort: Int?
 
     func run() async throws {
         var configuration: ServiceConfiguration
@@ -34,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let port { configuration.port = port }
         if let data { configuration.dataDirectory = data }
         if let store { configuration.storeURL = store }
+        if let ldapPort { configuration.ldapPort = ldapPort }
         let logger = Logger(label: "caller-lookup")
         var services: [any Service] = []
         let recordStore: any RecordStore
@@ -59,6 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         // then the server stops accepting and finishes what is in flight, then the store's
         // connections close.
         services += [node.application(), node.follower()]
+        if let directory = node.ldapServer() { services.append(directory) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -26,6 +26,14 @@ public struct CallerNode: Sendable {
         buildApplication(state: state, logger: logger)
     }
 
+    /// The read-only LDAP directory on `ldap.port`, when configured.
+    public func ldapServer(logger: Logger = Logger(label: "caller-lookup.ldap")) -> LDAPServer? {
+        guard let port = state.configuration.ldapPort else { return nil }
+        return LDAPServer(
+            directory: LDAPDirectory(indexes: state.indexes, authenticator: state.authenticator),
+            host: state.configuration.host, port: port, idleSeconds: state.configuration.ldapIdleSeconds, logger: logger)
+    }
+
     /// The follower of this node's store. From this call on the node counts as warming up:
     /// lookups of organizations not built yet answer 503 and `/health` says `loading` until the
     /// service has built every index.

@@ -56,6 +56,10 @@ public struct ServiceConfiguration: Sendable {
     /// (a call and its wrap-up); it also ends when the credential that looked the caller up is
     /// revoked or removed, or the organization's link is rotated.
     public var popupLinkMinutes = 30.0
+    /// The port of the read-only LDAP directory on `host`, for desk phones; off when `nil`.
+    public var ldapPort: Int?
+    /// Idle LDAP connections are closed after this many seconds.
+    public var ldapIdleSeconds = 120
 
     public init() {}
 
@@ -80,6 +84,8 @@ public struct ServiceConfiguration: Sendable {
         adminSessionHours = max(0.01, config.double(forKey: "admin.sessionhours", default: defaults.adminSessionHours))
         adminIdleMinutes = max(0.1, config.double(forKey: "admin.idleminutes", default: defaults.adminIdleMinutes))
         popupLinkMinutes = max(1.0 / 60, config.double(forKey: "popup.linkminutes", default: defaults.popupLinkMinutes))
+        ldapPort = config.int(forKey: "ldap.port")
+        ldapIdleSeconds = max(1, config.int(forKey: "ldap.idleseconds", default: defaults.ldapIdleSeconds))
         publicURL = config.string(forKey: "http.publicurl").flatMap { $0.isEmpty ? nil : $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 }

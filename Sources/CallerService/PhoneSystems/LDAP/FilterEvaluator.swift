@@ -1,0 +1,231 @@
+import Contacts
+import Foundation
+import LDAPProtocol
+import LookupIndex
+import PhoneNumbers
+
+/// Evaluates a search filter over one organization's snapshot. An assertion on a phone attribute
+/// is answered by the caller lookup (every form of a number is the same number); names match
+/// case- and accent-insensitively, as a phone's directory browsing expects.
+struct FilterEvaluator {
+    let lookup: CallerLookup
+    let snapshot: IndexSnapshot
+    let validator: PhoneNumberValidator
+    /// Asked text → the contacts the lookup finds for it, once per search.
+    private var found: [String: Set<ContactRef>] = [:]
+
+    init(lookup: CallerLookup, snapshot: IndexSnapshot, validator: PhoneNumberValidator) {
+        (self.lookup, self.snapshot, self.validator) = (lookup, snapshot, validator)
+    }
+
+    /// The contacts the lookup finds for `text`, as a phone would send it.
+    private mutating func refs(forNumber text: String) -> Set<ContactRef> {
+        if let cached = found[text] { return cached }
+        let refs = text.unicodeScalars.count <= 64 ? Set(snapshot.refs(lookup.lookUp(text, in: snapshot).matches)) : []
+        found[text] = refs
+        return refs
+    }
+
+    /// The contacts that can match `filter`, from the index, or `nil` when only a scan can say
+    /// (a filter on names alone).
+    mutating func candidates(_ filter: LDAPFilter) -> [ContactRef]? {
+        guard let set = candidateSet(filter) else { return nil }
+        return set.sorted { snapshot.id(of: $0) < snapshot.id(of: $1) }
+    }
+
+    private mutating func candidateSet(_ filter: LDAPFilter) -> Set<ContactRef>? {
+        switch filter {
+        case .equality(let name, let value), .approximate(let name, let value):
+            return Self.isPhone(name) ? refs(forNumber: value) : nil
+        case .substrings(let name, nil, let any, let final?) where any.isEmpty && Self.isPhone(name):
+            return refs(forNumber: final)
+        case .and(let parts):
+            var best: Set<ContactRef>?
+            for part in parts {
+                if let set = candidateSet(part), set.count < best?.count ?? .max { best = set }
+            }
+            return best
+        case .or(let parts):
+            var union: Set<ContactRef> = []
+            for part in parts {
+                guard let set = candidateSet(part) else { return nil }
+                union.formUnion(set)
+            }
+            return union
+        default:
+            return nil
+        }
+    }
+
+    /// The texts of phone equality assertions that found `ref`: returned among its numbers as
+    /// asked (3CX and Linphone compare them byte for byte).
+    func askedNumbers(matching ref: ContactRef) -> [String] {
+        found.filter { $0.value.contains(ref) }.map(\.key).sorted()
+    }
+
+    /// Whether the entry with `attributes` (and, for a contact, its `ref`) matches `filter`.
+    mutating func matches(_ filter: LDAPFilter, attributes: [(String, [String])], ref: ContactRef? = nil) -> Bool {
+        switch filter {
+        case .and(let parts):
+            for part in parts where !matches(part, attributes: attributes, ref: ref) { return false }
+            return true
+        case .or(let parts):
+            for part in parts where matches(part, attributes: attributes, ref: ref) { return true }
+            return false
+        case .not(let inner):
+            return !matches(inner, attributes: attributes, ref: ref)
+        case .equality(let name, let value), .approximate(let name, let value):
+            if Self.isPhone(name) { return ref.map { refs(forNumber: value).contains($0) } ?? false }
+            let wanted = Self.folded(value)
+            return Self.values(name, attributes).contains { Self.folded($0) == wanted }
+        case .substrings(let name, let initial, let any, let final):
+            if Self.isPhone(name) {
+                if initial == nil, any.isEmpty, let final, let ref, refs(forNumber: final).contains(ref) { return true }
+                let pieces = (initial.map { [Self.digits($0)] } ?? []) + any.map(Self.digits) + (final.map { [Self.digits($0)] } ?? [])
+                guard pieces.contains(where: { !$0.isEmpty }) else { return false }
+                return Self.values(name, attributes).contains {
+                    Self.substringsMatch(Self.digits($0), initial: initial.map(Self.digits), any: any.map(Self.digits), final: final.map(Self.digits))
+                }
+            }
+            return Self.values(name, attributes).contains {
+                Self.substringsMatch(Self.folded($0), initial: initial.map(Self.folded), any: any.map(Self.folded), final: final.map(Self.folded))
+            }
+        case .greaterOrEqual(let name, let value):
+            let bound = Self.folded(value)
+            return Self.values(name, attributes).contains { Self.folded($0) >= bound }
+        case .lessOrEqual(let name, let value):
+            let bound = Self.folded(value)
+            return Self.values(name, attributes).contains { Self.folded($0) <= bound }
+        case .present(let name):
+            return Self.isPhone(name) ? !Self.values("telephoneNumber", attributes).isEmpty : !Self.values(name, attributes).isEmpty
+        case .extensible:
+            return false
+        }
+    }
+
+    static func isPhone(_ attribute: String) -> Bool {
+        LDAPDirectory.phoneAttributes.contains(attribute.lowercased())
+    }
+
+    /// Other names phones use for the same attributes.
+    private static let aliases: [String: String] = [
+        "commonname": "cn", "surname": "sn", "gn": "givenname", "email": "mail", "organizationname": "o",
+        "objectclass": "objectclass",
+    ]
+
+    private static func values(_ name: String, _ attributes: [(String, [String])]) -> [String] {
+        let lowered = name.lowercased()
+        let wanted = aliases[lowered] ?? lowered
+        // Any phone attribute asks for the contact's numbers.
+        let target = isPhone(wanted) ? "telephonenumber" : wanted
+        return attributes.first { $0.0.lowercased() == target }?.1 ?? []
+    }
+
+    static func folded(_ text: String) -> String {
+        text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+    }
+
+    static func digits(_ text: String) -> String {
+        String(text.unicodeScalars.filter { ("0"..."9").contains($0) }.map(Character.init))
+    }
+
+    static func substringsMatch(_ value: String, initial: String?, any: [String], final: String?) -> Bool {
+        var rest = Substring(value)
+        if let initial {
+            guard rest.hasPrefix(initial) else { return false }
+            rest = rest.dropFirst(initial.count)
+        }
+        for piece in any where !piece.isEmpty {
+            guard let range = rest.range(of: piece) else { return false }
+            rest = rest[range.upperBound...]
+        }
+        if let final { return rest.hasSuffix(final) }
+        return true
+    }
+}
+
+/// A distinguished name as RFC 4514 writes it: `uid=12,o=IPEX a.s.`; one attribute per RDN.
+struct DistinguishedName: Equatable {
+    struct Component: Equatable {
+        let type: String
+        let value: String
+
+        static func == (lhs: Component, rhs: Component) -> Bool {
+            lhs.type.lowercased() == rhs.type.lowercased() && FilterEvaluator.folded(lhs.value) == FilterEvaluator.folded(rhs.value)
+        }
+    }
+
+    let components: [Component]
+
+    /// The name without its first component.
+    var parent: DistinguishedName { DistinguishedName(components: Array(components.dropFirst())) }
+
+    init(components: [Component]) { self.components = components }
+
+    /// `nil` for text that is not a DN (a component without `=`).
+    init?(_ text: String) {
+        var components: [Component] = []
+        var current: [UInt8] = []
+        var type: String?
+        var escaped = false
+        var bytes = Array(text.utf8)[...]
+        func finish() -> Bool {
+            guard let name = type else { return current.allSatisfy { $0 == 0x20 } && components.isEmpty && false }
+            components.append(Component(
+                type: name.trimmingCharacters(in: .whitespaces),
+                value: String(decoding: current, as: UTF8.self).trimmingCharacters(in: .whitespaces)))
+            current = []
+            type = nil
+            return true
+        }
+        if text.trimmingCharacters(in: .whitespaces).isEmpty {
+            self.components = []
+            return
+        }
+        while let byte = bytes.popFirst() {
+            if escaped {
+                escaped = false
+                if let high = Self.hexValue(byte), let next = bytes.first, let low = Self.hexValue(next) {
+                    bytes.removeFirst()
+                    current.append(high << 4 | low)
+                } else {
+                    current.append(byte)
+                }
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "="), type == nil {
+                type = String(decoding: current, as: UTF8.self)
+                current = []
+            } else if byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";") {
+                guard finish() else { return nil }
+            } else {
+                current.append(byte)
+            }
+        }
+        guard finish() else { return nil }
+        self.components = components
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// A value written into a DN: `,+"\<>;=` escaped, and a leading `#` or space and a trailing space.
+    static func escaped(_ value: String) -> String {
+        var out = ""
+        for (offset, character) in value.enumerated() {
+            if ",+\"\\<>;=".contains(character) || (offset == 0 && (character == "#" || character == " "))
+                || (offset == value.count - 1 && character == " ")
+            {
+                out.append("\\")
+            }
+            out.append(character)
+        }
+        return out
+    }
+}

@@ -1,0 +1,185 @@
+import Contacts
+import Foundation
+import LDAPProtocol
+import LookupIndex
+import PhoneNumbers
+import StoreContract
+
+/// The read-only LDAP directory desk phones ask on every ring: binds by login, DN or access token,
+/// and searches answered from the organization's lookup index — a number in any form finds its
+/// contact, as the HTTP lookup does. Protocol-free: `LDAPConnection` reads and writes the bytes.
+struct LDAPDirectory: Sendable {
+    let indexes: any IndexProvider
+    let authenticator: Authenticator
+    let validator = PhoneNumberValidator()
+
+    /// Who a connection is bound as: nobody yet, or an organization.
+    enum Binding: Sendable {
+        case anonymous
+        case organization(Organization)
+    }
+
+    /// The attributes that hold phone numbers, lower-cased: an assertion on any of them is
+    /// answered through the index and the caller-number reading.
+    static let phoneAttributes: Set<String> = [
+        "telephonenumber", "mobile", "homephone", "hometelephonenumber", "ipphone", "othertelephone",
+        "facsimiletelephonenumber", "pager", "othermobile", "otherhomephone",
+    ]
+
+    // MARK: Bind
+
+    /// A simple bind: the name is a login (`novak`), a DN whose first `uid=` or `cn=` is the login
+    /// (`uid=novak,o=IPEX`), or `token` with an access token as the password. An empty name and
+    /// password is an anonymous bind, which reads nothing but the root DSE.
+    func bind(name: String, password: [UInt8]?, client: String) async -> (LDAPResultCode, String, Binding) {
+        guard let password else { return (.authMethodNotSupported, "Only simple binds are offered.", .anonymous) }
+        if name.isEmpty && password.isEmpty { return (.success, "", .anonymous) }
+        let login = Self.login(fromBindName: name)
+        let credentials = Credentials.basic(login: login, password: String(decoding: password, as: UTF8.self))
+        switch await authenticator.authenticate(authorization: credentials.authorization, client: client) {
+        case .allowed(let organization, _, _):
+            return (.success, "", .organization(organization))
+        case .denied:
+            return (.invalidCredentials, "Wrong login or password.", .anonymous)
+        case .throttled(let login, let retryAfter):
+            return (.invalidCredentials, "Too many failed logins for '\(login)'; try again in \(retryAfter) s.", .anonymous)
+        case .unavailable:
+            return (.unavailable, "The contact store is unavailable just now; try again in a few seconds.", .anonymous)
+        }
+    }
+
+    /// `novak` from `novak`, `uid=novak,o=IPEX` or `cn=novak,dc=example,dc=com`.
+    static func login(fromBindName name: String) -> String {
+        guard let rdn = DistinguishedName(name)?.components.first, ["uid", "cn"].contains(rdn.type.lowercased()) else { return name }
+        return rdn.value
+    }
+
+    // MARK: Search
+
+    /// The answers to a search: its entries and the final `searchResDone`.
+    func search(_ request: SearchRequest, messageID: Int32, binding: Binding) throws -> [LDAPResponse] {
+        if request.base.isEmpty && request.scope == .baseObject {
+            return [rootDSE(request, messageID: messageID, binding: binding), .searchDone(messageID: messageID, .success, message: "")]
+        }
+        guard case .organization(let organization) = binding else {
+            return [.searchDone(messageID: messageID, .insufficientAccessRights, message: "Bind with a login or an access token first.")]
+        }
+        let suffix = Self.organizationDN(organization)
+        guard let base = DistinguishedName(request.base) else {
+            return [.searchDone(messageID: messageID, .noSuchObject, message: "The base '\(request.base.prefix(100))' is not a DN.")]
+        }
+        // The organization's entry, one of its contacts, or the root: anything else is nothing.
+        let organizationDN = DistinguishedName(suffix)!
+        var onlyID: Int64?
+        if base.components.isEmpty || base == organizationDN {
+            // The whole organization (a base of "" with a subtree scope is how many phones ask).
+        } else if base.components.count == organizationDN.components.count + 1, base.parent == organizationDN,
+            base.components[0].type.lowercased() == "uid", let id = Int64(base.components[0].value)
+        {
+            onlyID = id
+        } else {
+            return [.searchDone(messageID: messageID, .noSuchObject, message: "No such entry in this directory.")]
+        }
+        let entry = try indexes.entry(for: organization)
+        let snapshot = entry.index.snapshot
+        var evaluator = FilterEvaluator(lookup: entry.lookup, snapshot: snapshot, validator: validator)
+        var responses: [LDAPResponse] = []
+        var code = LDAPResultCode.success
+        var message = ""
+        if request.scope == .baseObject && onlyID == nil && !base.components.isEmpty {
+            // The organization's own entry.
+            let attributes: [(String, [String])] = [("objectClass", ["top", "organization"]), ("o", [organization.name])]
+            if evaluator.matches(request.filter, attributes: attributes) {
+                responses.append(.searchEntry(messageID: messageID, dn: suffix, attributes: Self.selected(attributes, request)))
+            }
+        } else if request.scope != .baseObject || onlyID != nil {
+            let candidates: [ContactRef]
+            if let onlyID {
+                candidates = snapshot.ref(ofID: onlyID).map { [$0] } ?? []
+            } else {
+                candidates = evaluator.candidates(request.filter) ?? snapshot.allContacts().compactMap { snapshot.ref(ofID: $0.id) }
+            }
+            let limit = request.sizeLimit == 0 ? Self.maximumEntries : min(request.sizeLimit, Self.maximumEntries)
+            for ref in candidates {
+                let stored = snapshot.storedContact(ref)
+                let attributes = Self.attributes(of: stored, askedNumbers: evaluator.askedNumbers(matching: ref), validator: validator)
+                guard evaluator.matches(request.filter, attributes: attributes, ref: ref) else { continue }
+                guard responses.count < limit else {
+                    code = .sizeLimitExceeded
+                    message = "More than \(limit) entries match; refine the filter or raise the size limit."
+                    break
+                }
+                responses.append(.searchEntry(
+                    messageID: messageID, dn: "uid=\(stored.id),\(suffix)", attributes: Self.selected(attributes, request)))
+            }
+        }
+        responses.append(.searchDone(messageID: messageID, code, message: message))
+        return responses
+    }
+
+    /// Entries a search returns at the most, whatever its size limit.
+    static let maximumEntries = 1_000
+
+    private func rootDSE(_ request: SearchRequest, messageID: Int32, binding: Binding) -> LDAPResponse {
+        var attributes: [(String, [String])] = [
+            ("objectClass", ["top"]), ("supportedLDAPVersion", ["3"]), ("vendorName", ["caller-lookup"]),
+        ]
+        if case .organization(let organization) = binding { attributes.append(("namingContexts", [Self.organizationDN(organization)])) }
+        return .searchEntry(messageID: messageID, dn: "", attributes: Self.selected(attributes, request))
+    }
+
+    /// `o=<name>`, escaped as RFC 4514 asks.
+    static func organizationDN(_ organization: Organization) -> String {
+        "o=" + DistinguishedName.escaped(organization.name)
+    }
+
+    /// A contact's entry: the inetOrgPerson attributes a phone shows, and every number.
+    static func attributes(of stored: StoredContact, askedNumbers: [String], validator: PhoneNumberValidator) -> [(String, [String])] {
+        let contact = stored.contact
+        var attributes: [(String, [String])] = [
+            ("objectClass", ["top", "person", "organizationalPerson", "inetOrgPerson"]),
+            ("uid", [String(stored.id)]),
+        ]
+        let display = contact.displayName
+        attributes.append(("cn", [display]))
+        attributes.append(("displayName", [display]))
+        attributes.append(("sn", [contact[.lastName].isEmpty ? display : contact[.lastName]]))
+        func add(_ name: String, _ field: ContactField) {
+            if !contact[field].isEmpty { attributes.append((name, [contact[field]])) }
+        }
+        add("givenName", .firstName)
+        add("o", .organization)
+        add("mail", .email)
+        add("employeeNumber", .externalId)
+        let numbers = [contact[.phone1], contact[.phone2]].filter { !$0.isEmpty }
+        var telephone = numbers
+        // 3CX and Linphone keep a hit only if a returned number equals the asked text to the byte.
+        for asked in askedNumbers where !telephone.contains(asked) { telephone.append(asked) }
+        if !telephone.isEmpty { attributes.append(("telephoneNumber", telephone)) }
+        let mobiles = numbers.filter { validator.validateInternational($0).validNumber?.type == .mobile }
+        if !mobiles.isEmpty { attributes.append(("mobile", mobiles)) }
+        let uris = [ContactField.nameUri, .organizationUri, .customField1Uri, .customField2Uri, .customField3Uri,
+                    .customField4Uri, .customField5Uri, .customField6Uri].map { contact[$0] }.filter { !$0.isEmpty }
+        if !uris.isEmpty { attributes.append(("labeledURI", uris)) }
+        for field in [ContactField.agent1, .agent2, .customField1, .customField2, .customField3, .customField4, .customField5, .customField6] {
+            add(field.rawValue, field)
+        }
+        return attributes
+    }
+
+    /// The attributes a search asked for: all (none listed, or `*`), none (`1.1`), or those listed
+    /// (names case-insensitive); no values when it asked for types only.
+    static func selected(_ attributes: [(String, [String])], _ request: SearchRequest) -> [(String, [String])] {
+        let asked = Set(request.attributes.map { $0.lowercased() })
+        var chosen: [(String, [String])]
+        if asked.isEmpty || asked.contains("*") {
+            chosen = attributes
+        } else if asked == ["1.1"] {
+            chosen = []
+        } else {
+            chosen = attributes.filter { asked.contains($0.0.lowercased()) }
+        }
+        if request.typesOnly { chosen = chosen.map { ($0.0, []) } }
+        return chosen
+    }
+}

@@ -1,0 +1,164 @@
+import LDAPProtocol
+import Logging
+import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+
+/// The LDAP listener of `serve --ldap-port`: a swift-nio server whose connections are cut into
+/// whole BER messages (`LDAPFrameDecoder`) and answered in order by `LDAPDirectory`. A malformed
+/// or oversized message closes its connection with a notice of disconnection; idle connections
+/// are closed after `ldap.idleseconds`; everyone else keeps being answered.
+public struct LDAPServer: Service {
+    let directory: LDAPDirectory
+    let host: String
+    let port: Int
+    let idleSeconds: Int
+    let logger: Logger
+
+    /// A message larger than this closes its connection: a phone's search is a few hundred bytes.
+    static let messageLimit = 64 * 1024
+
+    public func run() async throws {
+        let idle = TimeAmount.seconds(Int64(idleSeconds))
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
+                    try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LDAPFrameDecoder(limit: Self.messageLimit)))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        logger.info("LDAP directory on \(host):\(server.channel.localAddress?.port ?? port)")
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let client = connection.channel.remoteAddress?.ipAddress ?? "-"
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var session = LDAPSession(directory: directory, client: client)
+                do {
+                    for try await frame in inbound {
+                        let (responses, keepOpen) = await session.answer(Array(frame.readableBytesView)[...])
+                        if !responses.isEmpty {
+                            var buffer = ByteBuffer()
+                            for response in responses { buffer.writeBytes(response.ber) }
+                            try await outbound.write(buffer)
+                        }
+                        guard keepOpen else { return }
+                    }
+                } catch let error as LDAPProtocolError {
+                    // A frame the decoder refused (an absurd length, not an LDAPMessage).
+                    logger.notice("LDAP connection closed", metadata: ["client": "\(client)", "reason": "\(error)"])
+                    try? await outbound.write(ByteBuffer(bytes: LDAPResponse.noticeOfDisconnection(.protocolError, message: error.description).ber))
+                }
+            }
+        } catch {
+            logger.debug("LDAP connection ended", metadata: ["client": "\(client)", "error": "\(error)"])
+        }
+    }
+}
+
+/// One connection's state: who it is bound as.
+struct LDAPSession {
+    let directory: LDAPDirectory
+    let client: String
+    var binding = LDAPDirectory.Binding.anonymous
+
+    init(directory: LDAPDirectory, client: String) {
+        self.directory = directory
+        self.client = client
+    }
+
+    /// The responses to one message, and whether the connection stays open.
+    mutating func answer(_ bytes: ArraySlice<UInt8>) async -> ([LDAPResponse], keepOpen: Bool) {
+        let request: LDAPRequest
+        do {
+            request = try LDAPRequest(ber: bytes)
+        } catch {
+            return ([.noticeOfDisconnection(.protocolError, message: "\(error)")], false)
+        }
+        let id = request.messageID
+        if let control = request.controls.first(where: { $0.critical }) {
+            let message = "The critical control \(control.type.prefix(64)) is not supported."
+            switch request.operation {
+            case .bind: return ([.bind(messageID: id, .unavailableCriticalExtension, message: message)], true)
+            case .search: return ([.searchDone(messageID: id, .unavailableCriticalExtension, message: message)], true)
+            case .unbind, .abandon: break
+            case .extended: return ([.extended(messageID: id, .unavailableCriticalExtension, message: message, name: nil)], true)
+            case .other(let tag): return ([.refused(messageID: id, requestTag: tag, .unavailableCriticalExtension, message: message)], true)
+            }
+        }
+        switch request.operation {
+        case .bind(let version, let name, let password):
+            guard version == 3 else {
+                binding = .anonymous
+                return ([.bind(messageID: id, .protocolError, message: "Only LDAPv3 is spoken here.")], true)
+            }
+            let (code, message, bound) = await directory.bind(name: name, password: password, client: client)
+            binding = bound
+            return ([.bind(messageID: id, code, message: message)], true)
+        case .unbind:
+            return ([], false)
+        case .search(let search):
+            do {
+                return (try directory.search(search, messageID: id, binding: binding), true)
+            } catch {
+                // The organization's index is not built yet (a node warming up).
+                return ([.searchDone(messageID: id, .busy, message: "The directory is loading; try again in a second.")], true)
+            }
+        case .abandon:
+            // Searches are answered whole before the next message is read: nothing to abandon.
+            return ([], true)
+        case .extended(let name):
+            return ([.extended(messageID: id, .protocolError, message: "The extended operation \(name.prefix(64)) is not offered.", name: nil)], true)
+        case .other(let tag):
+            return ([.refused(messageID: id, requestTag: tag, .unwillingToPerform, message: "This directory is read-only.")], true)
+        }
+    }
+}
+
+/// Cuts the byte stream into whole LDAP messages; an absurd or oversized length is an error,
+/// which closes the connection.
+struct LDAPFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+    let limit: Int
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = try LDAPResponse.frameLength(of: buffer.readableBytesView, limit: limit),
+            let frame = buffer.readSlice(length: length)
+        else { return .needMoreData }
+        context.fireChannelRead(Self.wrapInboundOut(frame))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        try decode(context: context, buffer: &buffer)
+    }
+}
+
+/// Closes a connection that sent nothing for the idle time.
+final class CloseWhenIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}
