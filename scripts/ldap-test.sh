@@ -12,12 +12,16 @@ bin=$(cl_binary debug "${1:-}")
 scripts/install-dependencies.sh --ldap
 
 cl_tempdir work
-http=$(cl_port) ldap=$(cl_port)
+http=$(cl_port) ldap=$(cl_port) ldaps=$(cl_port)
 cl_scratch_store "$work/data"
 "$bin" import Tests/TestSupport/Fixtures/maximal.csv --org IPEX --data "$work/data" >/dev/null
 token=$("$bin" token create --org IPEX --scope lookup --label Yealink --data "$work/data" | tail -1)
 "$bin" org create Jina --default-region CZ --data "$work/data" >/dev/null
-cl_serve "$work/serve.log" "$http" --data "$work/data" --ldap-port "$ldap"
+# LDAPS with a self-signed certificate for 127.0.0.1.
+openssl req -new -x509 -days 1 -nodes -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$work/key.pem" -out "$work/certificate.pem" 2>/dev/null
+CALLER_LOOKUP_LDAP_CERTIFICATE=$work/certificate.pem CALLER_LOOKUP_LDAP_KEY=$work/key.pem \
+    cl_serve "$work/serve.log" "$http" --data "$work/data" --ldap-port "$ldap" --ldaps-port "$ldaps"
 uri="ldap://127.0.0.1:$ldap"
 
 fail() {
@@ -65,6 +69,11 @@ status=$?
 [ "$status" -eq 4 ] || fail "a size limit of 1 gave exit $status, not 4 (sizeLimitExceeded)"
 set -e
 cl_say "wrong credentials, another organization and size limits answered by the rules"
+
+# LDAPS: the same search over TLS, the server's certificate checked.
+LDAPTLS_CACERT=$work/certificate.pem ldapsearch -LLL -x -H "ldaps://127.0.0.1:$ldaps" -D novak -w hesloNovak -b o=IPEX \
+    "(telephoneNumber=00${digits})" dn | grep -q '^dn: uid=1,o=IPEX$' || fail "an LDAPS search found nothing"
+cl_say "LDAPS answers with the configured certificate"
 
 # Python's ldap3, as a 3CX or Linphone would: bind, search by number, unbind.
 /usr/bin/python3 - "$ldap" "$number" <<'PY' || fail "ldap3 failed"

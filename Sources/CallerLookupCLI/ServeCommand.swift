@@ -22,6 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The store of record (store.url): sqlite:DIR or postgres://user@host:port/database.") var store: String?
     @Option(help: "A JSON configuration file.") var config: String?
     @Option(help: "Port of the read-only LDAP directory for desk phones (ldap.port); off when not given.") var ldapPort: Int?
+    @Option(help: "Port of LDAPS (ldap.tlsport), with ldap.certificate and ldap.key.") var ldapsPort: Int?
 
     func run() async throws {
         var configuration: ServiceConfiguration
@@ -36,6 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let data { configuration.dataDirectory = data }
         if let store { configuration.storeURL = store }
         if let ldapPort { configuration.ldapPort = ldapPort }
+        if let ldapsPort { configuration.ldapTLSPort = ldapsPort }
         let logger = Logger(label: "caller-lookup")
         var services: [any Service] = []
         let recordStore: any RecordStore
@@ -61,7 +63,12 @@ struct ServeCommand: AsyncParsableCommand {
         // then the server stops accepting and finishes what is in flight, then the store's
         // connections close.
         services += [node.application(), node.follower()]
-        if let directory = node.ldapServer() { services.append(directory) }
+        do {
+            if let directory = try node.ldapServer() { services.append(directory) }
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -58,6 +58,7 @@ public enum APIRoutes {
             // Grandstream firmware that appends /phonebook.xml to its configured path.
             Route(method: .get, path: "phonebook/grandstream/phonebook.xml", lookup: { $0.phonebook(.grandstream) }),
             Route(method: .get, path: "phonebook/cisco.xml", lookup: { $0.phonebook(.cisco) }),
+            Route(method: .get, path: "phonebook/snom.xml", lookup: { $0.phonebook(.snom) }),
             Route(method: .get, path: "integrations/3cx.xml", handler: { $0.threeCXTemplate }),
             Route(method: .get, path: "contacts/changes", handler: { $0.changes }),
             Route(method: .get, path: "contacts/snapshot", handler: { $0.snapshot }),
@@ -100,6 +101,7 @@ public enum APIRoutes {
         "GET /v3/phonebook/grandstream.xml": ["numfmt"],
         "GET /v3/phonebook/grandstream/phonebook.xml": ["numfmt"],
         "GET /v3/phonebook/cisco.xml": ["numfmt"],
+        "GET /v3/phonebook/snom.xml": ["numfmt"],
     ]
 
     /// `METHOD /path` of the lookup routes, which mirrors serve too.

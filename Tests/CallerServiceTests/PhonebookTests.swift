@@ -28,7 +28,7 @@ import Testing
         ).get()
         _ = try fixture.store.create(tricky, organizationID: ipex.id)
         try await buildApplication(configuration: ServiceConfiguration(), store: fixture.store).test(.router) { client in
-            for vendor in ["yealink", "grandstream", "cisco"] {
+            for vendor in ["yealink", "grandstream", "cisco", "snom"] {
                 let response = try await client.execute(uri: "/v3/phonebook/\(vendor).xml?numfmt=national", method: .get, headers: Self.novak)
                 let body = String(buffer: response.body)
                 #expect(response.status == .ok, "\(vendor)")
@@ -47,6 +47,9 @@ import Testing
             let grandstream = String(buffer: try await client.execute(uri: "/v3/phonebook/grandstream.xml", method: .get, headers: Self.novak).body)
             #expect(grandstream.contains("<LastName>O&#39;Neil</LastName><Company>A&amp;B s.r.o.</Company>"))
             #expect(grandstream.contains("<phonenumber>+420222333444</phonenumber>"))
+            let snom = String(buffer: try await client.execute(uri: "/v3/phonebook/snom.xml", method: .get, headers: Self.novak).body)
+            #expect(snom.contains("<tbook complete=\"true\">") && snom.contains("<last_name>O&#39;Neil</last_name><organization>A&amp;B s.r.o.</organization><number>+420222333444</number><number_type>business</number_type></item>"))
+            #expect(snom.contains("<number>+49301234567</number><number_type>mobile</number_type>"), "one item per number")
             #expect(try await client.execute(uri: "/v3/phonebook/cisco.xml?numfmt=local", method: .get, headers: Self.novak).status == .badRequest)
         }
     }

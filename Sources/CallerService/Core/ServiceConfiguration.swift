@@ -58,6 +58,10 @@ public struct ServiceConfiguration: Sendable {
     public var popupLinkMinutes = 30.0
     /// The port of the read-only LDAP directory on `host`, for desk phones; off when `nil`.
     public var ldapPort: Int?
+    /// The port of LDAPS (TLS from the first byte), with `ldapCertificate` and `ldapKey` (PEM files).
+    public var ldapTLSPort: Int?
+    public var ldapCertificate: String?
+    public var ldapKey: String?
     /// Idle LDAP connections are closed after this many seconds.
     public var ldapIdleSeconds = 120
 
@@ -85,6 +89,9 @@ public struct ServiceConfiguration: Sendable {
         adminIdleMinutes = max(0.1, config.double(forKey: "admin.idleminutes", default: defaults.adminIdleMinutes))
         popupLinkMinutes = max(1.0 / 60, config.double(forKey: "popup.linkminutes", default: defaults.popupLinkMinutes))
         ldapPort = config.int(forKey: "ldap.port")
+        ldapTLSPort = config.int(forKey: "ldap.tlsport")
+        ldapCertificate = config.string(forKey: "ldap.certificate").flatMap { $0.isEmpty ? nil : $0 }
+        ldapKey = config.string(forKey: "ldap.key").flatMap { $0.isEmpty ? nil : $0 }
         ldapIdleSeconds = max(1, config.int(forKey: "ldap.idleseconds", default: defaults.ldapIdleSeconds))
         publicURL = config.string(forKey: "http.publicurl").flatMap { $0.isEmpty ? nil : $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }

@@ -7,13 +7,13 @@ import NIOCore
 import PhoneNumbers
 import StoreContract
 
-/// Desk-phone phonebooks (`GET /v3/phonebook/{yealink,grandstream,cisco}.xml`): the organization's
+/// Desk-phone phonebooks (`GET /v3/phonebook/{yealink,grandstream,cisco,snom}.xml`): the organization's
 /// contacts in the XML each vendor's phones download, numbers written as the phones will see them
 /// on incoming calls (`?numfmt=e164|national|intl00`), with an `ETag` of the index version so a
 /// phone's periodic refresh costs a 304. Streamed in chunks; every value XML-escaped.
 enum Phonebook {
     enum Vendor: String, CaseIterable, Sendable {
-        case yealink, grandstream, cisco
+        case yealink, grandstream, cisco, snom
     }
 
     enum NumberFormat: String, Sendable {
@@ -79,6 +79,7 @@ enum Phonebook {
         case .grandstream: return prologue + "<AddressBook>\n"
         case .cisco:
             return prologue + "<CiscoIPPhoneDirectory>\n<Title>\(escaped(organization.name))</Title>\n<Prompt>caller-lookup</Prompt>\n"
+        case .snom: return prologue + "<tbook complete=\"true\">\n"
         }
     }
 
@@ -87,6 +88,7 @@ enum Phonebook {
         case .yealink: "</YealinkIPPhoneDirectory>\n"
         case .grandstream: "</AddressBook>\n"
         case .cisco: "</CiscoIPPhoneDirectory>\n"
+        case .snom: "</tbook>\n"
         }
     }
 
@@ -107,6 +109,16 @@ enum Phonebook {
                 text += "<Phone type=\"\(index == 0 ? "Work" : "Mobile")\"><phonenumber>\(escaped(number))</phonenumber><accountindex>1</accountindex></Phone>"
             }
             return text + "</Contact>\n"
+        case .snom:
+            // Snom's tbook: one item per number, the first the business number.
+            var head = "<name>\(name)</name>"
+            if !contact[.firstName].isEmpty { head += "<first_name>\(escaped(contact[.firstName]))</first_name>" }
+            if !contact[.lastName].isEmpty { head += "<last_name>\(escaped(contact[.lastName]))</last_name>" }
+            if !contact[.organization].isEmpty { head += "<organization>\(escaped(contact[.organization]))</organization>" }
+            return numbers.enumerated().map { index, number in
+                "<item context=\"active\" type=\"none\" fav=\"false\" mod=\"false\">\(head)<number>\(escaped(number))</number>"
+                    + "<number_type>\(index == 0 ? "business" : "mobile")</number_type></item>\n"
+            }.joined()
         }
     }
 

@@ -2,36 +2,57 @@ import LDAPProtocol
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 public import ServiceLifecycle
 
-/// The LDAP listener of `serve --ldap-port`: a swift-nio server whose connections are cut into
-/// whole BER messages (`LDAPFrameDecoder`) and answered in order by `LDAPDirectory`. A malformed
-/// or oversized message closes its connection with a notice of disconnection; idle connections
-/// are closed after `ldap.idleseconds`; everyone else keeps being answered.
+/// The LDAP listeners of `serve --ldap-port` (and `--ldaps-port`, TLS from the first byte): a
+/// swift-nio server whose connections are cut into whole BER messages (`LDAPFrameDecoder`) and
+/// answered in order by `LDAPDirectory`. A malformed or oversized message closes its connection
+/// with a notice of disconnection; idle connections are closed after `ldap.idleseconds`; everyone
+/// else keeps being answered.
 public struct LDAPServer: Service {
     let directory: LDAPDirectory
     let host: String
-    let port: Int
+    /// Each listener's port, and its TLS context for LDAPS.
+    let listeners: [(port: Int, tls: NIOSSLContext?)]
     let idleSeconds: Int
     let logger: Logger
 
     /// A message larger than this closes its connection: a phone's search is a few hundred bytes.
     static let messageLimit = 64 * 1024
 
+    /// The TLS context of LDAPS from PEM files: the certificate chain and its private key.
+    static func tls(certificate: String, key: String) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        return try NIOSSLContext(configuration: configuration)
+    }
+
     public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for listener in listeners {
+                group.addTask { try await listen(port: listener.port, tls: listener.tls) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private func listen(port: Int, tls: NIOSSLContext?) async throws {
         let idle = TimeAmount.seconds(Int64(idleSeconds))
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(CloseWhenIdle())
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LDAPFrameDecoder(limit: Self.messageLimit)))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        logger.info("LDAP directory on \(host):\(server.channel.localAddress?.port ?? port)")
+        logger.info("LDAP directory on \(tls == nil ? "ldap" : "ldaps")://\(host):\(server.channel.localAddress?.port ?? port)")
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
