@@ -97,6 +97,20 @@ cl_say "ldap3 binds, finds the caller and is refused a wrong password"
 printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' | timeout 5 bash -c "cat > /dev/tcp/127.0.0.1/$ldap" || true
 printf '\x30\x84\x7f\xff\xff\xff' | timeout 5 bash -c "cat > /dev/tcp/127.0.0.1/$ldap" || true
 printf '\x30\x05\x02\x01' | timeout 5 bash -c "cat > /dev/tcp/127.0.0.1/$ldap" || true
+# A flood of connections from one address: beyond 256 each new one is told busy and closed.
+/usr/bin/python3 - "$ldap" <<'PY' || fail "the connection limit did not hold"
+import socket, sys
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(256)]
+extra = socket.create_connection(("127.0.0.1", port))
+extra.settimeout(60)
+notice = extra.recv(4096)
+assert notice.startswith(b"\x30") and b"1.3.6.1.4.1.1466.20036" in notice, notice
+assert extra.recv(4096) == b"", "the 257th connection stays open"
+for connection in held:
+    connection.close()
+PY
+sleep 0.5
 search novak hesloNovak o=IPEX "(telephoneNumber=$number)" dn | grep -q '^dn: uid=1,o=IPEX$' || fail "the server stopped answering after hostile bytes"
 kill -0 "$CL_PID" 2>/dev/null || fail "the server died"
 cl_say "passed"

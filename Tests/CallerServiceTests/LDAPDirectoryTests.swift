@@ -134,4 +134,14 @@ import Testing
         #expect(attributes.first { $0.0 == "supportedLDAPVersion" }?.1 == ["3"])
         #expect(attributes.first { $0.0 == "namingContexts" }?.1 == ["o=IPEX"])
     }
+
+    @Test func connectionsAreCountedByAddress() {
+        let count = ConnectionCount()
+        #expect(count.open("10.0.0.1", perAddress: 2, total: 3) && count.open("10.0.0.1", perAddress: 2, total: 3))
+        #expect(!count.open("10.0.0.1", perAddress: 2, total: 3), "a third from one address")
+        #expect(count.open("10.0.0.2", perAddress: 2, total: 3))
+        #expect(!count.open("10.0.0.3", perAddress: 2, total: 3), "a fourth in all")
+        count.close("10.0.0.1")
+        #expect(count.open("10.0.0.3", perAddress: 2, total: 3))
+    }
 }

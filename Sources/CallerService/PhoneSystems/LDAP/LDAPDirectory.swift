@@ -100,7 +100,13 @@ struct LDAPDirectory: Sendable {
                 candidates = evaluator.candidates(request.filter) ?? snapshot.allContacts().compactMap { snapshot.ref(ofID: $0.id) }
             }
             let limit = request.sizeLimit == 0 ? Self.maximumEntries : min(request.sizeLimit, Self.maximumEntries)
-            for ref in candidates {
+            let deadline = ContinuousClock.now + .seconds(request.timeLimit == 0 ? Self.maximumSeconds : min(request.timeLimit, Self.maximumSeconds))
+            for (offset, ref) in candidates.enumerated() {
+                if offset % 1_024 == 1_023, ContinuousClock.now > deadline {
+                    code = .timeLimitExceeded
+                    message = "The search took longer than its time limit; refine the filter."
+                    break
+                }
                 let stored = snapshot.storedContact(ref)
                 let attributes = Self.attributes(of: stored, askedNumbers: evaluator.askedNumbers(matching: ref), validator: validator)
                 guard evaluator.matches(request.filter, attributes: attributes, ref: ref) else { continue }
@@ -117,8 +123,9 @@ struct LDAPDirectory: Sendable {
         return responses
     }
 
-    /// Entries a search returns at the most, whatever its size limit.
+    /// Entries a search returns at the most, whatever its size limit, and seconds it may take.
     static let maximumEntries = 1_000
+    static let maximumSeconds = 10
 
     private func rootDSE(_ request: SearchRequest, messageID: Int32, binding: Binding) -> LDAPResponse {
         var attributes: [(String, [String])] = [

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 public import ServiceLifecycle
+import Synchronization
 
 /// The LDAP listeners of `serve --ldap-port` (and `--ldaps-port`, TLS from the first byte): a
 /// swift-nio server whose connections are cut into whole BER messages (`LDAPFrameDecoder`) and
@@ -17,9 +18,14 @@ public struct LDAPServer: Service {
     let listeners: [(port: Int, tls: NIOSSLContext?)]
     let idleSeconds: Int
     let logger: Logger
+    let connections = ConnectionCount()
 
     /// A message larger than this closes its connection: a phone's search is a few hundred bytes.
     static let messageLimit = 64 * 1024
+    /// Connections one address may hold at once (a PBX or a NAT of many phones stays well below),
+    /// and all addresses together: beyond either, a new connection is told `busy` and closed.
+    static let connectionsPerAddress = 256
+    static let connectionLimit = 8_192
 
     /// The TLS context of LDAPS from PEM files: the certificate chain and its private key.
     static func tls(certificate: String, key: String) throws -> NIOSSLContext {
@@ -68,6 +74,14 @@ public struct LDAPServer: Service {
 
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let client = connection.channel.remoteAddress?.ipAddress ?? "-"
+        guard connections.open(client, perAddress: Self.connectionsPerAddress, total: Self.connectionLimit) else {
+            logger.notice("LDAP connection refused: too many", metadata: ["client": "\(client)"])
+            try? await connection.executeThenClose { _, outbound in
+                try await outbound.write(ByteBuffer(bytes: LDAPResponse.noticeOfDisconnection(.busy, message: "Too many connections; try again later.").ber))
+            }
+            return
+        }
+        defer { connections.close(client) }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var session = LDAPSession(directory: directory, client: client)
@@ -89,6 +103,29 @@ public struct LDAPServer: Service {
             }
         } catch {
             logger.debug("LDAP connection ended", metadata: ["client": "\(client)", "error": "\(error)"])
+        }
+    }
+}
+
+/// Open connections by address.
+final class ConnectionCount: Sendable {
+    private let counts = Mutex<(byAddress: [String: Int], total: Int)>(([:], 0))
+
+    /// Counts a new connection of `address`, unless it or everyone is at the limit.
+    func open(_ address: String, perAddress: Int, total: Int) -> Bool {
+        counts.withLock { counts in
+            guard counts.total < total, counts.byAddress[address, default: 0] < perAddress else { return false }
+            counts.byAddress[address, default: 0] += 1
+            counts.total += 1
+            return true
+        }
+    }
+
+    func close(_ address: String) {
+        counts.withLock { counts in
+            counts.total -= 1
+            let left = counts.byAddress[address, default: 1] - 1
+            counts.byAddress[address] = left > 0 ? left : nil
         }
     }
 }
