@@ -36,8 +36,9 @@ if [ "$status" -eq 0 ]; then
     # it (the OpenAPI document is the truth), SIPp → Kamailio → caller-lookup (calls routed by the
     # caller's agent tag), kill -9 of PostgreSQL during imports (the old contacts or the new ones,
     # never a mix), two API nodes and a mirror on one PostgreSQL behind haproxy, the admin pages
-    # in Chromium, the guides' links and runnable examples, and no tracked symbolic link that leaves
-    # the repository.
+    # in Chromium, the LDAP directory asked by ldapsearch and ldap3 (also over TLS and on a mirror),
+    # the guides' links and runnable examples, and no tracked symbolic link that leaves the
+    # repository.
     for script in scripts/e2e.sh scripts/security-test.sh scripts/schemathesis.sh scripts/sip-test.sh scripts/reliability/postgres-crash.sh \
         scripts/reliability/cluster-test.sh scripts/browser-test.sh scripts/ldap-test.sh scripts/check-docs.sh scripts/check-links.sh; do
         if "$script" .build/debug/caller-lookup; then

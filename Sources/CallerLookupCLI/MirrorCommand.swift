@@ -25,6 +25,8 @@ struct MirrorCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8081
     @Option(help: "Keep the mirror's state in this file and start from it.") var snapshot: String?
     @Option(help: "Seconds one change-feed request waits for a change.") var wait = 25
+    @Option(help: "Port of the read-only LDAP directory (ldap.port); off when not given.") var ldapPort: Int?
+    @Option(help: "Port of LDAPS (ldap.tlsport), with ldap.certificate and ldap.key.") var ldapsPort: Int?
 
     func validate() throws {
         guard from.hasPrefix("http://") || from.hasPrefix("https://") else {
@@ -54,14 +56,23 @@ struct MirrorCommand: AsyncParsableCommand {
         var service = try await ServeCommand.load(file: nil)
         service.host = host
         service.port = port
+        if let ldapPort { service.ldapPort = ldapPort }
+        if let ldapsPort { service.ldapTLSPort = ldapsPort }
         let node = MirrorNode(configuration: mirror)
         var logger = Logger(label: "caller-lookup.mirror")
         logger.logLevel = service.logLevel
         // Shut down in reverse order: the follower first (its long poll aborted, the snapshot file
         // written), then the HTTP application.
+        var services: [any Service] = [buildMirrorApplication(node: node, configuration: service)]
+        do {
+            if let directory = try buildMirrorDirectory(node: node, configuration: service) { services.append(directory) }
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [buildMirrorApplication(node: node, configuration: service), node.follower()],
+                services: services + [node.follower()],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

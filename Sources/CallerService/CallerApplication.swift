@@ -6,7 +6,6 @@ public import Hummingbird
 public import Logging
 import LookupIndex
 import NIOCore
-import NIOSSL
 import PhoneNumbers
 public import StoreContract
 
@@ -30,23 +29,9 @@ public struct CallerNode: Sendable {
     /// The read-only LDAP directory on `ldap.port` and LDAPS on `ldap.tlsport`, when configured;
     /// throws when the TLS certificate or key cannot be read.
     public func ldapServer(logger: Logger = Logger(label: "caller-lookup.ldap")) throws -> LDAPServer? {
-        let configuration = state.configuration
-        var listeners: [(port: Int, tls: NIOSSLContext?)] = []
-        if let port = configuration.ldapPort { listeners.append((port, nil)) }
-        if let port = configuration.ldapTLSPort {
-            guard let certificate = configuration.ldapCertificate, let key = configuration.ldapKey else {
-                throw LDAPConfigurationError("LDAPS (ldap.tlsport) needs ldap.certificate and ldap.key, PEM files.")
-            }
-            do {
-                listeners.append((port, try LDAPServer.tls(certificate: certificate, key: key)))
-            } catch {
-                throw LDAPConfigurationError("Cannot read the LDAPS certificate \(certificate) or key \(key): \(error)")
-            }
-        }
-        guard !listeners.isEmpty else { return nil }
-        return LDAPServer(
+        try LDAPServer(
             directory: LDAPDirectory(indexes: state.indexes, authenticator: state.authenticator),
-            host: configuration.host, listeners: listeners, idleSeconds: configuration.ldapIdleSeconds, logger: logger)
+            configuration: state.configuration, logger: logger)
     }
 
     /// The follower of this node's store. From this call on the node counts as warming up:
@@ -144,11 +129,4 @@ func makeApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: name),
         logger: logger
     )
-}
-
-/// An LDAP setting that cannot be used.
-public struct LDAPConfigurationError: Error, CustomStringConvertible {
-    public let description: String
-
-    init(_ description: String) { self.description = description }
 }

@@ -87,6 +87,20 @@ public final class MirrorNode: IndexProvider, Sendable {
     }
 
     private let state = Mutex(State())
+    /// The mirror's one authenticator (its HTTP routes and its LDAP directory share the remembered
+    /// credentials and the throttle), made on first use.
+    private let sharedAuthenticator = Mutex<Authenticator?>(nil)
+
+    func authenticator(configuration: ServiceConfiguration) -> Authenticator {
+        sharedAuthenticator.withLock { shared in
+            if let shared { return shared }
+            let made = Authenticator(configuration: configuration) { [weak self] credentials in
+                await self?.verify(credentials) ?? .unavailable
+            }
+            shared = made
+            return made
+        }
+    }
     private let started = Date()
     private let logger: Logger
 
@@ -331,6 +345,14 @@ public struct MirrorFollowerService: Service {
     }
 }
 
+/// A mirror's LDAP directory (`ldap.port`, `ldap.tlsport`), answered from the mirror's index with
+/// the same credentials and throttle as its HTTP lookups; `nil` when not configured.
+public func buildMirrorDirectory(node: MirrorNode, configuration: ServiceConfiguration) throws -> LDAPServer? {
+    try LDAPServer(
+        directory: LDAPDirectory(indexes: node, authenticator: node.authenticator(configuration: configuration)),
+        configuration: configuration, logger: Logger(label: "caller-lookup.mirror.ldap"))
+}
+
 /// Builds a mirror's HTTP application: `/health`, `/metrics` and the lookup routes, answered from
 /// the mirror's index with the same JSON as an API node.
 public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfiguration) -> some ApplicationProtocol {
@@ -342,7 +364,7 @@ public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfi
         return HTTPAnswer.json(status, bytes)
     }
     addMetricsRoute(to: router, node.metrics, token: configuration.metricsToken)
-    let authenticator = Authenticator(configuration: configuration) { credentials in await node.verify(credentials) }
+    let authenticator = node.authenticator(configuration: configuration)
     // The popup is the API's, and its links are signed with a key the mirror does not hold: a
     // mirror's answers carry none.
     let lookups = LookupHandlers(indexes: node, metrics: node.metrics, links: nil)

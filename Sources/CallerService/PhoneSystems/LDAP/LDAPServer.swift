@@ -27,6 +27,29 @@ public struct LDAPServer: Service {
     static let connectionsPerAddress = 256
     static let connectionLimit = 8_192
 
+    /// The listeners `configuration` asks for (`ldap.port`, `ldap.tlsport`), or `nil` for none;
+    /// throws when LDAPS lacks or cannot read its certificate or key.
+    init?(directory: LDAPDirectory, configuration: ServiceConfiguration, logger: Logger) throws {
+        var listeners: [(port: Int, tls: NIOSSLContext?)] = []
+        if let port = configuration.ldapPort { listeners.append((port, nil)) }
+        if let port = configuration.ldapTLSPort {
+            guard let certificate = configuration.ldapCertificate, let key = configuration.ldapKey else {
+                throw LDAPConfigurationError("LDAPS (ldap.tlsport) needs ldap.certificate and ldap.key, PEM files.")
+            }
+            do {
+                listeners.append((port, try Self.tls(certificate: certificate, key: key)))
+            } catch {
+                throw LDAPConfigurationError("Cannot read the LDAPS certificate \(certificate) or key \(key): \(error)")
+            }
+        }
+        guard !listeners.isEmpty else { return nil }
+        self.init(directory: directory, host: configuration.host, listeners: listeners, idleSeconds: configuration.ldapIdleSeconds, logger: logger)
+    }
+
+    init(directory: LDAPDirectory, host: String, listeners: [(port: Int, tls: NIOSSLContext?)], idleSeconds: Int, logger: Logger) {
+        (self.directory, self.host, self.listeners, self.idleSeconds, self.logger) = (directory, host, listeners, idleSeconds, logger)
+    }
+
     /// The TLS context of LDAPS from PEM files: the certificate chain and its private key.
     static func tls(certificate: String, key: String) throws -> NIOSSLContext {
         let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
@@ -76,9 +99,7 @@ public struct LDAPServer: Service {
         let client = connection.channel.remoteAddress?.ipAddress ?? "-"
         guard connections.open(client, perAddress: Self.connectionsPerAddress, total: Self.connectionLimit) else {
             logger.notice("LDAP connection refused: too many", metadata: ["client": "\(client)"])
-            try? await connection.executeThenClose { _, outbound in
-                try await outbound.write(ByteBuffer(bytes: LDAPResponse.noticeOfDisconnection(.busy, message: "Too many connections; try again later.").ber))
-            }
+            await Self.disconnect(connection.channel, .noticeOfDisconnection(.busy, message: "Too many connections; try again later."))
             return
         }
         defer { connections.close(client) }
@@ -93,17 +114,29 @@ public struct LDAPServer: Service {
                             for response in responses { buffer.writeBytes(response.ber) }
                             try await outbound.write(buffer)
                         }
-                        guard keepOpen else { return }
+                        guard keepOpen else {
+                            // The notice of a malformed message reaches the client before the close.
+                            if !responses.isEmpty { await Self.disconnect(connection.channel, nil) }
+                            return
+                        }
                     }
                 } catch let error as LDAPProtocolError {
                     // A frame the decoder refused (an absurd length, not an LDAPMessage).
                     logger.notice("LDAP connection closed", metadata: ["client": "\(client)", "reason": "\(error)"])
-                    try? await outbound.write(ByteBuffer(bytes: LDAPResponse.noticeOfDisconnection(.protocolError, message: error.description).ber))
+                    await Self.disconnect(connection.channel, .noticeOfDisconnection(.protocolError, message: error.description))
                 }
             }
         } catch {
             logger.debug("LDAP connection ended", metadata: ["client": "\(client)", "error": "\(error)"])
         }
+    }
+}
+
+extension LDAPServer {
+    /// Writes `notice` (if any) to the socket, waits until it is written, then closes.
+    static func disconnect(_ channel: any Channel, _ notice: LDAPResponse?) async {
+        if let notice { try? await channel.writeAndFlush(ByteBuffer(bytes: notice.ber)).get() }
+        try? await channel.close().get()
     }
 }
 
@@ -219,4 +252,11 @@ final class CloseWhenIdle: ChannelInboundHandler, Sendable {
             context.fireUserInboundEventTriggered(event)
         }
     }
+}
+
+/// An LDAP setting that cannot be used.
+public struct LDAPConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) { self.description = description }
 }
