@@ -11,11 +11,20 @@ struct FilterEvaluator {
     let lookup: CallerLookup
     let snapshot: IndexSnapshot
     let validator: PhoneNumberValidator
+    /// The folded names, asked for only by a filter on names.
+    let nameIndex: () -> NameIndex
     /// Asked text → the contacts the lookup finds for it, once per search.
     private var found: [String: Set<ContactRef>] = [:]
+    private var names: NameIndex?
 
-    init(lookup: CallerLookup, snapshot: IndexSnapshot, validator: PhoneNumberValidator) {
-        (self.lookup, self.snapshot, self.validator) = (lookup, snapshot, validator)
+    init(lookup: CallerLookup, snapshot: IndexSnapshot, validator: PhoneNumberValidator, names: @escaping () -> NameIndex) {
+        (self.lookup, self.snapshot, self.validator, self.nameIndex) = (lookup, snapshot, validator, names)
+    }
+
+    /// The contacts whose folded name in `column` satisfies `test`.
+    private mutating func refs(_ column: NameIndex.Column, where test: (String) -> Bool) -> Set<ContactRef> {
+        if names == nil { names = nameIndex() }
+        return Set(names!.refs(column, where: test))
     }
 
     /// The contacts the lookup finds for `text`, as a phone would send it.
@@ -36,9 +45,16 @@ struct FilterEvaluator {
     private mutating func candidateSet(_ filter: LDAPFilter) -> Set<ContactRef>? {
         switch filter {
         case .equality(let name, let value), .approximate(let name, let value):
-            return Self.isPhone(name) ? refs(forNumber: value) : nil
+            if Self.isPhone(name) { return refs(forNumber: value) }
+            guard let column = NameIndex.column(name) else { return nil }
+            let wanted = Self.folded(value)
+            return refs(column) { $0 == wanted }
         case .substrings(let name, nil, let any, let final?) where any.isEmpty && Self.isPhone(name):
             return refs(forNumber: final)
+        case .substrings(let name, let initial, let any, let final):
+            guard let column = NameIndex.column(name) else { return nil }
+            let (head, middle, tail) = (initial.map(Self.folded), any.map(Self.folded), final.map(Self.folded))
+            return refs(column) { Self.substringsMatch($0, initial: head, any: middle, final: tail) }
         case .and(let parts):
             var best: Set<ContactRef>?
             for part in parts {
@@ -63,41 +79,47 @@ struct FilterEvaluator {
         found.filter { $0.value.contains(ref) }.map(\.key).sorted()
     }
 
-    /// Whether the entry with `attributes` (and, for a contact, its `ref`) matches `filter`.
-    mutating func matches(_ filter: LDAPFilter, attributes: [(String, [String])], ref: ContactRef? = nil) -> Bool {
+    /// The values of an entry given as a list, by lower-cased attribute name.
+    static func values(of attributes: [(String, [String])]) -> (String) -> [String] {
+        { name in attributes.first { $0.0.lowercased() == name }?.1 ?? [] }
+    }
+
+    /// Whether the entry whose attributes `values` gives (by lower-cased name; for a contact, with
+    /// its `ref`) matches `filter`.
+    mutating func matches(_ filter: LDAPFilter, ref: ContactRef?, values entry: (String) -> [String]) -> Bool {
         switch filter {
         case .and(let parts):
-            for part in parts where !matches(part, attributes: attributes, ref: ref) { return false }
+            for part in parts where !matches(part, ref: ref, values: entry) { return false }
             return true
         case .or(let parts):
-            for part in parts where matches(part, attributes: attributes, ref: ref) { return true }
+            for part in parts where matches(part, ref: ref, values: entry) { return true }
             return false
         case .not(let inner):
-            return !matches(inner, attributes: attributes, ref: ref)
+            return !matches(inner, ref: ref, values: entry)
         case .equality(let name, let value), .approximate(let name, let value):
             if Self.isPhone(name) { return ref.map { refs(forNumber: value).contains($0) } ?? false }
             let wanted = Self.folded(value)
-            return Self.values(name, attributes).contains { Self.folded($0) == wanted }
+            return Self.values(name, entry).contains { Self.folded($0) == wanted }
         case .substrings(let name, let initial, let any, let final):
             if Self.isPhone(name) {
                 if initial == nil, any.isEmpty, let final, let ref, refs(forNumber: final).contains(ref) { return true }
                 let pieces = (initial.map { [Self.digits($0)] } ?? []) + any.map(Self.digits) + (final.map { [Self.digits($0)] } ?? [])
                 guard pieces.contains(where: { !$0.isEmpty }) else { return false }
-                return Self.values(name, attributes).contains {
+                return Self.values(name, entry).contains {
                     Self.substringsMatch(Self.digits($0), initial: initial.map(Self.digits), any: any.map(Self.digits), final: final.map(Self.digits))
                 }
             }
-            return Self.values(name, attributes).contains {
+            return Self.values(name, entry).contains {
                 Self.substringsMatch(Self.folded($0), initial: initial.map(Self.folded), any: any.map(Self.folded), final: final.map(Self.folded))
             }
         case .greaterOrEqual(let name, let value):
             let bound = Self.folded(value)
-            return Self.values(name, attributes).contains { Self.folded($0) >= bound }
+            return Self.values(name, entry).contains { Self.folded($0) >= bound }
         case .lessOrEqual(let name, let value):
             let bound = Self.folded(value)
-            return Self.values(name, attributes).contains { Self.folded($0) <= bound }
+            return Self.values(name, entry).contains { Self.folded($0) <= bound }
         case .present(let name):
-            return Self.isPhone(name) ? !Self.values("telephoneNumber", attributes).isEmpty : !Self.values(name, attributes).isEmpty
+            return Self.isPhone(name) ? !Self.values("telephoneNumber", entry).isEmpty : !Self.values(name, entry).isEmpty
         case .extensible:
             return false
         }
@@ -113,12 +135,11 @@ struct FilterEvaluator {
         "objectclass": "objectclass",
     ]
 
-    private static func values(_ name: String, _ attributes: [(String, [String])]) -> [String] {
+    private static func values(_ name: String, _ entry: (String) -> [String]) -> [String] {
         let lowered = name.lowercased()
         let wanted = aliases[lowered] ?? lowered
         // Any phone attribute asks for the contact's numbers.
-        let target = isPhone(wanted) ? "telephonenumber" : wanted
-        return attributes.first { $0.0.lowercased() == target }?.1 ?? []
+        return entry(isPhone(wanted) ? "telephonenumber" : wanted)
     }
 
     static func folded(_ text: String) -> String {

@@ -12,6 +12,7 @@ struct LDAPDirectory: Sendable {
     let indexes: any IndexProvider
     let authenticator: Authenticator
     let validator = PhoneNumberValidator()
+    let names = NameIndexes()
 
     /// Who a connection is bound as: nobody yet, or an organization.
     enum Binding: Sendable {
@@ -82,14 +83,17 @@ struct LDAPDirectory: Sendable {
         }
         let entry = try indexes.entry(for: organization)
         let snapshot = entry.index.snapshot
-        var evaluator = FilterEvaluator(lookup: entry.lookup, snapshot: snapshot, validator: validator)
+        let names = self.names
+        var evaluator = FilterEvaluator(lookup: entry.lookup, snapshot: snapshot, validator: validator) {
+            names.index(organizationID: organization.id, snapshot: snapshot)
+        }
         var responses: [LDAPResponse] = []
         var code = LDAPResultCode.success
         var message = ""
         if request.scope == .baseObject && onlyID == nil && !base.components.isEmpty {
             // The organization's own entry.
             let attributes: [(String, [String])] = [("objectClass", ["top", "organization"]), ("o", [organization.name])]
-            if evaluator.matches(request.filter, attributes: attributes) {
+            if evaluator.matches(request.filter, ref: nil, values: FilterEvaluator.values(of: attributes)) {
                 responses.append(.searchEntry(messageID: messageID, dn: suffix, attributes: Self.selected(attributes, request)))
             }
         } else if request.scope != .baseObject || onlyID != nil {
@@ -108,13 +112,17 @@ struct LDAPDirectory: Sendable {
                     break
                 }
                 let stored = snapshot.storedContact(ref)
-                let attributes = Self.attributes(of: stored, askedNumbers: evaluator.askedNumbers(matching: ref), validator: validator)
-                guard evaluator.matches(request.filter, attributes: attributes, ref: ref) else { continue }
+                let asked = evaluator.askedNumbers(matching: ref)
+                let validator = self.validator
+                guard evaluator.matches(request.filter, ref: ref, values: {
+                    Self.value(of: stored, attribute: $0, askedNumbers: asked, validator: validator)
+                }) else { continue }
                 guard responses.count < limit else {
                     code = .sizeLimitExceeded
                     message = "More than \(limit) entries match; refine the filter or raise the size limit."
                     break
                 }
+                let attributes = Self.attributes(of: stored, askedNumbers: asked, validator: validator)
                 responses.append(.searchEntry(
                     messageID: messageID, dn: "uid=\(stored.id),\(suffix)", attributes: Self.selected(attributes, request)))
             }
@@ -140,38 +148,50 @@ struct LDAPDirectory: Sendable {
         "o=" + DistinguishedName.escaped(organization.name)
     }
 
+    /// A contact entry's attributes, in the order they are written.
+    static let contactAttributes = [
+        "objectClass", "uid", "cn", "displayName", "sn", "givenName", "o", "mail", "employeeNumber", "telephoneNumber", "mobile",
+        "labeledURI", "agent1", "agent2", "customField1", "customField2", "customField3", "customField4", "customField5", "customField6",
+    ]
+
     /// A contact's entry: the inetOrgPerson attributes a phone shows, and every number.
     static func attributes(of stored: StoredContact, askedNumbers: [String], validator: PhoneNumberValidator) -> [(String, [String])] {
+        contactAttributes.compactMap { name in
+            let values = value(of: stored, attribute: name.lowercased(), askedNumbers: askedNumbers, validator: validator)
+            return values.isEmpty ? nil : (name, values)
+        }
+    }
+
+    /// One attribute of a contact's entry (its lower-cased name), computed alone: a filter on
+    /// names reads the names, never the numbers' types.
+    static func value(of stored: StoredContact, attribute: String, askedNumbers: [String], validator: PhoneNumberValidator) -> [String] {
         let contact = stored.contact
-        var attributes: [(String, [String])] = [
-            ("objectClass", ["top", "person", "organizationalPerson", "inetOrgPerson"]),
-            ("uid", [String(stored.id)]),
-        ]
-        let display = contact.displayName
-        attributes.append(("cn", [display]))
-        attributes.append(("displayName", [display]))
-        attributes.append(("sn", [contact[.lastName].isEmpty ? display : contact[.lastName]]))
-        func add(_ name: String, _ field: ContactField) {
-            if !contact[field].isEmpty { attributes.append((name, [contact[field]])) }
+        func field(_ field: ContactField) -> [String] { contact[field].isEmpty ? [] : [contact[field]] }
+        switch attribute {
+        case "objectclass": return ["top", "person", "organizationalPerson", "inetOrgPerson"]
+        case "uid": return [String(stored.id)]
+        case "cn", "displayname": return [contact.displayName]
+        case "sn": return [contact[.lastName].isEmpty ? contact.displayName : contact[.lastName]]
+        case "givenname": return field(.firstName)
+        case "o": return field(.organization)
+        case "mail": return field(.email)
+        case "employeenumber": return field(.externalId)
+        case "telephonenumber":
+            // 3CX and Linphone keep a hit only if a returned number equals the asked text to the byte.
+            var numbers = field(.phone1) + field(.phone2)
+            for asked in askedNumbers where !numbers.contains(asked) { numbers.append(asked) }
+            return numbers
+        case "mobile":
+            return (field(.phone1) + field(.phone2)).filter { validator.validateInternational($0).validNumber?.type == .mobile }
+        case "labeleduri":
+            return [ContactField.nameUri, .organizationUri, .customField1Uri, .customField2Uri, .customField3Uri, .customField4Uri,
+                    .customField5Uri, .customField6Uri].flatMap(field)
+        default:
+            guard let custom = ContactField.allCases.first(where: { $0.rawValue.lowercased() == attribute }),
+                [.agent1, .agent2, .customField1, .customField2, .customField3, .customField4, .customField5, .customField6].contains(custom)
+            else { return [] }
+            return field(custom)
         }
-        add("givenName", .firstName)
-        add("o", .organization)
-        add("mail", .email)
-        add("employeeNumber", .externalId)
-        let numbers = [contact[.phone1], contact[.phone2]].filter { !$0.isEmpty }
-        var telephone = numbers
-        // 3CX and Linphone keep a hit only if a returned number equals the asked text to the byte.
-        for asked in askedNumbers where !telephone.contains(asked) { telephone.append(asked) }
-        if !telephone.isEmpty { attributes.append(("telephoneNumber", telephone)) }
-        let mobiles = numbers.filter { validator.validateInternational($0).validNumber?.type == .mobile }
-        if !mobiles.isEmpty { attributes.append(("mobile", mobiles)) }
-        let uris = [ContactField.nameUri, .organizationUri, .customField1Uri, .customField2Uri, .customField3Uri,
-                    .customField4Uri, .customField5Uri, .customField6Uri].map { contact[$0] }.filter { !$0.isEmpty }
-        if !uris.isEmpty { attributes.append(("labeledURI", uris)) }
-        for field in [ContactField.agent1, .agent2, .customField1, .customField2, .customField3, .customField4, .customField5, .customField6] {
-            add(field.rawValue, field)
-        }
-        return attributes
     }
 
     /// The attributes a search asked for: all (none listed, or `*`), none (`1.1`), or those listed
