@@ -64,6 +64,9 @@ status=$?
 out=$(search novak hesloNovak o=Jina "(objectClass=*)" 2>&1)
 status=$?
 [ "$status" -eq 32 ] || fail "another organization's base gave exit $status, not 32 (noSuchObject): $out"
+ldapsearch -LLL -x -H "$uri" -b o=IPEX "(telephoneNumber=$number)" dn >/dev/null 2>&1
+status=$?
+[ "$status" -eq 50 ] || fail "an anonymous search gave exit $status, not 50 (insufficientAccessRights)"
 search novak hesloNovak o=IPEX "(objectClass=*)" dn -z 1 >/dev/null 2>&1
 status=$?
 [ "$status" -eq 4 ] || fail "a size limit of 1 gave exit $status, not 4 (sizeLimitExceeded)"

@@ -29,8 +29,12 @@ public struct CallerNode: Sendable {
     /// The read-only LDAP directory on `ldap.port` and LDAPS on `ldap.tlsport`, when configured;
     /// throws when the TLS certificate or key cannot be read.
     public func ldapServer(logger: Logger = Logger(label: "caller-lookup.ldap")) throws -> LDAPServer? {
-        try LDAPServer(
-            directory: LDAPDirectory(indexes: state.indexes, authenticator: state.authenticator),
+        let (store, anonymous) = (state.store, state.configuration.ldapAnonymousOrganization)
+        return try LDAPServer(
+            directory: LDAPDirectory(indexes: state.indexes, authenticator: state.authenticator) {
+                guard let anonymous else { return nil }
+                return try? await store.committedOrganizations().first { $0.name == anonymous }
+            },
             configuration: state.configuration, logger: logger)
     }
 

@@ -14,6 +14,7 @@ import Testing
 @Suite struct LDAPDirectoryTests {
     let fixture: ServiceFixture
     let session: LDAPSession
+    let state: ServiceState
 
     init() throws {
         fixture = try ServiceFixture()
@@ -28,7 +29,8 @@ import Testing
         _ = try fixture.store.importContacts(
             csv: Array("lastName;phone1\nCizí;+420 222 333 444\n".utf8), organizationID: other.id, validator: .init())
         let state = ServiceState(configuration: ServiceConfiguration(), store: SQLiteRecordStore(fixture.store))
-        session = LDAPSession(directory: LDAPDirectory(indexes: state.indexes, authenticator: state.authenticator), client: "test")
+        session = LDAPSession(directory: LDAPDirectory(indexes: state.indexes, authenticator: state.authenticator) { nil }, client: "test")
+        self.state = state
     }
 
     /// The responses to `bytes` on `session`.
@@ -143,5 +145,54 @@ import Testing
         #expect(!count.open("10.0.0.3", perAddress: 2, total: 3), "a fourth in all")
         count.close("10.0.0.1")
         #expect(count.open("10.0.0.3", perAddress: 2, total: 3))
+    }
+
+    @Test func anonymousBindsReadOnlyTheConfiguredOrganization() async throws {
+        var closed = session
+        #expect(await answer(&closed, ClientMessage.bind(id: 1, name: "", password: "")) == [.bind(messageID: 1, .success, message: "")])
+        #expect(await search(&closed, filter: ClientMessage.equality("telephoneNumber", "222333444")).done
+            == .searchDone(messageID: 2, .insufficientAccessRights, message: "Bind with a login or an access token first."))
+        let ipex = try #require(try fixture.store.organization(named: "IPEX"))
+        var open = LDAPSession(directory: LDAPDirectory(indexes: state.indexes, authenticator: state.authenticator) { ipex }, client: "test")
+        _ = await answer(&open, ClientMessage.bind(id: 1, name: "", password: ""))
+        #expect(await search(&open, filter: ClientMessage.equality("telephoneNumber", "222333444")).dns == ["uid=1,o=IPEX"])
+    }
+
+    @Test func everyFilterKindIsAnswered() async throws {
+        var session = await bound()
+        func dns(_ filter: @escaping (inout DER.Serializer) throws -> Void) async -> [String] {
+            await search(&session, filter: filter).dns
+        }
+        func node(_ tag: UInt, _ parts: [(inout DER.Serializer) throws -> Void]) -> (inout DER.Serializer) throws -> Void {
+            { serializer in
+                try serializer.appendConstructedNode(identifier: ClientMessage.context(tag)) { list in for part in parts { try part(&list) } }
+            }
+        }
+        func assertion(_ tag: UInt, _ name: String, _ value: String) -> (inout DER.Serializer) throws -> Void {
+            { serializer in
+                try serializer.appendConstructedNode(identifier: ClientMessage.context(tag)) { body in
+                    ClientMessage.octets(name, &body)
+                    ClientMessage.octets(value, &body)
+                }
+            }
+        }
+        // and, not, approximate (as equality), >=, <=, initial and any substrings.
+        #expect(await dns(node(0, [ClientMessage.present("sn"), node(2, [ClientMessage.equality("sn", "Novák")])])) == ["uid=2,o=IPEX"])
+        #expect(await dns(assertion(8, "sn", "dvorakova")) == ["uid=2,o=IPEX"])
+        #expect(await dns(assertion(5, "sn", "o")) == [], "no last name sorts after o")
+        #expect(await dns(assertion(6, "sn", "e")) == ["uid=2,o=IPEX"], "dvorakova sorts before e")
+        let initialAndAny: (inout DER.Serializer) throws -> Void = { serializer in
+            try serializer.appendConstructedNode(identifier: ClientMessage.context(4)) { substrings in
+                ClientMessage.octets("cn", &substrings)
+                try substrings.appendConstructedNode(identifier: .sequence) { pieces in
+                    ClientMessage.octets("ja", &pieces, identifier: ClientMessage.context(0))
+                    ClientMessage.octets("nov", &pieces, identifier: ClientMessage.context(1))
+                }
+            }
+        }
+        #expect(await dns(initialAndAny) == ["uid=1,o=IPEX"])
+        // An extensible match matches nothing; a mobile number found as mobile.
+        #expect(await dns(node(9, [])) == [])
+        #expect(await dns(ClientMessage.equality("mobile", "601 234 567")) == ["uid=1,o=IPEX"])
     }
 }

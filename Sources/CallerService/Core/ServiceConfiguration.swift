@@ -62,6 +62,9 @@ public struct ServiceConfiguration: Sendable {
     public var ldapTLSPort: Int?
     public var ldapCertificate: String?
     public var ldapKey: String?
+    /// The organization whose contacts an anonymous LDAP bind may read (phones that cannot bind);
+    /// off (`nil`) by default: anonymous binds read the root DSE only.
+    public var ldapAnonymousOrganization: String?
     /// Idle LDAP connections are closed after this many seconds.
     public var ldapIdleSeconds = 120
 
@@ -92,6 +95,7 @@ public struct ServiceConfiguration: Sendable {
         ldapTLSPort = config.int(forKey: "ldap.tlsport")
         ldapCertificate = config.string(forKey: "ldap.certificate").flatMap { $0.isEmpty ? nil : $0 }
         ldapKey = config.string(forKey: "ldap.key").flatMap { $0.isEmpty ? nil : $0 }
+        ldapAnonymousOrganization = config.string(forKey: "ldap.anonymous").flatMap { $0.isEmpty ? nil : $0 }
         ldapIdleSeconds = max(1, config.int(forKey: "ldap.idleseconds", default: defaults.ldapIdleSeconds))
         publicURL = config.string(forKey: "http.publicurl").flatMap { $0.isEmpty ? nil : $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }

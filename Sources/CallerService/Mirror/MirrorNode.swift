@@ -165,6 +165,9 @@ public final class MirrorNode: IndexProvider, Sendable {
         return IndexEntry(index: followed.follower.index, lookup: followed.lookup)
     }
 
+    /// The followed organization, once something is loaded.
+    var followedOrganization: Organization? { state.withLock { $0.followed?.organization } }
+
     /// The followed index, once something is loaded.
     public var index: OrganizationIndex? { state.withLock { $0.followed?.follower.index } }
 
@@ -348,8 +351,12 @@ public struct MirrorFollowerService: Service {
 /// A mirror's LDAP directory (`ldap.port`, `ldap.tlsport`), answered from the mirror's index with
 /// the same credentials and throttle as its HTTP lookups; `nil` when not configured.
 public func buildMirrorDirectory(node: MirrorNode, configuration: ServiceConfiguration) throws -> LDAPServer? {
-    try LDAPServer(
-        directory: LDAPDirectory(indexes: node, authenticator: node.authenticator(configuration: configuration)),
+    let anonymous = configuration.ldapAnonymousOrganization
+    return try LDAPServer(
+        directory: LDAPDirectory(indexes: node, authenticator: node.authenticator(configuration: configuration)) {
+            guard let anonymous, let followed = node.followedOrganization, followed.name == anonymous else { return nil }
+            return followed
+        },
         configuration: configuration, logger: Logger(label: "caller-lookup.mirror.ldap"))
 }
 

@@ -13,6 +13,8 @@ struct LDAPDirectory: Sendable {
     let authenticator: Authenticator
     let validator = PhoneNumberValidator()
     let names = NameIndexes()
+    /// The organization anonymous binds read (`ldap.anonymous`), when one is configured.
+    let anonymousOrganization: @Sendable () async -> Organization?
 
     /// Who a connection is bound as: nobody yet, or an organization.
     enum Binding: Sendable {
@@ -34,7 +36,10 @@ struct LDAPDirectory: Sendable {
     /// password is an anonymous bind, which reads nothing but the root DSE.
     func bind(name: String, password: [UInt8]?, client: String) async -> (LDAPResultCode, String, Binding) {
         guard let password else { return (.authMethodNotSupported, "Only simple binds are offered.", .anonymous) }
-        if name.isEmpty && password.isEmpty { return (.success, "", .anonymous) }
+        if name.isEmpty && password.isEmpty {
+            // Anonymous: the configured organization's contacts, or the root DSE alone.
+            return (.success, "", await anonymousOrganization().map { .organization($0) } ?? .anonymous)
+        }
         let login = Self.login(fromBindName: name)
         let credentials = Credentials.basic(login: login, password: String(decoding: password, as: UTF8.self))
         switch await authenticator.authenticate(authorization: credentials.authorization, client: client) {
