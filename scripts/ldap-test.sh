@@ -76,7 +76,10 @@ cl_say "wrong credentials, another organization and size limits answered by the 
 # LDAPS: the same search over TLS, the server's certificate checked.
 LDAPTLS_CACERT=$work/certificate.pem ldapsearch -LLL -x -H "ldaps://127.0.0.1:$ldaps" -D novak -w hesloNovak -b o=IPEX \
     "(telephoneNumber=00${digits})" dn | grep -q '^dn: uid=1,o=IPEX$' || fail "an LDAPS search found nothing"
-cl_say "LDAPS answers with the configured certificate"
+# StartTLS on the plain port (ldapsearch -ZZ insists on it).
+LDAPTLS_CACERT=$work/certificate.pem ldapsearch -ZZ -LLL -x -H "$uri" -D novak -w hesloNovak -b o=IPEX \
+    "(mobile=$national)" dn | grep -q '^dn: uid=1,o=IPEX$' || fail "a search after StartTLS found nothing"
+cl_say "LDAPS and StartTLS answer with the configured certificate"
 
 # Python's ldap3, as a 3CX or Linphone would: bind, search by number, unbind.
 /usr/bin/python3 - "$ldap" "$number" <<'PY' || fail "ldap3 failed"

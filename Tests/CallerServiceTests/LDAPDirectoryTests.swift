@@ -35,7 +35,7 @@ import Testing
 
     /// The responses to `bytes` on `session`.
     func answer(_ session: inout LDAPSession, _ bytes: [UInt8]) async -> [LDAPResponse] {
-        await session.answer(bytes[...]).0
+        await session.answer(bytes[...]).responses
     }
 
     func bound(_ name: String = "novak", _ password: String = "hesloNovak") async -> LDAPSession {
@@ -194,5 +194,21 @@ import Testing
         // An extensible match matches nothing; a mobile number found as mobile.
         #expect(await dns(node(9, [])) == [])
         #expect(await dns(ClientMessage.equality("mobile", "601 234 567")) == ["uid=1,o=IPEX"])
+    }
+
+    @Test func startTLSIsOfferedOnlyWithACertificate() async throws {
+        let startTLS = ClientMessage.message(id: 4) { op in
+            try op.appendConstructedNode(identifier: .init(tagWithNumber: 23, tagClass: .application)) { body in
+                ClientMessage.octets("1.3.6.1.4.1.1466.20037", &body, identifier: ClientMessage.context(0))
+            }
+        }
+        var plain = session
+        let refused = await plain.answer(startTLS[...])
+        #expect(!refused.startTLS)
+        if case .extended(_, let code, _, _) = refused.responses.first { #expect(code == .protocolError) } else { Issue.record("no answer") }
+        var offered = LDAPSession(directory: session.directory, client: "test", canStartTLS: true)
+        let accepted = await offered.answer(startTLS[...])
+        #expect(accepted.startTLS && accepted.responses == [.extended(messageID: 4, .success, message: "", name: "1.3.6.1.4.1.1466.20037")])
+        #expect(await offered.answer(startTLS[...]).startTLS == false, "TLS starts once")
     }
 }

@@ -16,6 +16,8 @@ public struct LDAPServer: Service {
     let host: String
     /// Each listener's port, and its TLS context for LDAPS.
     let listeners: [(port: Int, tls: NIOSSLContext?)]
+    /// The TLS context StartTLS switches a plain connection to, when a certificate is configured.
+    var startTLS: NIOSSLContext?
     let idleSeconds: Int
     let logger: Logger
     let connections = ConnectionCount()
@@ -30,20 +32,23 @@ public struct LDAPServer: Service {
     /// The listeners `configuration` asks for (`ldap.port`, `ldap.tlsport`), or `nil` for none;
     /// throws when LDAPS lacks or cannot read its certificate or key.
     init?(directory: LDAPDirectory, configuration: ServiceConfiguration, logger: Logger) throws {
-        var listeners: [(port: Int, tls: NIOSSLContext?)] = []
-        if let port = configuration.ldapPort { listeners.append((port, nil)) }
-        if let port = configuration.ldapTLSPort {
-            guard let certificate = configuration.ldapCertificate, let key = configuration.ldapKey else {
-                throw LDAPConfigurationError("LDAPS (ldap.tlsport) needs ldap.certificate and ldap.key, PEM files.")
-            }
+        var tls: NIOSSLContext?
+        if let certificate = configuration.ldapCertificate, let key = configuration.ldapKey {
             do {
-                listeners.append((port, try Self.tls(certificate: certificate, key: key)))
+                tls = try Self.tls(certificate: certificate, key: key)
             } catch {
                 throw LDAPConfigurationError("Cannot read the LDAPS certificate \(certificate) or key \(key): \(error)")
             }
         }
+        var listeners: [(port: Int, tls: NIOSSLContext?)] = []
+        if let port = configuration.ldapPort { listeners.append((port, nil)) }
+        if let port = configuration.ldapTLSPort {
+            guard let tls else { throw LDAPConfigurationError("LDAPS (ldap.tlsport) needs ldap.certificate and ldap.key, PEM files.") }
+            listeners.append((port, tls))
+        }
         guard !listeners.isEmpty else { return nil }
         self.init(directory: directory, host: configuration.host, listeners: listeners, idleSeconds: configuration.ldapIdleSeconds, logger: logger)
+        startTLS = tls
     }
 
     init(directory: LDAPDirectory, host: String, listeners: [(port: Int, tls: NIOSSLContext?)], idleSeconds: Int, logger: Logger) {
@@ -86,7 +91,7 @@ public struct LDAPServer: Service {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
                     for try await connection in connections {
-                        group.addTask { await serve(connection) }
+                        group.addTask { await serve(connection, startTLS: tls == nil ? startTLS : nil) }
                     }
                 }
             }
@@ -95,35 +100,40 @@ public struct LDAPServer: Service {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, startTLS: NIOSSLContext?) async {
         let client = connection.channel.remoteAddress?.ipAddress ?? "-"
         guard connections.open(client, perAddress: Self.connectionsPerAddress, total: Self.connectionLimit) else {
             logger.notice("LDAP connection refused: too many", metadata: ["client": "\(client)"])
-            await Self.disconnect(connection.channel, .noticeOfDisconnection(.busy, message: "Too many connections; try again later."))
+            await Self.disconnect(connection.channel, [.noticeOfDisconnection(.busy, message: "Too many connections; try again later.")])
             return
         }
         defer { connections.close(client) }
         do {
             try await connection.executeThenClose { inbound, outbound in
-                var session = LDAPSession(directory: directory, client: client)
+                var session = LDAPSession(directory: directory, client: client, canStartTLS: startTLS != nil)
                 do {
                     for try await frame in inbound {
-                        let (responses, keepOpen) = await session.answer(Array(frame.readableBytesView)[...])
-                        if !responses.isEmpty {
-                            var buffer = ByteBuffer()
-                            for response in responses { buffer.writeBytes(response.ber) }
-                            try await outbound.write(buffer)
+                        let answer = await session.answer(Array(frame.readableBytesView)[...])
+                        if let startTLS, answer.startTLS {
+                            // The success goes out in the clear; TLS starts with the client's next byte.
+                            try await Self.startTLS(connection.channel, answer.responses, context: startTLS)
+                            continue
                         }
-                        guard keepOpen else {
-                            // The notice of a malformed message reaches the client before the close.
-                            if !responses.isEmpty { await Self.disconnect(connection.channel, nil) }
+                        guard answer.keepOpen else {
+                            // A notice of a malformed message reaches the client before the close.
+                            await Self.disconnect(connection.channel, answer.responses)
                             return
+                        }
+                        if !answer.responses.isEmpty {
+                            var buffer = ByteBuffer()
+                            for response in answer.responses { buffer.writeBytes(response.ber) }
+                            try await outbound.write(buffer)
                         }
                     }
                 } catch let error as LDAPProtocolError {
                     // A frame the decoder refused (an absurd length, not an LDAPMessage).
                     logger.notice("LDAP connection closed", metadata: ["client": "\(client)", "reason": "\(error)"])
-                    await Self.disconnect(connection.channel, .noticeOfDisconnection(.protocolError, message: error.description))
+                    await Self.disconnect(connection.channel, [.noticeOfDisconnection(.protocolError, message: error.description)])
                 }
             }
         } catch {
@@ -133,10 +143,22 @@ public struct LDAPServer: Service {
 }
 
 extension LDAPServer {
-    /// Writes `notice` (if any) to the socket, waits until it is written, then closes.
-    static func disconnect(_ channel: any Channel, _ notice: LDAPResponse?) async {
-        if let notice { try? await channel.writeAndFlush(ByteBuffer(bytes: notice.ber)).get() }
+    /// Writes `responses` to the socket, waits until they are written, then closes.
+    static func disconnect(_ channel: any Channel, _ responses: [LDAPResponse]) async {
+        for response in responses { try? await channel.writeAndFlush(ByteBuffer(bytes: response.ber)).get() }
         try? await channel.close().get()
+    }
+
+    /// Writes the StartTLS success and, on the event loop once it is written (before anything
+    /// else is read), puts TLS in front of the connection.
+    static func startTLS(_ channel: any Channel, _ responses: [LDAPResponse], context: NIOSSLContext) async throws {
+        var buffer = ByteBuffer()
+        for response in responses { buffer.writeBytes(response.ber) }
+        try await channel.eventLoop.flatSubmit {
+            channel.writeAndFlush(buffer).flatMapThrowing {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context), position: .first)
+            }
+        }.get()
     }
 }
 
@@ -168,14 +190,35 @@ struct LDAPSession {
     let directory: LDAPDirectory
     let client: String
     var binding = LDAPDirectory.Binding.anonymous
+    /// Whether StartTLS is offered here: a certificate is configured and TLS has not started.
+    var canStartTLS: Bool
 
-    init(directory: LDAPDirectory, client: String) {
+    init(directory: LDAPDirectory, client: String, canStartTLS: Bool = false) {
         self.directory = directory
         self.client = client
+        self.canStartTLS = canStartTLS
     }
 
-    /// The responses to one message, and whether the connection stays open.
-    mutating func answer(_ bytes: ArraySlice<UInt8>) async -> ([LDAPResponse], keepOpen: Bool) {
+    /// The StartTLS extended operation (RFC 4511 §4.14).
+    static let startTLSName = "1.3.6.1.4.1.1466.20037"
+
+    /// What to do with one message: the responses, whether the connection stays open, and
+    /// whether TLS starts once they are written.
+    struct Answer {
+        var responses: [LDAPResponse]
+        var keepOpen = true
+        var startTLS = false
+    }
+
+    /// The answer to one message.
+    mutating func answer(_ bytes: ArraySlice<UInt8>) async -> Answer {
+        let (responses, keepOpen) = await respond(bytes)
+        guard case .extended(_, .success, _, Self.startTLSName)? = responses.first else { return Answer(responses: responses, keepOpen: keepOpen) }
+        canStartTLS = false
+        return Answer(responses: responses, startTLS: true)
+    }
+
+    private mutating func respond(_ bytes: ArraySlice<UInt8>) async -> ([LDAPResponse], keepOpen: Bool) {
         let request: LDAPRequest
         do {
             request = try LDAPRequest(ber: bytes)
@@ -214,6 +257,8 @@ struct LDAPSession {
         case .abandon:
             // Searches are answered whole before the next message is read: nothing to abandon.
             return ([], true)
+        case .extended(let name) where name == Self.startTLSName && canStartTLS:
+            return ([.extended(messageID: id, .success, message: "", name: Self.startTLSName)], true)
         case .extended(let name):
             return ([.extended(messageID: id, .protocolError, message: "The extended operation \(name.prefix(64)) is not offered.", name: nil)], true)
         case .other(let tag):
