@@ -25,7 +25,7 @@ struct PostgresStoreTests {
     func withBothEngines(
         _ body: (PostgresStore, Int64, SQLiteStore, Int64) async throws -> Void
     ) async throws {
-        let postgres = try PostgresStore(url: try #require(Self.url))
+        let postgres = try PostgresStore(url: try #require(Self.url), patience: .seconds(30))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await postgres.run() }
             defer { group.cancelAll() }
@@ -176,7 +176,7 @@ struct PostgresStoreTests {
     /// then has the import; a refused import announces nothing.
     @Test func anotherNodeHearsOfEachCommit() async throws {
         try await withBothEngines { nodeA, organizationID, _, _ in
-            let nodeB = try PostgresStore(url: try #require(Self.url))
+            let nodeB = try PostgresStore(url: try #require(Self.url), patience: .seconds(30))
             let heard = AsyncStream<(Int64, Int64)>.makeStream()
             let ready = AsyncStream<Void>.makeStream()
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -251,8 +251,9 @@ struct PostgresStoreTests {
 @Suite(.enabled(if: postgresURL != nil && ProcessInfo.processInfo.environment["CALLER_LOOKUP_TEST_POSTGRES_CA"] != nil,
                 "set CALLER_LOOKUP_TEST_POSTGRES_URL and _CA (scripts/test.sh does)"))
 struct PostgresTLSTests {
-    func versions(_ query: String) async throws -> [Int64: Int64] {
-        let store = try PostgresStore(url: try #require(postgresURL) + query, patience: .seconds(10))
+    /// Generous patience: a loaded machine (the whole suite starting at once) was seen to take more than 5 s.
+    func versions(_ query: String, patience: Duration = .seconds(30)) async throws -> [Int64: Int64] {
+        let store = try PostgresStore(url: try #require(postgresURL) + query, patience: patience)
         return try await withThrowingTaskGroup(of: [Int64: Int64]?.self) { group in
             group.addTask {
                 await store.run()
@@ -277,6 +278,6 @@ struct PostgresTLSTests {
         openssl.standardError = FileHandle.nullDevice
         try openssl.run()
         openssl.waitUntilExit()
-        await #expect(throws: (any Error).self) { _ = try await versions("?sslmode=verify-full&sslrootcert=\(otherCA)") }
+        await #expect(throws: (any Error).self) { _ = try await versions("?sslmode=verify-full&sslrootcert=\(otherCA)", patience: .seconds(5)) }
     }
 }

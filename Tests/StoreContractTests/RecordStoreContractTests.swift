@@ -31,7 +31,7 @@ enum Engine: String, CustomTestStringConvertible, Sendable {
             let organization = try store.createOrganization(name: name, defaultRegion: "CZ")
             try await body(SQLiteRecordStore(store), organization)
         case .postgres:
-            let store = try PostgresStore(url: try #require(postgresURL))
+            let store = try PostgresStore(url: try #require(postgresURL), patience: .seconds(30))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await store.run() }
                 defer { group.cancelAll() }
@@ -286,7 +286,7 @@ enum Engine: String, CustomTestStringConvertible, Sendable {
 struct PostgresTwoNodeTests {
     @Test func concurrentWritesThroughTwoNodesGiveAGapFreeFeed() async throws {
         let url = try #require(postgresURL)
-        let (a, b) = (try PostgresStore(url: url), try PostgresStore(url: url))
+        let (a, b) = (try PostgresStore(url: url, patience: .seconds(30)), try PostgresStore(url: url, patience: .seconds(30)))
         let validator = PhoneNumberValidator()
         try await withThrowingTaskGroup(of: Void.self) { pools in
             pools.addTask { await a.run() }
