@@ -14,15 +14,7 @@ threads=${2:-8}
 seconds=${3:-10}
 bin=$(cl_binary release)
 cl_tempdir work
-export DEBIAN_FRONTEND=noninteractive
-for package in slapd ldap-utils libldap-dev; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=" $package"
-done
-if [ -n "${missing:-}" ]; then
-    cl_say "installing$missing"
-    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+scripts/install-dependencies.sh --slapd
 cc -O2 -o "$work/ldapbench" Benchmarks/ldapbench/ldapbench.c -lldap -llber -lpthread
 
 "$bin" generate --rows "$rows" --seed 5 > "$work/contacts.csv"

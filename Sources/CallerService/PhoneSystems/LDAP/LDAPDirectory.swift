@@ -106,7 +106,9 @@ struct LDAPDirectory: Sendable {
             if let onlyID {
                 candidates = snapshot.ref(ofID: onlyID).map { [$0] } ?? []
             } else {
-                candidates = evaluator.candidates(request.filter) ?? snapshot.allContacts().compactMap { snapshot.ref(ofID: $0.id) }
+                // Without candidates from the index: every contact, from the name index's list (kept
+                // per version) rather than decoding them all here and again below.
+                candidates = evaluator.candidates(request.filter) ?? names.index(organizationID: organization.id, snapshot: snapshot).refs
             }
             let limit = request.sizeLimit == 0 ? Self.maximumEntries : min(request.sizeLimit, Self.maximumEntries)
             let deadline = ContinuousClock.now + .seconds(request.timeLimit == 0 ? Self.maximumSeconds : min(request.timeLimit, Self.maximumSeconds))

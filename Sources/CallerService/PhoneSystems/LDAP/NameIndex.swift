@@ -11,7 +11,8 @@ struct NameIndex: Sendable {
     }
 
     let version: Int64
-    private let refs: [ContactRef]
+    /// Every contact, in id order.
+    let refs: [ContactRef]
     private let display: [String]
     private let last: [String]
     private let first: [String]
