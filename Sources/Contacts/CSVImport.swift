@@ -44,11 +44,23 @@ public struct ParsedImport: Sendable {
         _ bytes: [UInt8], validator: PhoneNumberValidator, accept: ([ImportedRow]) throws -> Void
     ) throws(ImportRejection) -> Summary {
         var reader = CSVReader(bytes)
+        return try parse(&reader, mapping: ImportMapping(), validator: validator, accept: accept)
+    }
+
+    /// `parse(_:validator:accept:)` over any records, the header first, read through `mapping`
+    /// (another system's column names, the region of its numbers).
+    public static func parse(
+        _ reader: inout some ImportRecordReader, mapping: ImportMapping, validator: PhoneNumberValidator,
+        accept: ([ImportedRow]) throws -> Void
+    ) throws(ImportRejection) -> Summary {
         do {
             guard let header = try reader.next() else {
                 throw ImportRejection("The file is empty. It needs a header row (e.g. lastName;phone1) and at least one contact.")
             }
-            let columns = try columns(of: header)
+            let layout = try mapping.columns.isEmpty
+                ? RowLayout(columns: columns(of: header), sourceIndices: nil, sourceCount: header.values.count)
+                : mapping.layout(of: header)
+            let columns = layout.columns
             var accepted = 0
             var rejected = RejectedRowList()
             var externalIdLines: [String: Int] = [:]
@@ -68,7 +80,7 @@ public struct ParsedImport: Sendable {
                 }
                 var rows: [ImportedRow] = []
                 rows.reserveCapacity(window.count)
-                let outcomes = Self.check(window, columns: columns, validator: validator)
+                let outcomes = Self.check(window, layout: layout, region: mapping.region, validator: validator)
                 for (record, outcome) in zip(window, outcomes) {
                     switch outcome {
                     case .rejected(let violations):
@@ -118,7 +130,7 @@ public struct ParsedImport: Sendable {
 
     /// Checks every record of a window against the rules, in parallel when it is large.
     private static func check(
-        _ records: [CSVRecord], columns: [ContactField], validator: PhoneNumberValidator
+        _ records: [CSVRecord], layout: RowLayout, region: String?, validator: PhoneNumberValidator
     ) -> [RowOutcome] {
         @Sendable func outcome(_ record: CSVRecord) -> RowOutcome {
             if let oversized = record.oversized {
@@ -127,14 +139,15 @@ public struct ParsedImport: Sendable {
             if let problem = record.problem {
                 return .rejected([ContactRuleViolation(field: nil, value: "", rule: .malformedQuotes(problem))])
             }
-            guard record.values.count == columns.count else {
+            guard record.values.count == layout.sourceCount else {
                 return .rejected([
                     ContactRuleViolation(
                         field: nil, value: "",
-                        rule: .wrongValueCount(expected: columns.count, found: record.values.count))
+                        rule: .wrongValueCount(expected: layout.sourceCount, found: record.values.count))
                 ])
             }
-            switch Contact.validate(fields: zip(columns, record.values), validator: validator) {
+            let values = layout.sourceIndices.map { $0.map { record.values[$0] } } ?? record.values
+            switch Contact.validate(fields: zip(layout.columns, values), validator: validator, region: region) {
             case .failure(let violations): return .rejected(violations.violations)
             case .success(let contact): return .accepted(contact)
             }
@@ -182,5 +195,59 @@ public struct ParsedImport: Sendable {
                 "The header row (line \(header.line)) needs at least one of the columns firstName, lastName, organization.")
         }
         return columns
+    }
+}
+
+/// Which value of a record goes to which field.
+struct RowLayout: Sendable {
+    let columns: [ContactField]
+    /// The record's value for each of `columns`, when the record has others besides them.
+    let sourceIndices: [Int]?
+    /// How many values every record has (the header's count).
+    let sourceCount: Int
+}
+
+/// How another system's export is read as an import: which of its columns holds each of our
+/// fields (the rest are left out), and the region its numbers written without `+` are dialled in.
+/// The empty mapping is the import contract itself: the header names our fields, numbers are
+/// international.
+public struct ImportMapping: Hashable, Sendable {
+    /// Our field → the export's column, matched ignoring case and surrounding blanks.
+    public var columns: [ContactField: String]
+    /// Two letters (`CZ`): numbers without `+` are read as dialled there and stored in E.164.
+    public var region: String?
+
+    public init(columns: [ContactField: String] = [:], region: String? = nil) {
+        (self.columns, self.region) = (columns, region)
+    }
+
+    /// Why a mapping cannot make contacts (a contact needs `phone1` and a name), or `nil`.
+    public var problem: String? {
+        guard columns[.phone1] != nil else { return "The mapping has no column for phone1; phone1 is required for every contact." }
+        guard ContactField.namingFields.contains(where: { columns[$0] != nil }) else {
+            return "The mapping needs a column for at least one of firstName, lastName, organization."
+        }
+        return nil
+    }
+
+    func layout(of header: CSVRecord) throws(ImportRejection) -> RowLayout {
+        if let problem = header.oversized ?? header.problem {
+            throw ImportRejection("The header row (line \(header.line)) is broken: \(problem)")
+        }
+        let names = header.values.map { $0.trimmingWhitespace().lowercased() }
+        var columns: [ContactField] = []
+        var indices: [Int] = []
+        for field in ContactField.allCases {
+            guard let wanted = self.columns[field] else { continue }
+            guard let index = names.firstIndex(of: wanted.trimmingWhitespace().lowercased()) else {
+                let known = header.values.map { "'\($0)'" }.joined(separator: ", ")
+                throw ImportRejection(
+                    "The header row (line \(header.line)) has no column '\(wanted)', which \(field.rawValue) is mapped to. Its columns are: \(known).")
+            }
+            columns.append(field)
+            indices.append(index)
+        }
+        if let problem { throw ImportRejection(problem) }
+        return RowLayout(columns: columns, sourceIndices: indices, sourceCount: header.values.count)
     }
 }

@@ -1,3 +1,12 @@
+/// Where an import's records come from, one at a time, the header first: a CSV file
+/// (`CSVReader`), or items of another format laid out as records (a CRM's JSON export).
+public protocol ImportRecordReader: Sendable {
+    /// The next record, or `nil` at the end; throws when the input cannot be read on.
+    mutating func next() throws(CSVFileError) -> CSVRecord?
+}
+
+extension CSVReader: ImportRecordReader {}
+
 /// One record of a CSV file: the values of one row and the physical line it starts on.
 public struct CSVRecord: Hashable, Sendable {
     /// The 1-based line of the file on which the record starts (the header is usually line 1).
@@ -51,11 +60,34 @@ public struct CSVReader: Sendable {
     private var line = 1
     private var scratch: [UInt8] = []
     private let limits: Limits
+    private let separator: UInt8
 
-    public init(_ bytes: [UInt8], limits: Limits = Limits()) {
+    /// A reader of `bytes` whose values are separated by `separator` (the import contract's `;`
+    /// unless told otherwise: an export from another system may use `,` or a tab).
+    public init(_ bytes: [UInt8], separator: UInt8 = UInt8(ascii: ";"), limits: Limits = Limits()) {
         self.bytes = bytes
         self.position = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         self.limits = limits
+        self.separator = separator
+    }
+
+    /// The separator a file's header line uses: whichever of `;`, `,` and tab occurs most often
+    /// outside quotes on the first non-empty line (`;` when none does).
+    public static func detectSeparator(_ bytes: [UInt8]) -> UInt8 {
+        let candidates: [UInt8] = [UInt8(ascii: ";"), UInt8(ascii: ","), UInt8(ascii: "\t")]
+        var counts = [0, 0, 0]
+        var quoted = false
+        var sawText = false
+        for byte in bytes.prefix(65_536) {
+            if byte == UInt8(ascii: "\"") { quoted.toggle() }
+            if !quoted, byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                if sawText { break } else { continue }
+            }
+            sawText = true
+            if !quoted, let index = candidates.firstIndex(of: byte) { counts[index] += 1 }
+        }
+        guard let best = counts.indices.max(by: { counts[$0] < counts[$1] }), counts[best] > 0 else { return candidates[0] }
+        return candidates[best]
     }
 
     /// The next record, or `nil` at the end of the file.
@@ -97,7 +129,6 @@ public struct CSVReader: Sendable {
     }
 
     private let quote = UInt8(ascii: "\"")
-    private let separator = UInt8(ascii: ";")
     private let lf = UInt8(ascii: "\n")
     private let cr = UInt8(ascii: "\r")
 

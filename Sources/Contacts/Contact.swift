@@ -35,9 +35,13 @@ public struct Contact: Hashable, Sendable {
 
     /// `validate(_:validator:)` over field–value pairs, each field at most once (a CSV row's
     /// columns): no dictionary to build per row.
+    ///
+    /// With a `region`, a phone number written without `+` is read as dialled there (`601 234 567`,
+    /// `00420 601 234 567` in `CZ`) and stored in E.164; without one, numbers must be international.
     public static func validate(
         fields: some Sequence<(ContactField, String)>,
-        validator: PhoneNumberValidator
+        validator: PhoneNumberValidator,
+        region: String? = nil
     ) -> Result<Contact, ContactRuleViolations> {
         var values = [String](repeating: "", count: ContactField.allCases.count)
         var violations: [ContactRuleViolation] = []
@@ -66,7 +70,12 @@ public struct Contact: Hashable, Sendable {
                     violations.append(.init(field: field, value: value, rule: .invalidURI))
                 }
             case .phone:
-                switch validator.validateInternational(value) {
+                let verdict = if let region, !value.hasPrefix("+") {
+                    validator.validate(value, defaultRegion: region)
+                } else {
+                    validator.validateInternational(value)
+                }
+                switch verdict {
                 case .valid(let valid):
                     phones[field] = valid.number
                     values[field.index] = valid.number.e164

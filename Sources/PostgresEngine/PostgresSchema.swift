@@ -74,5 +74,30 @@ enum PostgresSchema {
             "ALTER TABLE users ADD COLUMN role text NOT NULL DEFAULT 'admin' CHECK (role IN ('reader', 'editor', 'admin'))",
             "ALTER TABLE users ADD COLUMN session_epoch bigint NOT NULL DEFAULT 1",
         ],
+        // CRM sync sources and their last runs; a run is claimed by a lease (one node at a time,
+        // one scheduled run per slot).
+        [
+            """
+            CREATE TABLE sync_sources (
+                id bigserial PRIMARY KEY,
+                organization_id bigint NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+                definition text NOT NULL,
+                etag text,
+                last_modified text,
+                lease_holder text,
+                lease_until double precision,
+                last_slot bigint NOT NULL DEFAULT -1,
+                created_at bigint NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE sync_runs (
+                id bigserial PRIMARY KEY,
+                source_id bigint NOT NULL REFERENCES sync_sources(id) ON DELETE CASCADE,
+                run text NOT NULL
+            )
+            """,
+            "CREATE INDEX sync_runs_by_source ON sync_runs (source_id, id)",
+        ],
     ]
 }

@@ -21,12 +21,12 @@ extension PostgresStore {
     /// even after rows were sent — the `COPY` fails, the transaction rolls back, and the
     /// `ImportRejection` is thrown: nothing changes.
     public func importContacts(
-        csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool = false
+        _ source: ImportSource, organizationID: Int64, validator: PhoneNumberValidator, options: ImportOptions
     ) async throws -> ImportReport {
-        let reader = ImportReader(csv: bytes, validator: validator)
+        let reader = ImportReader(source, validator: validator)
         let written: Result<ReplaceOutcome, any Error>
         do {
-            written = .success(try await replaceAll(organizationID: organizationID, windows: reader.windows, dryRun: dryRun))
+            written = .success(try await replaceAll(organizationID: organizationID, windows: reader.windows, options: options))
         } catch {
             written = .failure(error)
         }
@@ -47,7 +47,7 @@ extension PostgresStore {
     /// the SQLite store's: by `externalId` when the row has one, else by identical values (the
     /// oldest id first). An error from `windows` rolls everything back and is rethrown.
     func replaceAll<Windows: AsyncSequence & Sendable>(
-        organizationID: Int64, windows: Windows, dryRun: Bool = false
+        organizationID: Int64, windows: Windows, options: ImportOptions = ImportOptions()
     ) async throws -> ReplaceOutcome where Windows.Element == [Contact] {
         let logger = self.logger
         let columns = Self.columns.joined(separator: ", ")
@@ -131,7 +131,8 @@ extension PostgresStore {
             outcome.updated = updated
             outcome.deleted = deleted
             outcome.unchanged = total - created - updated
-            if dryRun {
+            try options.check(outcome)
+            if options.dryRun {
                 // Everything was written as for real; throwing rolls it back.
                 outcome.version = current
                 throw DryRunOutcome(outcome: outcome)

@@ -164,6 +164,7 @@ final class SQLiteStatement {
             let index = Int32(offset + 1)
             switch value {
             case .integer(let number): bind(index, number)
+            case .real(let number): sqlite3_bind_double(raw, index, number)
             case .text(let text): bind(index, text)
             case .null: sqlite3_bind_null(raw, index)
             }
@@ -199,6 +200,7 @@ final class SQLiteStatement {
 
 enum SQLiteValue {
     case integer(Int64)
+    case real(Double)
     case text(String)
     case null
 }

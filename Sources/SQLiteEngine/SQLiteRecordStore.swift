@@ -90,8 +90,26 @@ public struct SQLiteRecordStore: RecordStore {
     public func apply(_ writes: [ContactWrite], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64) {
         try await write { try $0.apply(writes, organizationID: organizationID) }
     }
-    public func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool) async throws -> ImportReport {
-        try await write { try $0.importContacts(csv: bytes, organizationID: organizationID, validator: validator, dryRun: dryRun) }
+    public func syncSources(organizationID: Int64?) async throws -> [SyncSource] { try await read { try $0.syncSources(organizationID: organizationID) } }
+    public func addSyncSource(_ definition: SyncDefinition, organizationID: Int64) async throws -> SyncSource {
+        try await write { try $0.addSyncSource(definition, organizationID: organizationID) }
+    }
+    public func removeSyncSource(id: Int64, organizationID: Int64) async throws {
+        try await write { try $0.removeSyncSource(id: id, organizationID: organizationID) }
+    }
+    public func claimSyncSource(
+        id: Int64, organizationID: Int64, holder: String, now: Double, leaseUntil: Double, slot: Int64?
+    ) async throws -> SyncSource? {
+        try await write { try $0.claimSyncSource(id: id, organizationID: organizationID, holder: holder, now: now, leaseUntil: leaseUntil, slot: slot) }
+    }
+    public func finishSyncRun(_ run: SyncRun, organizationID: Int64, holder: String, validators: SyncValidators?) async throws {
+        try await write { try $0.finishSyncRun(run, organizationID: organizationID, holder: holder, validators: validators) }
+    }
+    public func syncRuns(sourceID: Int64, organizationID: Int64, limit: Int) async throws -> [SyncRun] {
+        try await read { try $0.syncRuns(sourceID: sourceID, organizationID: organizationID, limit: limit) }
+    }
+    public func importContacts(_ source: ImportSource, organizationID: Int64, validator: PhoneNumberValidator, options: ImportOptions) async throws -> ImportReport {
+        try await write { try $0.importContacts(source, organizationID: organizationID, validator: validator, options: options) }
     }
 
     public func changes(organizationID: Int64, after since: Int64, limit: Int) async throws -> ChangeBatch {

@@ -1,7 +1,7 @@
 public import Contacts
 import Foundation
 public import PhoneNumbers
-import StoreContract
+public import StoreContract
 
 extension SQLiteStore {
     /// Imports a CSV file (replace-all) and returns the contract's report.
@@ -12,9 +12,16 @@ extension SQLiteStore {
     /// transaction back and throws the `ImportRejection`; nothing changes. A `dryRun` does all of
     /// it, reports it, and rolls it back.
     public func importContacts(
+        _ source: ImportSource, organizationID: Int64, validator: PhoneNumberValidator, options: ImportOptions = ImportOptions()
+    ) throws -> ImportReport {
+        let reader = ImportReader(source, validator: validator)
+        return try reader.report(Result { try replaceAll(organizationID: organizationID, options: options, nextBatch: reader.next) })
+    }
+
+    /// A CSV file of the import contract, replace-all.
+    public func importContacts(
         csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool = false
     ) throws -> ImportReport {
-        let reader = ImportReader(csv: bytes, validator: validator)
-        return try reader.report(Result { try replaceAll(organizationID: organizationID, dryRun: dryRun, nextBatch: reader.next) })
+        try importContacts(.csv(bytes), organizationID: organizationID, validator: validator, options: ImportOptions(dryRun: dryRun))
     }
 }

@@ -194,7 +194,7 @@ extension SQLiteStore {
     /// throws to roll everything back): each is matched and written as it comes, the contacts
     /// nobody matched are deleted at the end. A freed `externalId` cannot be claimed by an insert
     /// before its old owner is deleted: an incoming `externalId` that exists always matches it.
-    func replaceAll(organizationID: Int64, dryRun: Bool = false, nextBatch: () throws -> [Contact]?) throws -> ReplaceOutcome {
+    func replaceAll(organizationID: Int64, options: ImportOptions = ImportOptions(), nextBatch: () throws -> [Contact]?) throws -> ReplaceOutcome {
         let (outcome, version) = try write(organizationID: organizationID) { write in
             var outcome = ReplaceOutcome()
             let statement = try write.database.statement(Self.selectContactsOfOrganization)
@@ -244,7 +244,8 @@ extension SQLiteStore {
             write.replacedAll = true
             for id in unmatched.sorted() { try write.delete(id) }
             outcome.deleted = unmatched.count
-            if dryRun {
+            try options.check(outcome)
+            if options.dryRun {
                 // Everything was written as for real; throwing rolls it back.
                 outcome.version = write.version - 1
                 throw DryRunOutcome(outcome: outcome)

@@ -124,6 +124,28 @@ enum Schema {
         ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('reader', 'editor', 'admin'));
         ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 1;
         """,
+        // CRM sync sources (their definition as JSON, header secrets included: the file is the
+        // owner's alone) and their last runs. A run is claimed by a lease: one holder at a time,
+        // one scheduled run per slot (`last_slot`).
+        """
+        CREATE TABLE sync_sources (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            organization_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+            definition TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            lease_holder TEXT,
+            lease_until REAL,
+            last_slot INTEGER NOT NULL DEFAULT -1,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source_id INTEGER NOT NULL REFERENCES sync_sources(id) ON DELETE CASCADE,
+            run TEXT NOT NULL
+        );
+        CREATE INDEX sync_runs_by_source ON sync_runs (source_id, id);
+        """,
     ]
 
     static func appliedVersion(_ database: SQLiteDatabase) throws -> Int {

@@ -13,16 +13,24 @@ import ThreadSupport
 /// file is refused — even after some windows were written — the last `next()` throws the
 /// `ImportRejection`, and the writer's transaction rolls back: nothing changes.
 package final class ImportReader: Sendable {
+    /// Starts reading a CSV file of the import contract.
+    package convenience init(csv bytes: [UInt8], validator: PhoneNumberValidator) {
+        self.init(.csv(bytes), validator: validator)
+    }
+
     private let channel = RowChannel()
     private let parsed = ParseOutcome()
 
-    /// Starts reading `bytes`.
-    package init(csv bytes: [UInt8], validator: PhoneNumberValidator) {
+    /// Starts reading `source`.
+    package init(_ source: ImportSource, validator: PhoneNumberValidator) {
         let (channel, parsed) = (channel, parsed)
         let reader = Thread {
             defer { channel.finish() }
+            var records = source.makeReader()
             parsed.result = Result { () throws(ImportRejection) in
-                try ParsedImport.parse(bytes, validator: validator) { rows in try channel.send(rows.map(\.contact)) }
+                try ParsedImport.parse(&records, mapping: source.mapping, validator: validator) { rows in
+                    try channel.send(rows.map(\.contact))
+                }
             }
         }
         reader.stackSize = 8 << 20
@@ -67,6 +75,9 @@ package final class ImportReader: Sendable {
         switch written {
         case .success(let written): outcome = written
         case .failure(let dryRun as DryRunOutcome): outcome = dryRun.outcome
+        case .failure(let refusal as DeleteLimitExceeded):
+            guard case .success(let summary) = parsed.result else { throw refusal }
+            throw ImportRejection(refusal.message, rejected: summary.rejected)
         case .failure(let error):
             channel.cancel()
             while channel.receive() != nil {}

@@ -57,9 +57,27 @@ public protocol RecordStore: Sendable {
     /// `ContactWrite`'s rules: all of them, or — when one fails (`BatchFailure` naming it) — none.
     /// `create`, `update`, `delete`, `upsert` and `applyBatch` are written over it, once.
     func apply(_ writes: [ContactWrite], organizationID: Int64) async throws -> (results: [BatchResult], version: Int64)
-    /// A CSV file, replace-all; `ImportRejection` when refused, and then nothing changed.
-    /// A `dryRun` reports what the import would do and changes nothing.
-    func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool) async throws -> ImportReport
+    /// An import, replace-all; `ImportRejection` when refused (by the file, or by `options`' limit
+    /// on deletes), and then nothing changed. A dry run reports what the import would do and
+    /// changes nothing.
+    func importContacts(_ source: ImportSource, organizationID: Int64, validator: PhoneNumberValidator, options: ImportOptions) async throws -> ImportReport
+
+    // MARK: CRM sync sources
+
+    /// The organization's sync sources by id; every organization's when `organizationID` is `nil`.
+    func syncSources(organizationID: Int64?) async throws -> [SyncSource]
+    func addSyncSource(_ definition: SyncDefinition, organizationID: Int64) async throws -> SyncSource
+    /// Removes a source and its runs (`notFound` when the organization has no such source).
+    func removeSyncSource(id: Int64, organizationID: Int64) async throws
+    /// Claims the source for one run by `holder` until `leaseUntil` (Unix seconds), in one
+    /// statement, so of several nodes exactly one wins: `nil` when another holder's lease has not
+    /// run out at `now`, or — for a scheduled run (`slot`) — when that slot has been claimed.
+    func claimSyncSource(id: Int64, organizationID: Int64, holder: String, now: Double, leaseUntil: Double, slot: Int64?) async throws -> SyncSource?
+    /// Records a finished run (keeping the source's last `SyncRun.kept`), ends `holder`'s lease,
+    /// and keeps `validators` for the next fetch when given. A source removed meanwhile keeps nothing.
+    func finishSyncRun(_ run: SyncRun, organizationID: Int64, holder: String, validators: SyncValidators?) async throws
+    /// The source's runs, newest first.
+    func syncRuns(sourceID: Int64, organizationID: Int64, limit: Int) async throws -> [SyncRun]
 
     // MARK: The change feed
 
@@ -74,4 +92,11 @@ public protocol RecordStore: Sendable {
     /// The organization as a `ChangeSource` for an index follower, which reads it on a thread of
     /// its own (never on Swift's cooperative pool).
     func changeSource(organizationID: Int64) -> any ChangeSource
+}
+
+extension RecordStore {
+    /// A CSV file of the import contract, replace-all.
+    public func importContacts(csv bytes: [UInt8], organizationID: Int64, validator: PhoneNumberValidator, dryRun: Bool = false) async throws -> ImportReport {
+        try await importContacts(.csv(bytes), organizationID: organizationID, validator: validator, options: ImportOptions(dryRun: dryRun))
+    }
 }

@@ -21,4 +21,12 @@ public enum Redaction {
         }
         return result
     }
+
+    /// A request header's value as shown once stored: its scheme word kept (`Bearer ***`), the
+    /// secret never.
+    public static func headerValue(_ value: String) -> String {
+        let parts = value.split(separator: " ", maxSplits: 1)
+        if parts.count == 2, parts[0].allSatisfy({ $0.isLetter }) { return "\(parts[0]) ***" }
+        return "***"
+    }
 }
