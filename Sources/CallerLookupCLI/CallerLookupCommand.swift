@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallerService
 import Contacts
 import Foundation
 import Logging
@@ -13,12 +14,12 @@ struct CallerLookupCommand: AsyncParsableCommand {
         abstract: "Who is calling? Contacts by CSV or REST, answered from an in-memory index.",
         subcommands: [
             OrgCommand.self, UserCommand.self, TokenCommand.self, MigrateCommand.self, ImportCommand.self, LookupCommand.self, ValidateCommand.self,
-            GenerateCommand.self, BenchCommand.self, ServeCommand.self, MirrorCommand.self,
+            SyncCommand.self, GenerateCommand.self, BenchCommand.self, ServeCommand.self, MirrorCommand.self,
         ]
     )
 
     /// This build's version (see CHANGELOG.md).
-    static let version = "0.9.0"
+    static let version = CallerLookupVersion.current
 
     @Flag(help: "Print the version and the libphonenumber it runs with.") var version = false
 

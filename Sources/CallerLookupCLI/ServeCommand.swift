@@ -69,6 +69,8 @@ struct ServeCommand: AsyncParsableCommand {
             printError("error: \(error)")
             throw ExitCode.failure
         }
+        // Last, so it stops first: a run in progress is stopped and imports nothing.
+        if configuration.runsSyncSchedule { services.append(node.syncScheduler()) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

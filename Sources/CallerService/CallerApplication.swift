@@ -38,6 +38,12 @@ public struct CallerNode: Sendable {
             configuration: state.configuration, logger: logger)
     }
 
+    /// The scheduler of this node's CRM sync sources (`serve` runs it unless `sync.schedule` is
+    /// off; mirrors never do).
+    public func syncScheduler(logger: Logger = Logger(label: "caller-lookup.sync")) -> SyncScheduler {
+        SyncScheduler(runner: state.sync, store: state.store, tick: state.configuration.sync.tick, logger: logger)
+    }
+
     /// The follower of this node's store. From this call on the node counts as warming up:
     /// lookups of organizations not built yet answer 503 and `/health` says `loading` until the
     /// service has built every index.

@@ -4,7 +4,7 @@ package import PhoneNumbers
 /// A request the API refuses, and why: its form is wrong (`malformed`: not JSON, an unknown
 /// operation, a parameter given twice) or a value breaks the rules of a contact or a label
 /// (`refused`). The HTTP layer gives each kind its status.
-package struct InputError: Error {
+package struct InputError: Error, CustomStringConvertible {
     package enum Kind: Sendable {
         case malformed
         case refused
@@ -19,6 +19,8 @@ package struct InputError: Error {
         self.message = message
         self.violations = violations
     }
+
+    package var description: String { message }
 
     /// `{"error":"…","errors":[{"field","value","rule","message"}]}`.
     package var json: [UInt8] {

@@ -3,6 +3,10 @@ public struct RejectedRow: Hashable, Sendable {
     public let line: Int
     public let violations: [ContactRuleViolation]
 
+    public init(line: Int, violations: [ContactRuleViolation]) {
+        (self.line, self.violations) = (line, violations)
+    }
+
     /// The contract's line: `Error on line number 3 occured. Column phone1: '+42022233' is not a valid phone number.`
     public var reportLine: String {
         "Error on line number \(line) occured. \(ContactRuleViolations(violations).message)"

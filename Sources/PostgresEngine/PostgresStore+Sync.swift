@@ -63,17 +63,17 @@ extension PostgresStore {
         }
     }
 
-    public func finishSyncRun(_ run: SyncRun, organizationID: Int64, holder: String, validators: SyncValidators?) async throws {
+    public func finishSyncRun(_ run: SyncRun, organizationID: Int64, holder: String, validators: SyncValidators?) async throws -> Int64? {
         let logger = self.logger
         let text = SyncStorage.encode(run)
         let source = run.sourceID
         let kept = Int64(SyncRun.kept)
-        try await transaction { connection in
+        return try await transaction { connection in
             var exists = false
             for try await _ in try await connection.query(
                 "SELECT 1 FROM sync_sources WHERE id = \(source) AND organization_id = \(organizationID) FOR UPDATE", logger: logger
             ) { exists = true }
-            guard exists else { return }
+            guard exists else { return nil }
             try await connection.query(
                 "UPDATE sync_sources SET lease_holder = NULL, lease_until = NULL WHERE id = \(source) AND lease_holder = \(holder)",
                 logger: logger)
@@ -82,10 +82,14 @@ extension PostgresStore {
                     "UPDATE sync_sources SET etag = \(validators.etag), last_modified = \(validators.lastModified) WHERE id = \(source)",
                     logger: logger)
             }
-            try await connection.query("INSERT INTO sync_runs (source_id, run) VALUES (\(source), \(text))", logger: logger)
+            var id: Int64?
+            for try await row in try await connection.query(
+                "INSERT INTO sync_runs (source_id, run) VALUES (\(source), \(text)) RETURNING id", logger: logger
+            ).decode(Int64.self) { id = row }
             try await connection.query("""
                 DELETE FROM sync_runs WHERE source_id = \(source) AND id <= (SELECT id FROM sync_runs WHERE source_id = \(source) ORDER BY id DESC LIMIT 1 OFFSET \(kept))
                 """, logger: logger)
+            return id
         }
     }
 

@@ -22,7 +22,9 @@ package enum PrivateFiles {
             guard errno == ENOENT else { throw failure("Cannot read the data directory '\(directory)': \(String(cString: strerror(errno))).") }
             // Parents as FileManager makes them; the store's own directory private from its first
             // moment (mkdir applies the umask, which can only take bits away from 0700).
-            let parent = (directory as NSString).deletingLastPathComponent
+            // (Not NSString's deletingLastPathComponent: this Foundation traps on a bare name, `--data d`.)
+            let trimmed = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+            let parent = trimmed.lastIndex(of: "/").map { String(trimmed[..<$0]) } ?? ""
             if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
                 try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
             }

@@ -102,7 +102,7 @@ public struct SQLiteRecordStore: RecordStore {
     ) async throws -> SyncSource? {
         try await write { try $0.claimSyncSource(id: id, organizationID: organizationID, holder: holder, now: now, leaseUntil: leaseUntil, slot: slot) }
     }
-    public func finishSyncRun(_ run: SyncRun, organizationID: Int64, holder: String, validators: SyncValidators?) async throws {
+    public func finishSyncRun(_ run: SyncRun, organizationID: Int64, holder: String, validators: SyncValidators?) async throws -> Int64? {
         try await write { try $0.finishSyncRun(run, organizationID: organizationID, holder: holder, validators: validators) }
     }
     public func syncRuns(sourceID: Int64, organizationID: Int64, limit: Int) async throws -> [SyncRun] {

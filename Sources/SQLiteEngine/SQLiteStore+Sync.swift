@@ -61,14 +61,15 @@ extension SQLiteStore {
         }
     }
 
-    public func finishSyncRun(_ run: SyncRun, organizationID: Int64, holder: String, validators: SyncValidators?) throws {
+    @discardableResult
+    public func finishSyncRun(_ run: SyncRun, organizationID: Int64, holder: String, validators: SyncValidators?) throws -> Int64? {
         try withDatabase { database in
             try database.transaction {
                 let owned = try database.statement("SELECT 1 FROM sync_sources WHERE id = ? AND organization_id = ?")
                 owned.binding([.integer(run.sourceID), .integer(organizationID)])
                 let exists = try owned.step()
                 owned.reset()
-                guard exists else { return }
+                guard exists else { return nil }
                 try database.statement("""
                     UPDATE sync_sources SET lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder = ?
                     """).binding([.integer(run.sourceID), .text(holder)]).run()
@@ -79,9 +80,11 @@ extension SQLiteStore {
                 }
                 try database.statement("INSERT INTO sync_runs (source_id, run) VALUES (?, ?)")
                     .binding([.integer(run.sourceID), .text(SyncStorage.encode(run))]).run()
+                let id = database.lastInsertRowID
                 try database.statement("""
                     DELETE FROM sync_runs WHERE source_id = ?1 AND id <= (SELECT id FROM sync_runs WHERE source_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)
                     """).binding([.integer(run.sourceID), .integer(Int64(SyncRun.kept))]).run()
+                return id
             }
         }
     }

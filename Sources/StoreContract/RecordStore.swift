@@ -74,8 +74,10 @@ public protocol RecordStore: Sendable {
     /// run out at `now`, or — for a scheduled run (`slot`) — when that slot has been claimed.
     func claimSyncSource(id: Int64, organizationID: Int64, holder: String, now: Double, leaseUntil: Double, slot: Int64?) async throws -> SyncSource?
     /// Records a finished run (keeping the source's last `SyncRun.kept`), ends `holder`'s lease,
-    /// and keeps `validators` for the next fetch when given. A source removed meanwhile keeps nothing.
-    func finishSyncRun(_ run: SyncRun, organizationID: Int64, holder: String, validators: SyncValidators?) async throws
+    /// and keeps `validators` for the next fetch when given; the kept run's id. A source removed
+    /// meanwhile keeps nothing (`nil`).
+    @discardableResult
+    func finishSyncRun(_ run: SyncRun, organizationID: Int64, holder: String, validators: SyncValidators?) async throws -> Int64?
     /// The source's runs, newest first.
     func syncRuns(sourceID: Int64, organizationID: Int64, limit: Int) async throws -> [SyncRun]
 

@@ -20,8 +20,8 @@ package struct DryRunOutcome: Error {
 /// What an import reads: a CSV file of the import contract, or another system's export laid out
 /// as records and read through a mapping (a CRM sync).
 public struct ImportSource: Sendable {
-    let makeReader: @Sendable () -> any ImportRecordReader
-    let mapping: ImportMapping
+    package let makeReader: @Sendable () -> any ImportRecordReader
+    package let mapping: ImportMapping
 
     /// Records from `makeReader` (called once, on the import's reading thread), the header
     /// first, read through `mapping`.

@@ -118,8 +118,23 @@ public struct SyncRun: Hashable, Sendable, Codable {
     public var rejected: Int = 0
     /// What went wrong, or `""`.
     public var message: String = ""
-    /// The first rejected rows' report lines (`Error on line number N occured. …`).
-    public var errors: [String] = []
+    /// The first rejected rows' report lines (`Error on line number N occured. …`); for a JSON
+    /// export N is the item's position, from 1 across pages.
+    public var errorLines: [String] = []
+    /// The first rejected rows' errors, one per broken rule, as an upload's report lists them.
+    public var errors: [RowError] = []
+
+    public struct RowError: Hashable, Sendable, Codable {
+        public var line: Int
+        public var column: String?
+        public var value: String
+        public var rule: String
+        public var message: String
+
+        public init(line: Int, column: String?, value: String, rule: String, message: String) {
+            (self.line, self.column, self.value, self.rule, self.message) = (line, column, value, rule, message)
+        }
+    }
     /// The organization's version after the run.
     public var version: Int64?
 

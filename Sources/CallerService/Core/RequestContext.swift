@@ -46,6 +46,8 @@ final class ServiceState: Sendable {
     /// What the follower service last learned of the store: `nil` while it could be read, else the
     /// error. `/health` reports it; lookups keep answering from memory either way.
     let storeProblem = StoreProblem()
+    /// CRM sync runs: by hand from the API and admin pages, on a schedule (`SyncScheduler`).
+    let sync: SyncRunner
 
     init(configuration: ServiceConfiguration, store: any RecordStore) {
         self.configuration = configuration
@@ -53,7 +55,7 @@ final class ServiceState: Sendable {
         self.popupLinks = PopupLinks(store: store, configuration: configuration)
         let authenticator = Authenticator(store: store, configuration: configuration)
         self.authenticator = authenticator
-        self.indexes = OrganizationIndexes(store: store, metrics: metrics, notifier: notifier) { [notifier] organizations in
+        let indexes = OrganizationIndexes(store: store, metrics: metrics, notifier: notifier) { [notifier] organizations in
             for caughtUp in organizations {
                 // Labels and settings changed elsewhere (`org labels` from the CLI) reach the
                 // credentials remembered with their organization.
@@ -61,6 +63,13 @@ final class ServiceState: Sendable {
                 notifier.publish(organizationID: caughtUp.organization.id, version: caughtUp.version)
             }
         }
+        self.indexes = indexes
+        let metrics = self.metrics
+        sync = SyncRunner(
+            store: store, validator: validator, settings: configuration.sync, logger: Logger(label: "caller-lookup.sync"),
+            observer: SyncRunner.Observer(
+                imported: { organizationID, version in await indexes.awaitVersion(version, of: organizationID) },
+                finished: { source, run in metrics.syncRun(source: source, run: run) }))
     }
 
     /// Credentials stopped being valid (a token revoked, a popup link rotated — here, or by

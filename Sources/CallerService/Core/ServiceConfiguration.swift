@@ -67,6 +67,10 @@ public struct ServiceConfiguration: Sendable {
     public var ldapAnonymousOrganization: String?
     /// Idle LDAP connections are closed after this many seconds.
     public var ldapIdleSeconds = 120
+    /// `sync.*`: how CRM sync runs fetch (timeouts, retries, pages); `sync.schedule` = `false`
+    /// keeps this node from running scheduled sources (runs by hand still work).
+    public var sync = SyncSettings()
+    public var runsSyncSchedule = true
 
     public init() {}
 
@@ -97,6 +101,11 @@ public struct ServiceConfiguration: Sendable {
         ldapKey = config.string(forKey: "ldap.key").flatMap { $0.isEmpty ? nil : $0 }
         ldapAnonymousOrganization = config.string(forKey: "ldap.anonymous").flatMap { $0.isEmpty ? nil : $0 }
         ldapIdleSeconds = max(1, config.int(forKey: "ldap.idleseconds", default: defaults.ldapIdleSeconds))
+        sync.pageTimeout = .seconds(max(1, config.int(forKey: "sync.timeoutseconds", default: 60)))
+        sync.connectTimeout = .seconds(max(1, config.int(forKey: "sync.connecttimeoutseconds", default: 10)))
+        sync.retries = min(10, max(0, config.int(forKey: "sync.retries", default: defaults.sync.retries)))
+        sync.maxPages = max(1, config.int(forKey: "sync.maxpages", default: defaults.sync.maxPages))
+        runsSyncSchedule = config.bool(forKey: "sync.schedule", default: true)
         publicURL = config.string(forKey: "http.publicurl").flatMap { $0.isEmpty ? nil : $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 }

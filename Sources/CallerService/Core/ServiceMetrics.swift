@@ -1,6 +1,7 @@
 import CoreMetrics
 import LookupIndex
 import Prometheus
+import StoreContract
 import Synchronization
 
 /// The service's metrics through swift-metrics, kept in this server's own Prometheus registries
@@ -52,6 +53,19 @@ final class ServiceMetrics: Sendable {
         if rejectedRows > 0 {
             CoreMetrics.Counter(label: "caller_lookup_upload_rows_total", dimensions: [("outcome", "rejected")], factory: factory)
                 .increment(by: rejectedRows)
+        }
+    }
+
+    /// A sync run: the totals by outcome; per source (with the tenants' series) the last
+    /// success's time and the failures.
+    func syncRun(source: SyncSource, run: SyncRun) {
+        CoreMetrics.Counter(label: "caller_lookup_sync_runs_total", dimensions: [("outcome", run.outcome.rawValue)], factory: factory).increment()
+        let dimensions = [("source", String(source.id)), ("organization", String(source.organizationID))]
+        if run.isFailure {
+            CoreMetrics.Counter(label: "caller_lookup_sync_failures_total", dimensions: dimensions, factory: tenantFactory).increment()
+        } else {
+            CoreMetrics.Gauge(label: "caller_lookup_sync_last_success_timestamp_seconds", dimensions: dimensions, factory: tenantFactory)
+                .record(run.finished)
         }
     }
 

@@ -82,7 +82,8 @@ enum MirrorSnapshotFile {
             unlink(temporary)
             throw MirrorError("cannot replace \(path): \(message)")
         }
-        let directory = (path as NSString).deletingLastPathComponent
+        // (Not NSString's deletingLastPathComponent: this Foundation traps on a bare file name.)
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
         let directoryDescriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
             fsync(directoryDescriptor)
