@@ -37,6 +37,8 @@ struct AdminHandlers: Sendable {
         router.post("/admin/tokens", use: page(.admin, createToken))
         router.post("/admin/tokens/{id}/revoke", use: page(.admin, revokeToken))
         router.post("/admin/popup-link/rotate", use: page(.admin, rotatePopupLink))
+        router.get("/admin/sync", use: page(.admin, syncSources))
+        router.post("/admin/sync/{id}/run", use: page(.admin, runSyncSource))
         router.get("/admin/users", use: page(.admin, users))
         router.post("/admin/users", use: page(.admin, addUser))
         router.post("/admin/users/{login}/role", use: page(.admin, setRole))

@@ -72,7 +72,7 @@ struct AdminPage {
             html += "<a href=\"/admin/contacts\">\(t("Contacts", "Kontakty"))</a>"
             if session.role >= .admin {
                 html += "<a href=\"/admin/upload\">\(t("Upload", "Nahrát CSV"))</a><a href=\"/admin/labels\">\(t("Labels", "Popisky"))</a>"
-                html += "<a href=\"/admin/tokens\">\(t("Tokens", "Tokeny"))</a><a href=\"/admin/users\">\(t("Users", "Uživatelé"))</a>"
+                html += "<a href=\"/admin/tokens\">\(t("Tokens", "Tokeny"))</a><a href=\"/admin/users\">\(t("Users", "Uživatelé"))</a><a href=\"/admin/sync\">\(t("CRM sync", "Synchronizace s CRM"))</a>"
             }
             html += "<form method=\"post\" action=\"/admin/logout\">\(Self.csrfField(csrf))"
             html += "<button type=\"submit\" id=\"sign-out\">\(t("Sign out", "Odhlásit")) (\(Self.escape(session.account.login)))</button></form></header>\n"

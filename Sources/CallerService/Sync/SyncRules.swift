@@ -12,6 +12,9 @@ public enum SyncRules {
     public static let maximumIntervalSeconds = 7 * 86_400
     static let maximumHeaders = 20
 
+    /// A definition the rules refuse (422 on the API).
+    static func refused(_ message: String) -> InputError { InputError(message, kind: .refused) }
+
     /// A definition from the command line's forms: `--every 15m`, `--header 'Name: value'`,
     /// `--map FIELD=SOURCE`; checked.
     public static func definition(
@@ -19,18 +22,18 @@ public enum SyncRules {
         items: String?, next: String?, region: String?, maxDeletePercent: Int?, validator: PhoneNumberValidator
     ) throws -> SyncDefinition {
         guard let format = SyncDefinition.Format(rawValue: (format ?? "csv").lowercased()) else {
-            throw InputError("The format is csv or json; '\(format ?? "")' is not.")
+            throw refused("The format is csv or json; '\(format ?? "")' is not.")
         }
         guard let mode = SyncDefinition.Mode(rawValue: (mode ?? "replace").lowercased()) else {
-            throw InputError("The mode is replace (the export is every contact) or upsert (create or update by externalId); '\(mode ?? "")' is not.")
+            throw refused("The mode is replace (the export is every contact) or upsert (create or update by externalId); '\(mode ?? "")' is not.")
         }
         var mapping: [String: String] = [:]
         for text in mappings {
             guard let equals = text.firstIndex(of: "=") else {
-                throw InputError("A mapping is FIELD=SOURCE (phone1=\"Mobile Phone\", lastName=$.properties.lastname); '\(text)' has no '='.")
+                throw refused("A mapping is FIELD=SOURCE (phone1=\"Mobile Phone\", lastName=$.properties.lastname); '\(text)' has no '='.")
             }
             let field = text[..<equals].trimmingCharacters(in: .whitespaces)
-            guard mapping[field] == nil else { throw InputError("The field '\(field)' is mapped twice.") }
+            guard mapping[field] == nil else { throw refused("The field '\(field)' is mapped twice.") }
             mapping[field] = String(text[text.index(after: equals)...])
         }
         let definition = SyncDefinition(
@@ -57,14 +60,14 @@ public enum SyncRules {
             default: nil
             }
             guard let unit, let value = Int(number), value <= 1_000_000 else {
-                throw InputError("A duration is a number and a unit, s, m, h or d (15m, 1h30m); '\(text)' is not.")
+                throw refused("A duration is a number and a unit, s, m, h or d (15m, 1h30m); '\(text)' is not.")
             }
             total += value * unit
             number = ""
             sawUnit = true
         }
         guard sawUnit, number.isEmpty else {
-            throw InputError("A duration is a number and a unit, s, m, h or d (15m, 1h30m); '\(text)' is not.")
+            throw refused("A duration is a number and a unit, s, m, h or d (15m, 1h30m); '\(text)' is not.")
         }
         return total
     }
@@ -72,7 +75,7 @@ public enum SyncRules {
     /// `Name: value` → a header.
     public static func header(of text: String) throws -> SyncDefinition.Header {
         guard let colon = text.firstIndex(of: ":") else {
-            throw InputError("A header is 'Name: value' (Authorization: Bearer …); the one given has no ':'.")
+            throw refused("A header is 'Name: value' (Authorization: Bearer …); the one given has no ':'.")
         }
         return SyncDefinition.Header(
             name: text[..<colon].trimmingCharacters(in: .whitespaces),
@@ -86,59 +89,59 @@ public enum SyncRules {
         guard let url = URL(string: definition.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = url.host, !host.isEmpty
         else {
-            throw InputError("The source's URL must be http:// or https:// with a host; '\(Redaction.redacted(definition.url).prefix(200))' is not.")
+            throw refused("The source's URL must be http:// or https:// with a host; '\(Redaction.redacted(definition.url).prefix(200))' is not.")
         }
         if let every = definition.everySeconds, !(minimumIntervalSeconds...maximumIntervalSeconds).contains(every) {
-            throw InputError("A source runs at most once a minute and at least once a week; every \(every) s is outside that.")
+            throw refused("A source runs at most once a minute and at least once a week; every \(every) s is outside that.")
         }
-        guard definition.headers.count <= maximumHeaders else { throw InputError("A source sends at most \(maximumHeaders) headers.") }
+        guard definition.headers.count <= maximumHeaders else { throw refused("A source sends at most \(maximumHeaders) headers.") }
         let tokenCharacters = CharacterSet(charactersIn: "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
         for header in definition.headers {
             guard !header.name.isEmpty, header.name.unicodeScalars.allSatisfy(tokenCharacters.contains) else {
-                throw InputError("'\(header.name.prefix(60))' is not a header name (letters, digits and -).")
+                throw refused("'\(header.name.prefix(60))' is not a header name (letters, digits and -).")
             }
             guard header.value.utf8.count <= 8_192, !header.value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
-                throw InputError("The value of header \(header.name) has a line break or is longer than 8 KiB.")
+                throw refused("The value of header \(header.name) has a line break or is longer than 8 KiB.")
             }
             let lowered = header.name.lowercased()
             guard !["host", "content-length", "transfer-encoding", "connection", "if-none-match", "if-modified-since"].contains(lowered) else {
-                throw InputError("The header \(header.name) is set by caller-lookup itself.")
+                throw refused("The header \(header.name) is set by caller-lookup itself.")
             }
         }
         var columns: [ContactField: String] = [:]
         for (name, source) in definition.mapping {
             guard let field = ContactField(caseInsensitiveName: name.trimmingCharacters(in: .whitespaces)) else {
-                throw InputError(
+                throw refused(
                     "The mapping names an unknown field '\(name.prefix(60))'; the fields are \(ContactField.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
-            guard columns[field] == nil else { throw InputError("The field \(field.rawValue) is mapped twice.") }
+            guard columns[field] == nil else { throw refused("The field \(field.rawValue) is mapped twice.") }
             guard !source.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw InputError("The mapping of \(field.rawValue) names no \(definition.format == .csv ? "column" : "path").")
+                throw refused("The mapping of \(field.rawValue) names no \(definition.format == .csv ? "column" : "path").")
             }
             if definition.format == .json {
-                do { _ = try JSONPath(source) } catch { throw InputError("The mapping of \(field.rawValue): \(error.description)") }
+                do { _ = try JSONPath(source) } catch { throw refused("The mapping of \(field.rawValue): \(error.description)") }
             }
             columns[field] = source
         }
-        if let problem = ImportMapping(columns: columns).problem { throw InputError(problem) }
+        if let problem = ImportMapping(columns: columns).problem { throw refused(problem) }
         if definition.mode == .upsert, columns[.externalId] == nil {
-            throw InputError("An upsert source needs a mapping for externalId: it is how a run finds the contact to update.")
+            throw refused("An upsert source needs a mapping for externalId: it is how a run finds the contact to update.")
         }
         checked.mapping = Dictionary(uniqueKeysWithValues: columns.map { ($0.key.rawValue, $0.value) })
         for (name, path) in [("--items", definition.itemsPath), ("--next", definition.nextPath)] {
             guard let path else { continue }
-            guard definition.format == .json else { throw InputError("\(name) is a JSON path; a CSV source has none.") }
-            do { _ = try JSONPath(path) } catch { throw InputError("\(name): \(error.description)") }
+            guard definition.format == .json else { throw refused("\(name) is a JSON path; a CSV source has none.") }
+            do { _ = try JSONPath(path) } catch { throw refused("\(name): \(error.description)") }
         }
         if let region = definition.region {
             let upper = region.uppercased()
             guard upper.count == 2, validator.countryCode(forRegion: upper) != nil else {
-                throw InputError("'\(region.prefix(20))' is not a region; give two letters, as CZ or DE.")
+                throw refused("'\(region.prefix(20))' is not a region; give two letters, as CZ or DE.")
             }
             checked.region = upper
         }
         guard (0...100).contains(definition.maxDeletePercent) else {
-            throw InputError("The delete limit is a percentage from 0 to 100; \(definition.maxDeletePercent) is not.")
+            throw refused("The delete limit is a percentage from 0 to 100; \(definition.maxDeletePercent) is not.")
         }
         return checked
     }
