@@ -132,6 +132,10 @@ struct SyncFetcher: Sendable {
                 throw CancellationError()
             } catch let timeout as PageTimeout {
                 throw SyncFetchFailure(message: timeout.message, status: nil)
+            } catch let error as HTTPClientError where error == .readTimeout || error == .deadlineExceeded {
+                // A server that answers too slowly is not asked again at once.
+                throw SyncFetchFailure(
+                    message: "\(Redaction.redacted(url).prefix(200)) did not answer in full within \(settings.pageTimeout.components.seconds) s.", status: nil)
             } catch {
                 guard attempt < settings.retries else {
                     throw SyncFetchFailure(

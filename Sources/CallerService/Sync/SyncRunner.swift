@@ -87,7 +87,7 @@ public final class SyncRunner: Sendable {
                 configuration: HTTPClient.Configuration(
                     redirectConfiguration: .disallow,
                     timeout: .init(connect: .seconds(Int64(settings.connectTimeout.components.seconds)),
-                                   read: .seconds(Int64(settings.pageTimeout.components.seconds)))))
+                                   read: .seconds(Int64(settings.pageTimeout.components.seconds) + 1))))
             let fetched: Result<FetchedExport, any Error>
             do {
                 fetched = .success(try await SyncFetcher(client: client, settings: settings).fetch(source))
