@@ -360,3 +360,75 @@ import Testing
         }
     }
 }
+
+import HummingbirdTesting
+
+extension SyncTests {
+    @Test func theAPIAndTheAdminPage() async throws {
+        try await withServer {
+            server.on("/export.csv") { request, _ in
+                guard request.headerFields[.authorization] == "Bearer crm-secret-42" else { return .init(status: .forbidden) }
+                return .init(body: "Surname;Given name;Mobile Phone;E-mail\nNovák;Jan;+420601234567;\n")
+            }
+            try fixture.store.addUser(login: "editor", password: "hesloEditor", role: .editor, organizationID: organizationID)
+            let app = buildApplication(configuration: ServiceConfiguration(), store: fixture.store)
+            let serverURL = server.url
+            let organizationID = self.organizationID
+            try await app.test(.router) { client in
+                let admin: HTTPFields = [.authorization: ServiceFixture.basic("novak", "hesloNovak"), .contentType: "application/json"]
+                func send(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, as headers: HTTPFields = admin) async throws -> (HTTPResponse.Status, String) {
+                    let response = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+                    return (response.status, String(buffer: response.body))
+                }
+                // Refused with the reason: an unknown field, no phone1, a schedule under a minute, a bad path, not JSON.
+                let unknown = try await send(.post, "/v3/sync", #"{"url":"\#(serverURL)/export.csv","mapping":{"phone1":"a","surname":"b"}}"#)
+                #expect(unknown.0 == .unprocessableContent && unknown.1.contains("unknown field 'surname'"))
+                let noPhone = try await send(.post, "/v3/sync", #"{"url":"\#(serverURL)/export.csv","mapping":{"lastName":"b"}}"#)
+                #expect(noPhone.0 == .unprocessableContent && noPhone.1.contains("phone1"))
+                let often = try await send(.post, "/v3/sync", #"{"url":"\#(serverURL)/x","every":"30s","mapping":{"lastName":"b","phone1":"c"}}"#)
+                #expect(often.0 == .unprocessableContent && often.1.contains("once a minute"))
+                let path = try await send(.post, "/v3/sync", #"{"url":"\#(serverURL)/x","format":"json","mapping":{"lastName":"$.a[x]","phone1":"$.b"}}"#)
+                #expect(path.0 == .unprocessableContent && path.1.contains("lastName"))
+                #expect(try await send(.post, "/v3/sync", "[1]").0 == .badRequest)
+                #expect(try await send(.post, "/v3/sync", #"{"url":"ftp://x/","mapping":{}}"#).0 == .unprocessableContent)
+
+                let created = try await send(.post, "/v3/sync", """
+                    {"url":"\(serverURL)/export.csv","every":"15m","headers":{"Authorization":"Bearer crm-secret-42"},
+                     "mapping":{"lastName":"Surname","firstName":"Given name","phone1":"Mobile Phone"}}
+                    """)
+                #expect(created.0 == .created && created.1.contains(#""Authorization":"Bearer ***""#) && !created.1.contains("crm-secret"))
+                #expect(created.1.contains(#""everySeconds":900"#))
+                let listed = try await send(.get, "/v3/sync")
+                #expect(listed.0 == .ok && listed.1.contains(#""id":1"#) && !listed.1.contains("crm-secret"))
+
+                let run = try await send(.post, "/v3/sync/1/run")
+                #expect(run.0 == .ok && run.1.contains(#""outcome":"success""#) && run.1.contains(#""imported":1"#))
+                let runs = try await send(.get, "/v3/sync/1/runs")
+                #expect(runs.0 == .ok && runs.1.contains(#""trigger":"hand""#))
+                #expect(try await send(.get, "/v3/sync/9/runs").0 == .notFound)
+
+                // Only admins.
+                let editor: HTTPFields = [.authorization: ServiceFixture.basic("editor", "hesloEditor"), .contentType: "application/json"]
+                #expect(try await send(.get, "/v3/sync", as: editor).0 == .forbidden)
+                #expect(try await send(.post, "/v3/sync/1/run", as: editor).0 == .forbidden)
+
+                // The admin page: the source, its runs, and Run now.
+                var browser = AdminPagesTests.Browser()
+                _ = try await browser.signIn(client, "novak", "hesloNovak")
+                let page = try await browser.get(client, "/admin/sync")
+                let html = AdminPagesTests.html(page)
+                #expect(page.status == .ok && html.contains("id=\"source-1\"") && html.contains("Bearer ***") && !html.contains("crm-secret"))
+                #expect(html.contains("<td>success</td>"))
+                let ranNow = try await browser.post(client, "/admin/sync/1/run", [("csrf", try AdminPagesTests.csrf(page))])
+                #expect(ranNow.status == .ok && AdminPagesTests.html(ranNow).contains("id=\"run-result\""))
+                #expect(try await browser.post(client, "/admin/sync/1/run", [("csrf", "forged")]).status == .forbidden)
+
+                let removed = try await send(.delete, "/v3/sync/1")
+                #expect(removed.0 == .ok)
+                #expect(try await send(.post, "/v3/sync/1/run").0 == .notFound)
+                #expect(try await send(.delete, "/v3/sync/1").0 == .notFound)
+            }
+            #expect(try await store.syncSources(organizationID: organizationID).isEmpty)
+        }
+    }
+}
