@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "CallerServiceTests",
             dependencies: [
-                "CallerService", "SQLiteEngine", "StoreContract", "ThreadSupport", "LookupIndex", "LDAPProtocol", "Contacts", "PhoneNumbers",
+                "CallerService", "SQLiteEngine", "PostgresEngine", "StoreContract", "ThreadSupport", "LookupIndex", "LDAPProtocol", "Contacts", "PhoneNumbers",
                 "TestSupport", .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -432,3 +432,48 @@ extension SyncTests {
         }
     }
 }
+
+import PostgresEngine
+
+/// Two API nodes on one PostgreSQL store, both schedulers due for the same slot of one source:
+/// one of them runs it, once.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["CALLER_LOOKUP_TEST_POSTGRES_URL"] != nil, "set CALLER_LOOKUP_TEST_POSTGRES_URL (scripts/test.sh does)"))
+struct PostgresSyncTests {
+    @Test func twoNodesRunOneSourceOncePerSlot() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["CALLER_LOOKUP_TEST_POSTGRES_URL"])
+        let server = ExportServer()
+        try await server.start()
+        server.serve("/export.csv", .init(body: "Surname;Mobile\nNovák;+420601234567\nSvoboda;+420601234568\n", delay: .milliseconds(200)))
+        let (a, b) = (try PostgresStore(url: url, patience: .seconds(30)), try PostgresStore(url: url, patience: .seconds(30)))
+        try await withThrowingTaskGroup(of: Void.self) { pools in
+            pools.addTask { await a.run() }
+            pools.addTask { await b.run() }
+            defer { pools.cancelAll() }
+            try await a.migrate()
+            let organization = try await a.createOrganization(name: "sync-nodes-\(UUID().uuidString.prefix(8))", defaultRegion: "CZ")
+            let definition = try SyncRules.definition(
+                url: server.url + "/export.csv", format: nil, mode: nil, every: "1h", headers: [], mappings: ["lastName=Surname", "phone1=Mobile"],
+                items: nil, next: nil, region: nil, maxDeletePercent: nil, validator: PhoneNumberValidator())
+            let source = try await a.addSyncSource(definition, organizationID: organization.id)
+            var logger = Logger(label: "sync-test")
+            logger.logLevel = .critical
+            let runners = [SyncRunner(store: a, logger: logger), SyncRunner(store: b, logger: logger)]
+            for slot in Int64(1)...2 {
+                let ran = try await withThrowingTaskGroup(of: SyncRun?.self) { group in
+                    for index in 0..<6 {
+                        let runner = runners[index % 2]
+                        group.addTask { try await runner.run(sourceID: source.id, organizationID: organization.id, trigger: .schedule, slot: slot) }
+                    }
+                    return try await group.reduce(into: [SyncRun]()) { if let run = $1 { $0.append(run) } }
+                }
+                #expect(ran.count == 1, "slot \(slot)")
+            }
+            #expect(server.received("/export.csv").count == 2)
+            let runs = try await b.syncRuns(sourceID: source.id, organizationID: organization.id, limit: 10)
+            #expect(runs.count == 2 && runs.allSatisfy { $0.outcome == .success })
+            #expect(try await b.fullLoad(organizationID: organization.id).contacts.count == 2)
+            try await a.removeSyncSource(id: source.id, organizationID: organization.id)
+        }
+        await server.stop()
+    }
+}
