@@ -89,16 +89,19 @@ struct SyncCommand: ParsableCommand {
 
         @Argument(help: "The source's id (sync list).") var id: Int64
         @Option(help: "The organization.") var org: String
+        @Option(help: "The configuration file whose sync.* settings apply (timeouts, retries, pages); default config/caller-lookup.json when present.")
+        var config: String?
         @OptionGroup var options: DataOptions
 
         func run() async throws {
             let id = self.id
             var run: SyncRun?
             try await handlingErrors {
+                let settings = try await ServeCommand.load(file: config).sync
                 run = try await options.withStore(organization: org) { store, organization in
                     var logger = Logger(label: "caller-lookup.sync")
                     logger.logLevel = .error
-                    return try await SyncRunner(store: store, logger: logger).runNow(sourceID: id, organizationID: organization.id)
+                    return try await SyncRunner(store: store, settings: settings, logger: logger).runNow(sourceID: id, organizationID: organization.id)
                 }
             }
             guard let run else { return }
