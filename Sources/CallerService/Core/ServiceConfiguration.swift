@@ -105,6 +105,7 @@ public struct ServiceConfiguration: Sendable {
         sync.connectTimeout = .seconds(max(1, config.int(forKey: "sync.connecttimeoutseconds", default: 10)))
         sync.retries = min(10, max(0, config.int(forKey: "sync.retries", default: defaults.sync.retries)))
         sync.maxPages = max(1, config.int(forKey: "sync.maxpages", default: defaults.sync.maxPages))
+        sync.pageLimit = uploadLimit
         runsSyncSchedule = config.bool(forKey: "sync.schedule", default: true)
         publicURL = config.string(forKey: "http.publicurl").flatMap { $0.isEmpty ? nil : $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
