@@ -350,6 +350,37 @@ import Testing
         Issue.record("the condition never held")
     }
 
+    @Test func pagesOverTheLimitsFailAndChangeNothing() async throws {
+        try await withServer {
+            var small = Self.settings
+            small.pageLimit = 2_000
+            server.serve("/big.csv", .init(body: "Surname;Given name;Mobile Phone;E-mail\n" + String(repeating: "Novák;Jan;+420601234567;\n", count: 200)))
+            let big = try await add("/big.csv", maps: Self.crmMapping)
+            let tooLarge = try await runner(small).runNow(sourceID: big.id, organizationID: organizationID)
+            #expect(tooLarge.outcome == .failed && tooLarge.message.contains("larger than"))
+            // Pages each under the page limit, together over ten of them.
+            for page in 1...16 {
+                let items = (0..<9).map { Self.item(page * 10 + $0) }
+                server.serve("/many?p=\(page)", .init(body: "{\"items\":[\(items.joined(separator: ","))],\"next\":\(page < 16 ? "\"/many?p=\(page + 1)\"" : "null")}"))
+            }
+            let many = try await add("/many?p=1", format: "json", maps: Self.jsonMapping, items: "$.items", next: "$.next")
+            let over = try await runner(small).runNow(sourceID: many.id, organizationID: organizationID)
+            #expect(over.outcome == .failed && over.message.contains("add up to more than"))
+            var fewer = small
+            fewer.maxPages = 3
+            let capped = try await runner(fewer).runNow(sourceID: many.id, organizationID: organizationID)
+            #expect(capped.outcome == .failed && capped.message.contains("more than 3 pages"))
+            #expect(try contacts().isEmpty)
+            // A page that is not JSON, or whose items are not where the source says.
+            server.serve("/broken.json", .init(body: "{\"items\": [1, 2"))
+            let broken = try await add("/broken.json", format: "json", maps: Self.jsonMapping, items: "$.items")
+            #expect(try await runner().runNow(sourceID: broken.id, organizationID: organizationID).message.contains("is not JSON"))
+            server.serve("/object.json", .init(body: "{\"data\": {\"contacts\": {}}}"))
+            let object = try await add("/object.json", format: "json", maps: Self.jsonMapping, items: "$.data.contacts")
+            #expect(try await runner().runNow(sourceID: object.id, organizationID: organizationID).message.contains("$.data.contacts is an object"))
+        }
+    }
+
     @Test func theLastFiftyRunsAreKept() async throws {
         try await withServer {
             server.serve("/broken.csv", .init(status: .notFound))

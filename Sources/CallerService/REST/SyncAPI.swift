@@ -122,13 +122,15 @@ extension Handlers {
         switch object["every"] {
         case nil, is NSNull: every = nil
         case let text as String: every = try SyncRules.seconds(of: text)
-        case let number as NSNumber where String(cString: number.objCType) != "c" && number.doubleValue.rounded() == number.doubleValue:
+        case let number as NSNumber
+            where String(cString: number.objCType) != "c" && number.doubleValue.rounded() == number.doubleValue && abs(number.doubleValue) < 1e9:
             every = number.intValue
         default: throw InputError("'every' is a duration such as \"15m\" (or whole seconds), or null for runs by hand only.")
         }
         var maxDelete = 50
         if let value = object["maxDeletePercent"], !(value is NSNull) {
-            guard let number = value as? NSNumber, String(cString: number.objCType) != "c", number.doubleValue.rounded() == number.doubleValue
+            guard let number = value as? NSNumber, String(cString: number.objCType) != "c", number.doubleValue.rounded() == number.doubleValue,
+                  abs(number.doubleValue) < 1e9
             else { throw InputError("'maxDeletePercent' is a whole number from 0 to 100.") }
             maxDelete = number.intValue
         }

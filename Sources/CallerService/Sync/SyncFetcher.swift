@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import StoreContract
+import ThreadSupport
 
 /// How sync runs fetch: the limits a run keeps to, whoever's server it talks to.
 public struct SyncSettings: Sendable {
@@ -14,7 +15,9 @@ public struct SyncSettings: Sendable {
     /// The most one page may be: an upload's limit.
     public var pageLimit = 20 * 1024 * 1024
     /// The most pages one run follows.
-    public var maxPages = 500
+    public var maxPages = 2_000
+    /// The most bytes all the pages of one run may have together: ten pages at their limit.
+    public var runLimit: Int { pageLimit * 10 }
     /// The most redirects one page follows.
     public var maxRedirects = 5
     /// Further attempts after a 5xx answer or a connection error (none after a 4xx).
@@ -75,13 +78,17 @@ struct SyncFetcher: Sendable {
             return .export(ImportSource(mapping: mapping) { CSVReader(bytes, separator: separator) },
                            pages: 1, bytes: bytes.count, validators: validators)
         case .json:
-            var layout = try JSONItems(definition: definition)
+            let layout = try JSONItems(definition: definition)
+            var records = [layout.header]
             var current = first
             var seen: Set<String> = [first.url]
             var pages = 1
             var bytes = first.body.count
             while true {
-                let next = try layout.add(page: current)
+                // Parsed on a dispatch thread: a 20 MB page is no work for Swift's cooperative pool.
+                let (fetched, firstLine) = (current, records.count)
+                let (items, next) = try await offCooperativePool { try layout.read(fetched, firstLine: firstLine) }
+                records += items
                 guard let next else { break }
                 guard seen.insert(next).inserted else {
                     throw SyncFetchFailure(message: "Page \(pages) names as the next page one already fetched (\(Redaction.redacted(next).prefix(200))).", status: current.status)
@@ -93,9 +100,14 @@ struct SyncFetcher: Sendable {
                 current = try await page(next, source: definition, conditions: [])
                 pages += 1
                 bytes += current.body.count
+                guard bytes <= settings.runLimit else {
+                    throw SyncFetchFailure(
+                        message: "The export's pages add up to more than \(settings.runLimit / 1_048_576) MB, the most one run fetches (ten times upload.limit).",
+                        status: current.status)
+                }
             }
-            let records = layout.records
-            return .export(ImportSource(mapping: mapping) { RecordList(records) }, pages: pages, bytes: bytes, validators: validators)
+            let laidOut = records
+            return .export(ImportSource(mapping: mapping) { RecordList(laidOut) }, pages: pages, bytes: bytes, validators: validators)
         }
     }
 
@@ -217,7 +229,6 @@ struct JSONItems: Sendable {
     private let fields: [(ContactField, JSONPath)]
     private let items: JSONPath?
     private let next: JSONPath?
-    private(set) var records: [CSVRecord]
 
     init(definition: SyncDefinition) throws {
         var fields: [(ContactField, JSONPath)] = []
@@ -228,17 +239,20 @@ struct JSONItems: Sendable {
         self.fields = fields
         items = try definition.itemsPath.map { try JSONPath($0) }
         next = try definition.nextPath.map { try JSONPath($0) }
-        records = [CSVRecord(line: 0, values: fields.map(\.0.rawValue), problem: nil)]
     }
 
-    /// Adds a page's items; the next page's URL (from the body's next path, else a
-    /// `Link: <…>; rel="next"` header), or `nil`.
-    mutating func add(page: SyncFetcher.Page) throws -> String? {
+    /// The header record: the mapped fields' names.
+    var header: CSVRecord { CSVRecord(line: 0, values: fields.map(\.0.rawValue), problem: nil) }
+
+    /// A page's items as records, the first on `firstLine`, and the next page's URL (from the
+    /// body's next path, else a `Link: <…>; rel="next"` header), or `nil`.
+    func read(_ page: SyncFetcher.Page, firstLine: Int) throws -> ([CSVRecord], String?) {
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: Data(page.body), options: [.fragmentsAllowed])
         } catch {
-            throw SyncFetchFailure(message: "Page \(Redaction.redacted(page.url).prefix(200)) is not JSON: \(error.localizedDescription)", status: page.status)
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+            throw SyncFetchFailure(message: "Page \(Redaction.redacted(page.url).prefix(200)) is not JSON: \(detail)", status: page.status)
         }
         let list: Any? = if let items { items.value(in: root) } else { root }
         guard let array = list as? [Any] else {
@@ -247,14 +261,15 @@ struct JSONItems: Sendable {
                 message: "The items of page \(Redaction.redacted(page.url).prefix(200)) are not an array: \(items?.description ?? "$") is \(found). Say where the array is with --items ($.results, $.data.contacts).",
                 status: page.status)
         }
-        records.reserveCapacity(records.count + array.count)
+        var records: [CSVRecord] = []
+        records.reserveCapacity(array.count)
         for item in array {
-            records.append(CSVRecord(line: records.count, values: fields.map { $0.1.text(in: item) }, problem: nil))
+            records.append(CSVRecord(line: firstLine + records.count, values: fields.map { $0.1.text(in: item) }, problem: nil))
         }
         let named = next.map { $0.text(in: root) } ?? ""
         let target = named.isEmpty ? Self.linkNext(page.headers) : named
-        guard let target, !target.isEmpty else { return nil }
-        return URL(string: target, relativeTo: URL(string: page.url))?.absoluteString
+        guard let target, !target.isEmpty else { return (records, nil) }
+        return (records, URL(string: target, relativeTo: URL(string: page.url))?.absoluteString)
     }
 
     /// The `rel="next"` target of the `Link` headers.

@@ -86,6 +86,7 @@ public enum SyncRules {
     /// reason it is refused.
     public static func checked(_ definition: SyncDefinition, validator: PhoneNumberValidator) throws -> SyncDefinition {
         var checked = definition
+        guard definition.url.count <= 2_000 else { throw refused("The source's URL is longer than 2,000 characters.") }
         guard let url = URL(string: definition.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = url.host, !host.isEmpty
         else {
