@@ -69,6 +69,8 @@ import Testing
             ({ try definition(["lastName=a", "phone1=b"], headers: ["Bad Name: x"]) }, "header name"),
             ({ try definition(["lastName=a", "phone1=b"], headers: ["If-None-Match: x"]) }, "set by caller-lookup"),
             ({ try definition(["lastName", "phone1=b"]) }, "no '='"),
+            ({ try definition(["lastName=\u{0C}", "phone1=b"]) }, "names no column"),
+            ({ try definition(["lastName=\u{FEFF}\u{00A0}", "phone1=b"]) }, "names no column"),
         ]
         for (make, reason) in refusals {
             #expect { _ = try make() } throws: { ($0 as? InputError)?.message.contains(reason) == true }

@@ -116,7 +116,8 @@ public enum SyncRules {
                     "The mapping names an unknown field '\(name.prefix(60))'; the fields are \(ContactField.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
             guard columns[field] == nil else { throw refused("The field \(field.rawValue) is mapped twice.") }
-            guard !source.trimmingCharacters(in: .whitespaces).isEmpty else {
+            // Blank as JSON Schema's \S reads it: any Unicode space, line break or form feed, or a BOM.
+            guard source.contains(where: { !$0.isWhitespace && $0 != "\u{FEFF}" }) else {
                 throw refused("The mapping of \(field.rawValue) names no \(definition.format == .csv ? "column" : "path").")
             }
             if definition.format == .json {
