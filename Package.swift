@@ -44,7 +44,9 @@ let package = Package(
         // Layers, lightest first.
         .target(
             name: "PhoneNumbers",
-            dependencies: ["CPhoneNumbers", .product(name: "Atomics", package: "swift-atomics")]),
+            dependencies: ["CPhoneNumbers", .product(name: "Atomics", package: "swift-atomics")],
+            // libphonenumber's current metadata as data (scripts/update-number-plan.sh).
+            resources: [.copy("Resources/number-plan.txt")]),
         .target(name: "Contacts", dependencies: ["PhoneNumbers"]),
         // Worker threads, leaving Swift's cooperative pool, and blocking waits for threads of our own.
         .target(name: "ThreadSupport"),

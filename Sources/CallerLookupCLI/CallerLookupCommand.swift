@@ -36,6 +36,7 @@ struct CallerLookupCommand: AsyncParsableCommand {
             return
         }
         print("caller-lookup \(Self.version)")
-        print(PhoneNumberLibrary.description)
+        print(PhoneNumberLibrary.plan)
+        print("C++ " + PhoneNumberLibrary.description)
     }
 }

@@ -15,8 +15,10 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(help: "The organization to import into.") var org: String
     @Flag(help: "Check the file and print what the import would do, changing nothing.") var dryRun = false
     @OptionGroup var options: DataOptions
+    @OptionGroup var plan: NumberPlanOptions
 
     func run() async throws {
+        try handlingErrors { try plan.apply() }
         try await handlingErrors {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw Failure("Cannot read '\(file)'.")

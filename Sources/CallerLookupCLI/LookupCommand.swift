@@ -13,8 +13,10 @@ struct LookupCommand: ParsableCommand {
     @Option(help: "The organization whose contacts to search.") var org: String
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var options: DataOptions
+    @OptionGroup var plan: NumberPlanOptions
 
     func run() throws {
+        try handlingErrors { try plan.apply() }
         try handlingErrors {
             let store = try options.openStore()
             let organization = try options.organization(named: org, in: store)

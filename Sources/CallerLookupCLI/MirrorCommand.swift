@@ -27,6 +27,7 @@ struct MirrorCommand: AsyncParsableCommand {
     @Option(help: "Seconds one change-feed request waits for a change.") var wait = 25
     @Option(help: "Port of the read-only LDAP directory (ldap.port); off when not given.") var ldapPort: Int?
     @Option(help: "Port of LDAPS (ldap.tlsport), with ldap.certificate and ldap.key.") var ldapsPort: Int?
+    @OptionGroup var plan: NumberPlanOptions
 
     func validate() throws {
         guard from.hasPrefix("http://") || from.hasPrefix("https://") else {
@@ -36,6 +37,7 @@ struct MirrorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try handlingErrors { try plan.apply() }
         let environment = ProcessInfo.processInfo.environment
         let credentials: MirrorConfiguration.Credentials
         if let login {

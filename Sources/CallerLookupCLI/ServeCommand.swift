@@ -23,6 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A JSON configuration file.") var config: String?
     @Option(help: "Port of the read-only LDAP directory for desk phones (ldap.port); off when not given.") var ldapPort: Int?
     @Option(help: "Port of LDAPS (ldap.tlsport), with ldap.certificate and ldap.key.") var ldapsPort: Int?
+    @OptionGroup var plan: NumberPlanOptions
 
     func run() async throws {
         var configuration: ServiceConfiguration
@@ -32,6 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
             printError("error: cannot read the configuration: \(error)")
             throw ExitCode.failure
         }
+        try handlingErrors { try plan.apply(configured: configuration.numberPlanFile) }
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         if let data { configuration.dataDirectory = data }

@@ -92,12 +92,15 @@ struct SyncCommand: ParsableCommand {
         @Option(help: "The configuration file whose sync.* settings apply (timeouts, retries, pages); default config/caller-lookup.json when present.")
         var config: String?
         @OptionGroup var options: DataOptions
+        @OptionGroup var plan: NumberPlanOptions
 
         func run() async throws {
             let id = self.id
             var run: SyncRun?
             try await handlingErrors {
-                let settings = try await ServeCommand.load(file: config).sync
+                let configuration = try await ServeCommand.load(file: config)
+                try plan.apply(configured: configuration.numberPlanFile)
+                let settings = configuration.sync
                 run = try await options.withStore(organization: org) { store, organization in
                     var logger = Logger(label: "caller-lookup.sync")
                     logger.logLevel = .error

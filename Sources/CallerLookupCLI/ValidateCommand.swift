@@ -19,6 +19,7 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Region for a number written without '+' (two letters).") var region: String?
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Check every line of standard input (TEXT<TAB>REGION) and print JSON lines.") var batch = false
+    @OptionGroup var plan: NumberPlanOptions
 
     func validate() throws {
         if batch, number != nil { throw ValidationError("--batch reads the numbers from standard input; give no number.") }
@@ -26,6 +27,7 @@ struct ValidateCommand: ParsableCommand {
     }
 
     func run() throws {
+        try handlingErrors { try plan.apply() }
         let validator = PhoneNumberValidator()
         guard let number else {
             runBatch(validator)

@@ -42,15 +42,27 @@ struct RegionMetadata: Sendable {
 
     subscript(kind: NumberDescriptionKind) -> NumberDescription { descriptions[kind.rawValue] }
 
-    /// Every entry of the installed library's metadata, in the collection's order (the order
-    /// libphonenumber itself lists the regions sharing a country code in, after the main one).
-    static let installed: [RegionMetadata] = {
-        cpn_initialize()
-        guard let raw = cpn_plan_metadata() else { return [] }
-        let text = String(cString: raw)
-        free(raw)
-        return text.split(separator: "\n").compactMap(RegionMetadata.init(line:))
-    }()
+    /// The entry as one line of a plan file (what `init(line:)` reads).
+    var line: String {
+        var fields = [
+            id, String(countryCode), isMainCountryForCode ? "1" : "0", leadingDigits == nil ? "0" : "1", leadingDigits ?? "",
+            internationalPrefix, preferredInternationalPrefix, nationalPrefix, nationalPrefixForParsing, nationalPrefixTransformRule,
+            sameMobileAndFixedLinePattern ? "1" : "0",
+        ]
+        for description in descriptions {
+            fields += [
+                description.pattern, description.possibleLengths.map(String.init).joined(separator: ","),
+                description.localOnlyLengths.map(String.init).joined(separator: ","), description.exampleNumber,
+            ]
+        }
+        return fields.joined(separator: "\t")
+    }
+
+    /// Every entry of the plan this process runs with (`NumberPlanFile.current`).
+    static var installed: [RegionMetadata] { NumberPlanFile.current.regions }
+
+    /// Every entry of the C++ library's compiled-in metadata (the C++ differential's oracle).
+    static var library: [RegionMetadata] { NumberPlanFile.library.regions }
 
     /// Reads one line of `cpn_plan_metadata`; `nil` for a line of an unexpected shape.
     init?(line: Substring) {
@@ -81,6 +93,22 @@ struct RegionMetadata: Sendable {
 /// which library file (its name carries the version), how many metadata entries, and a fingerprint
 /// of the compiled metadata (two builds answer alike only when the fingerprints agree).
 public enum PhoneNumberLibrary {
+    /// The C++ library's version from its file name (`8.12`).
+    static var libraryVersion: String {
+        guard let raw = cpn_library_description() else { return "?" }
+        defer { free(raw) }
+        let path = String(cString: raw).split(separator: "\t").first.map(String.init) ?? ""
+        let file = path.split(separator: "/").last.map(String.init) ?? path
+        return file.firstRange(of: ".so.").map { String(file[$0.upperBound...]) } ?? "?"
+    }
+
+    /// The number plan this process validates by: its libphonenumber version, fingerprint and file.
+    public static var plan: String {
+        let plan = NumberPlanFile.current
+        return "number plan: libphonenumber \(plan.version) metadata, \(plan.regions.count) regions and entities, fingerprint \(plan.fingerprint)"
+            + (plan.path.map { " (\($0))" } ?? " (compiled into the C++ library)")
+    }
+
     public static var description: String {
         guard let raw = cpn_library_description() else { return "libphonenumber (not described)" }
         defer { free(raw) }

@@ -71,6 +71,8 @@ public struct ServiceConfiguration: Sendable {
     /// keeps this node from running scheduled sources (runs by hand still work).
     public var sync = SyncSettings()
     public var runsSyncSchedule = true
+    /// `numberplan.file`: the number plan file the process runs with; unset, the shipped one.
+    public var numberPlanFile: String?
 
     public init() {}
 
@@ -107,6 +109,7 @@ public struct ServiceConfiguration: Sendable {
         sync.maxPages = max(1, config.int(forKey: "sync.maxpages", default: defaults.sync.maxPages))
         sync.pageLimit = uploadLimit
         runsSyncSchedule = config.bool(forKey: "sync.schedule", default: true)
+        numberPlanFile = config.string(forKey: "numberplan.file").flatMap { $0.isEmpty ? nil : $0 }
         publicURL = config.string(forKey: "http.publicurl").flatMap { $0.isEmpty ? nil : $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 }

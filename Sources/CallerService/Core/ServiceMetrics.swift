@@ -1,4 +1,5 @@
 import CoreMetrics
+import PhoneNumbers
 import LookupIndex
 import Prometheus
 import StoreContract
@@ -35,6 +36,10 @@ final class ServiceMetrics: Sendable {
         }
         self.lookups = lookups
         lookupDuration = CoreMetrics.Timer(label: "caller_lookup_lookup_duration_seconds", factory: factory)
+        // Which numbering metadata this process judges numbers by.
+        let plan = NumberPlanFile.current
+        CoreMetrics.Gauge(label: "caller_lookup_number_plan_info", dimensions: [("version", plan.version), ("fingerprint", plan.fingerprint)], factory: factory)
+            .record(1)
     }
 
     /// One lookup by number or email, with how it matched and how long it took.
