@@ -1,4 +1,5 @@
 import Atomics
+import Foundation
 
 /// libphonenumber's numbering plan compiled into digit automata: validation of a number in about a
 /// hundred nanoseconds with exactly libphonenumber's verdict.
@@ -184,8 +185,29 @@ public struct NumberPlan: Sendable {
             return internationalVerdict(UnsafeBufferPointer(rebasing: digits[idd.shortestNonEmpty...]))
         }
         let codeDigits = region.countryCodeDigits
-        if digits.count >= codeDigits.count, zip(digits, codeDigits).allSatisfy({ $0 == $1 }) { return nil }
+        if digits.count >= codeDigits.count, zip(digits, codeDigits).allSatisfy({ $0 == $1 }) {
+            return leadingCountryCodeVerdict(digits, in: country, region: region)
+        }
         return verdict(nationalNumber: digits, in: country, parsingRegion: region)
+    }
+
+    /// `MaybeExtractCountryCode` for digits that begin with the region's own country code: they
+    /// are read as that code and a national number when the whole does not match the region's
+    /// general pattern but the rest (after any national prefix) does, or when the whole is too
+    /// long for the region; else as a national number.
+    private func leadingCountryCodeVerdict(
+        _ digits: UnsafeBufferPointer<UInt8>, in country: CompiledCountry, region: CompiledRegion
+    ) -> PhoneNumberVerdict? {
+        let rest = UnsafeBufferPointer(rebasing: digits[region.countryCodeDigits.count...])
+        guard let potential = region.parsingRule.map({ $0.strip(Array(rest)) ?? Array(rest) }) ?? Array(rest) as [UInt8]?,
+              let whole = region.matchesGeneralPattern(digits) ?? region.parsingRule?.matchesGeneral(Array(digits)),
+              let length = region.lengthVerdict(digits.count)
+        else { return nil }
+        let strippedMatches = potential.withUnsafeBufferPointer { region.matchesGeneralPattern($0) } ?? region.parsingRule?.matchesGeneral(potential) ?? false
+        guard (!whole && strippedMatches) || length == .tooLong else {
+            return verdict(nationalNumber: digits, in: country, parsingRegion: region)
+        }
+        return potential.withUnsafeBufferPointer { verdict(nationalNumber: $0, in: country, parsingRegion: country.regions[0]) }
     }
 
     /// `MaybeExtractCountryCode`'s choice for digits written without `+` or an IDD prefix that begin
@@ -220,7 +242,26 @@ public struct NumberPlan: Sendable {
     private func verdict(
         nationalNumber digits: UnsafeBufferPointer<UInt8>, in country: CompiledCountry, parsingRegion parsing: CompiledRegion
     ) -> PhoneNumberVerdict? {
-        guard let national = stripNationalPrefix(digits, region: parsing) else { return nil }
+        if let national = stripNationalPrefix(digits, region: parsing) {
+            return verdict(national: national, in: country)
+        }
+        // A prefix the automata cannot decide (capturing groups, a transform rule, several
+        // readings): libphonenumber's steps by regular expressions, on this rare path only.
+        guard let rule = parsing.parsingRule else { return nil }
+        var national = Array(digits)
+        if let stripped = rule.strip(national), let length = parsing.lengthVerdict(stripped.count) {
+            switch length {
+            case .tooShort, .localOnly, .invalidLength: break
+            case .possible, .tooLong: national = stripped
+            }
+        } else if rule.strip(national) != nil {
+            return nil
+        }
+        return national.withUnsafeBufferPointer { verdict(national: $0, in: country) }
+    }
+
+    /// Validity, type and region of a national significant number of `country`.
+    private func verdict(national: UnsafeBufferPointer<UInt8>, in country: CompiledCountry) -> PhoneNumberVerdict? {
         guard national.count >= 2, national.count <= 17 else { return nil }
         let candidates = country.regions
         let main = candidates[0]
@@ -355,6 +396,8 @@ final class CompiledRegion: Sendable {
     let nationalPrefixForParsing: CompiledPattern
     let possibleLengths: [Int]
     let localOnlyLengths: [Int]
+    /// The national prefix for parsing by regular expressions, for what its automaton leaves undecided.
+    let parsingRule: NationalPrefixRule?
 
     init(_ metadata: RegionMetadata) {
         id = metadata.id
@@ -378,6 +421,7 @@ final class CompiledRegion: Sendable {
         nationalPrefixForParsing = CompiledPattern(metadata.nationalPrefixForParsing)
         possibleLengths = metadata[.general].possibleLengths
         localOnlyLengths = metadata[.general].localOnlyLengths
+        parsingRule = NationalPrefixRule(metadata)
     }
 
     var uncompiledParts: [String] {
@@ -426,5 +470,56 @@ final class CompiledRegion: Sendable {
         if minimum > length { return .tooShort }
         if maximum < length { return .tooLong }
         return possibleLengths.dropFirst().contains(length) ? .possible : .invalidLength
+    }
+}
+
+/// `MaybeStripNationalPrefixAndCarrierCode` by regular expressions, exactly as libphonenumber
+/// states it: the national prefix for parsing must match at the start; with a transform rule and
+/// a last capturing group that matched, the match is replaced by the rule (`9$1`), else removed;
+/// a number the general pattern accepted must still be accepted after. Only for the prefixes the
+/// automata leave undecided, so its cost (microseconds) is paid by few inputs.
+final class NationalPrefixRule: @unchecked Sendable {
+    // NSRegularExpression is immutable and safe to use from several threads.
+    private let prefix: NSRegularExpression
+    private let transform: String
+    private let general: NSRegularExpression?
+
+    init?(_ metadata: RegionMetadata) {
+        guard !metadata.nationalPrefixForParsing.isEmpty,
+              let prefix = try? NSRegularExpression(pattern: metadata.nationalPrefixForParsing)
+        else { return nil }
+        self.prefix = prefix
+        transform = metadata.nationalPrefixTransformRule
+        let pattern = metadata[.general].pattern
+        general = pattern.isEmpty ? nil : try? NSRegularExpression(pattern: "^(?:\(pattern))$")
+    }
+
+    private static func text(_ digits: [UInt8]) -> String { String(decoding: digits.map { $0 + UInt8(ascii: "0") }, as: UTF8.self) }
+
+    /// Whether the general description's pattern matches the whole number.
+    func matchesGeneral(_ digits: [UInt8]) -> Bool {
+        let text = Self.text(digits)
+        return general?.firstMatch(in: text, range: NSRange(location: 0, length: text.utf16.count)) != nil
+    }
+
+    /// The number after its national prefix (or as the transform rule rewrites it); `nil` when no
+    /// prefix applies.
+    func strip(_ digits: [UInt8]) -> [UInt8]? {
+        let text = Self.text(digits)
+        let whole = NSRange(location: 0, length: text.utf16.count)
+        guard let match = prefix.firstMatch(in: text, options: .anchored, range: whole) else { return nil }
+        let viable = matchesGeneral(digits)
+        let groups = match.numberOfRanges - 1
+        let rest = String(text.utf8.dropFirst(match.range.length))!
+        let result: String
+        if transform.isEmpty || groups == 0 || match.range(at: groups).location == NSNotFound {
+            result = rest
+        } else {
+            result = prefix.replacementString(for: match, in: text, offset: 0, template: transform) + rest
+        }
+        guard result.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
+        let stripped = result.utf8.map { $0 - UInt8(ascii: "0") }
+        if viable && !matchesGeneral(stripped) { return nil }
+        return stripped
     }
 }

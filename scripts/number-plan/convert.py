@@ -16,6 +16,7 @@ plan format (Sources/PhoneNumbers/NumberPlanFile.swift reads it):
 Only the metadata's data is read (the package's own code is not copied). Usage:
     convert.py OUTPUT   (with the wanted phonenumbers installed in this Python)
 """
+import re
 import sys
 
 import phonenumbers
@@ -41,7 +42,8 @@ def line(metadata):
               "1" if metadata.leading_digits is not None else "0", text(metadata.leading_digits),
               text(metadata.international_prefix), text(metadata.preferred_international_prefix),
               text(metadata.national_prefix), text(metadata.national_prefix_for_parsing),
-              text(metadata.national_prefix_transform_rule),
+              # Python writes a group as \\1, libphonenumber's own metadata (and this format) as $1.
+              re.sub(r"\\(\d)", r"$\1", text(metadata.national_prefix_transform_rule)),
               "1" if metadata.same_mobile_and_fixed_line_pattern else "0"]
     for name in DESCRIPTIONS:
         desc = getattr(metadata, name)
