@@ -81,9 +81,9 @@ private func buildApplication(state: ServiceState, logger: Logger?) -> some Appl
             writer.field("organizations", progress.total)
         }
         writer.field("store", storeProblem == nil ? "ok" : "unreachable")
+        if let storeProblem { writer.field("storeError", String(storeProblem.prefix(200))) }
         writer.field("numberPlan", NumberPlanFile.current.version)
         writer.field("numberPlanFingerprint", NumberPlanFile.current.fingerprint)
-        if let storeProblem { writer.field("storeError", String(storeProblem.prefix(200))) }
         writer.endObject()
         guard progress != nil else { return HTTPAnswer.json(.ok, writer.bytes) }
         var response = HTTPAnswer.json(.serviceUnavailable, writer.bytes)

@@ -15,7 +15,10 @@ public struct CallerNumberNormalizer: Sendable {
     public init?(region: String, plan: DialingPlan = .installed) {
         guard let facts = plan[region] else { return nil }
         self.facts = facts
+        numberPlan = plan.numberPlan
     }
+
+    private let numberPlan: NumberPlan
 
     /// The most digits a caller's number is read with; longer texts are not phone numbers.
     static let maximumDigits = 24
@@ -88,13 +91,13 @@ public struct CallerNumberNormalizer: Sendable {
             // Where libphonenumber rewrites a national number after its prefix (a carrier code in
             // Brazil: `90 90 0525 6113` is +55 900 525 6113), no reading of ours is sure to be its:
             // the validator's reading, which is Parse's, decides (`CallerLookup` asks it next).
-            if facts.rewritesNationalNumbers, NumberPlan.installed.nationalPrefixMayApply(all, region: facts.region) {
+            if facts.rewritesNationalNumbers, numberPlan.nationalPrefixMayApply(all, region: facts.region) {
                 return result
             }
             // Digits that begin with the region's own country code read two ways; both are tried,
             // in the order libphonenumber's `Parse` prefers (the plan's automata decide, no regex).
             if Self.hasPrefix(all, facts.countryCodeDigits),
-                NumberPlan.installed.readsLeadingCountryCode(all, region: facts.region) == true
+                numberPlan.readsLeadingCountryCode(all, region: facts.region) == true
             {
                 result.append(Self.value(of: [], all))
             }

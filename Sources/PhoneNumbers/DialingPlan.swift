@@ -23,14 +23,20 @@ public struct DialingFacts: Hashable, Sendable {
 /// by hand, so a newer library brings newer rules.
 public struct DialingPlan: Sendable {
     public let regions: [String: DialingFacts]
+    /// The number plan its readings defer to where a national prefix rewrites a number.
+    let numberPlan: NumberPlan
 
-    /// The plan of the installed libphonenumber.
-    public static let installed = DialingPlan()
+    /// The dialling facts of the plan this process runs with.
+    public static let installed = DialingPlan(metadata: RegionMetadata.installed, numberPlan: .installed)
 
-    private init() {
+    /// The dialling facts of the C++ library's own metadata (the differential's).
+    public static let library = DialingPlan(metadata: RegionMetadata.library, numberPlan: .library)
+
+    private init(metadata entries: [RegionMetadata], numberPlan: NumberPlan) {
+        self.numberPlan = numberPlan
         var regions: [String: DialingFacts] = [:]
         let byLength = { (a: [UInt8], b: [UInt8]) in a.count != b.count ? a.count > b.count : a.lexicographicallyPrecedes(b) }
-        for metadata in RegionMetadata.installed {
+        for metadata in entries {
             let international = DigitPattern.expand(metadata.internationalPrefix) ?? []
             let preferred = DigitPattern.expand(metadata.preferredInternationalPrefix) ?? []
             var trunk: [[UInt8]] = []

@@ -17,8 +17,11 @@ import Foundation
 /// unambiguously, a pattern it could not compile. Nothing is guessed; the differential tests check
 /// the two against each other.
 public struct NumberPlan: Sendable {
-    /// The plan of the installed libphonenumber; each country code is compiled on first use.
+    /// The plan this process runs with (`NumberPlanFile.current`); each country code is compiled on first use.
     public static let installed = NumberPlan()
+
+    /// The plan of the C++ library's own compiled-in metadata: the C++ differential's.
+    public static let library = NumberPlan(metadata: RegionMetadata.library)
 
     /// Indexed by country calling code (1–999): the metadata of the regions sharing it, the main
     /// one first, as libphonenumber orders them.

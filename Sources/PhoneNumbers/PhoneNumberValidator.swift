@@ -17,6 +17,13 @@ public struct PhoneNumberValidator: Sendable {
         plan = usingNumberPlan ? NumberPlan.installed : nil
     }
 
+    /// A validator answering from `plan` (`NumberPlan.library`: the C++ library's own metadata,
+    /// for the differential against it).
+    public init(plan: NumberPlan) {
+        cpn_initialize()
+        self.plan = plan
+    }
+
     /// libphonenumber's verdict on `text`, read with `defaultRegion` (two letters) for numbers
     /// written without `+`; `nil` accepts only international numbers.
     @inlinable
@@ -131,7 +138,23 @@ public struct PhoneNumberValidator: Sendable {
 extension PhoneNumberValidator {
     /// libphonenumber's example number of `type` for `region`, if it has one (for tests and demos).
     public func exampleNumber(region: String, type: PhoneNumberType) -> PhoneNumber? {
-        PhoneNumber(rawValue: cpn_example_number(region.uppercased(), type.rawValue))
+        let kind: NumberDescriptionKind? = switch type {
+        case .fixedLine, .fixedLineOrMobile: .fixedLine
+        case .mobile: .mobile
+        case .tollFree: .tollFree
+        case .premiumRate: .premiumRate
+        case .sharedCost: .sharedCost
+        case .voip: .voip
+        case .personalNumber: .personalNumber
+        case .pager: .pager
+        case .uan: .uan
+        case .voicemail: .voicemail
+        case .unknown: nil
+        }
+        guard let kind, let entry = RegionMetadata.installed.first(where: { $0.id == region.uppercased() }),
+              !entry[kind].exampleNumber.isEmpty
+        else { return nil }
+        return PhoneNumber(e164: "+\(entry.countryCode)\(entry[kind].exampleNumber)")
     }
 }
 
@@ -139,8 +162,13 @@ extension PhoneNumberValidator {
     /// Every example number in libphonenumber's metadata — each region's and each non-geographic
     /// entity's, for every number type it describes — as `+CC NATIONAL`, with the region the
     /// example belongs to. For tests, benchmarks and demos.
-    public static var exampleNumbers: [(text: String, region: String)] {
-        RegionMetadata.installed.flatMap { metadata in
+    public static var exampleNumbers: [(text: String, region: String)] { exampleNumbers(of: RegionMetadata.installed) }
+
+    /// The C++ library's own example numbers (its metadata's), for the differential against it.
+    public static var libraryExampleNumbers: [(text: String, region: String)] { exampleNumbers(of: RegionMetadata.library) }
+
+    static func exampleNumbers(of entries: [RegionMetadata]) -> [(text: String, region: String)] {
+        entries.flatMap { metadata in
             Set(metadata.descriptions.map(\.exampleNumber)).filter { !$0.isEmpty }.sorted().map {
                 (text: "+\(metadata.countryCode) \($0)", region: metadata.id)
             }

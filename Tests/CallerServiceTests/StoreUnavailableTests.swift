@@ -16,6 +16,11 @@ import StoreContract
 /// a message, keeps answering lookups from memory, changes nothing, and recovers by itself; a store
 /// newer than this build is refused.
 @Suite struct StoreUnavailableTests {
+    /// The end of `/health`: the number plan it runs with.
+    static var plan: String {
+        #""numberPlan":"\#(NumberPlanFile.current.version)","numberPlanFingerprint":"\#(NumberPlanFile.current.fingerprint)"}"#
+    }
+
     @Test func writesAnswer503WhileAnotherProcessHoldsTheStoreAndRecover() async throws {
         let directory = TemporaryDirectory()
         let store = try SQLiteStore(directory: directory.path, busyTimeoutMilliseconds: 100)
@@ -57,11 +62,11 @@ import StoreContract
         let node = CallerNode(configuration: ServiceConfiguration(), store: fixture.store)
         try await node.application().test(.router) { client in
             let ok = try await client.execute(uri: "/health", method: .get)
-            #expect(ok.status == .ok && String(buffer: ok.body) == #"{"status":"ok","store":"ok"}"#)
+            #expect(ok.status == .ok && String(buffer: ok.body) == #"{"status":"ok","store":"ok","# + Self.plan)
             node.state.storeProblem.record(DiskFailed())
             let unreachable = try await client.execute(uri: "/health", method: .get)
             #expect(unreachable.status == .ok)
-            #expect(String(buffer: unreachable.body) == #"{"status":"ok","store":"unreachable","storeError":"disk I/O error"}"#)
+            #expect(String(buffer: unreachable.body) == #"{"status":"ok","store":"unreachable","storeError":"disk I/O error","# + Self.plan)
             node.state.storeProblem.record(nil)
             #expect(String(buffer: try await client.execute(uri: "/health", method: .get).body).contains(#""store":"ok""#))
         }

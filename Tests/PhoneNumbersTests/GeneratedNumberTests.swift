@@ -10,7 +10,7 @@ import Testing
 /// `NUMBER_PLAN_COVERAGE=full` (see `scripts/number-plan-differential.sh`) checks all of it, and
 /// `NUMBER_PLAN_SEED` changes the digits drawn.
 @Suite struct GeneratedNumberTests {
-    let validator = PhoneNumberValidator()
+    let validator = PhoneNumberValidator(plan: .library)
 
     static var generated: GeneratedNumbers {
         let environment = ProcessInfo.processInfo.environment
@@ -39,7 +39,7 @@ import Testing
     /// the longest length any entry allows have at most `PhoneNumber.maximumDigits` digits.
     @Test func everyValidLengthFitsAPhoneNumber() {
         var longest = 0
-        for entry in RegionMetadata.installed where entry.id != "ZZ" {
+        for entry in RegionMetadata.library where entry.id != "ZZ" {
             let lengths = NumberDescriptionKind.allCases.flatMap { entry[$0].possibleLengths }
             longest = max(longest, String(entry.countryCode).count + (lengths.max() ?? 0))
         }
@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test func generatedNumbersGetLibphonenumbersVerdict() async {
-        let (checked, longerThan15, disagreements) = await Self.offPool { Self.validations(validator: PhoneNumberValidator()) }
+        let (checked, longerThan15, disagreements) = await Self.offPool { Self.validations(validator: PhoneNumberValidator(plan: .library)) }
         #expect(checked > 10_000)
         #expect(longerThan15 > 0)
         #expect(disagreements.isEmpty, "\(disagreements.prefix(20).joined(separator: "\n"))")
@@ -101,7 +101,7 @@ import Testing
     /// can be ambiguous — Thailand's `001800…` numbers begin with its IDD `001` — and there
     /// libphonenumber's reading is the one to follow.)
     @Test func callerNumbersResolveAsLibphonenumberReadsThem() async {
-        let (checked, problems) = await Self.offPool { Self.callerNumberProblems(validator: PhoneNumberValidator()) }
+        let (checked, problems) = await Self.offPool { Self.callerNumberProblems(validator: PhoneNumberValidator(plan: .library)) }
         #expect(checked > 5_000)
         #expect(problems.isEmpty, "\(problems.prefix(20).joined(separator: "\n"))")
     }
@@ -121,7 +121,7 @@ import Testing
             for organization in organizations {
                 for form in PBXForms.forms(of: number, calledIn: organization) {
                     checked += 1
-                    if normalizers[organization] == nil { normalizers[organization] = CallerNumberNormalizer(region: organization) }
+                    if normalizers[organization] == nil { normalizers[organization] = CallerNumberNormalizer(region: organization, plan: .library) }
                     let readings = Self.readings(form, organization: organization, normalizer: normalizers[organization]!)
                     if PBXForms.isInternational(form), !readings.contains(where: { $0.e164 == e164 }) {
                         problems.append("\(form.debugDescription) in \(organization): \(e164) not among \(readings)")
@@ -149,7 +149,7 @@ import Testing
     /// What a lookup tries, in order: the normalizer's candidates, then the validator's readings.
     static func readings(_ text: String, organization: String, normalizer: CallerNumberNormalizer) -> [PhoneNumber] {
         var result = Array(normalizer.normalize(text))
-        for candidate in PhoneNumberValidator().candidates(for: CallerNumber(text), defaultRegion: organization)
+        for candidate in PhoneNumberValidator(plan: .library).candidates(for: CallerNumber(text), defaultRegion: organization)
         where !result.contains(candidate) {
             result.append(candidate)
         }
@@ -178,7 +178,7 @@ enum PBXForms {
             "%2B\(code)\(national)",
             "\(code)\(national)",
         ]
-        if let facts = DialingPlan.installed[organization], let idd = internationalPrefix(of: organization, facts) {
+        if let facts = DialingPlan.library[organization], let idd = internationalPrefix(of: organization, facts) {
             forms.append("\(idd) \(code) \(national)")
         }
         if organization == number.entry.id {
@@ -193,7 +193,7 @@ enum PBXForms {
     /// The IDD prefix a region's PBX puts before a foreign number: the preferred one, else the
     /// shortest the region's pattern allows.
     static func internationalPrefix(of region: String, _ facts: DialingFacts) -> String? {
-        let entry = RegionMetadata.installed.first { $0.id == region }
+        let entry = RegionMetadata.library.first { $0.id == region }
         if let preferred = entry?.preferredInternationalPrefix, !preferred.isEmpty, preferred.allSatisfy(\.isNumber) {
             return preferred
         }

@@ -33,7 +33,7 @@ struct GeneratedNumbers {
     func forEach(_ body: (Number) -> Void) {
         var random = SplitMix(seed: seed)
         var sample = SplitMix(seed: seed ^ 0xC0FFEE)
-        for entry in RegionMetadata.installed where entry.id != "ZZ" {
+        for entry in RegionMetadata.library where entry.id != "ZZ" {
             let general = entry[.general].possibleLengths
             for kind in NumberDescriptionKind.allCases {
                 let description = entry[kind]

@@ -31,7 +31,7 @@ package enum FuzzHarness {
         return (regions[Int(first) % regions.count], bytes.dropFirst())
     }
 
-    static let validator = PhoneNumberValidator()
+    static let validator = PhoneNumberValidator(plan: .library)
 
     // MARK: CSV
 
@@ -87,7 +87,7 @@ package enum FuzzHarness {
     /// `CallerNumberDifferentialTests`' job).
     static func normalizer(_ bytes: [UInt8]) -> String? {
         let (region, rest) = region(bytes)
-        guard let normalizer = CallerNumberNormalizer(region: region) else { return "no normalizer for \(region)" }
+        guard let normalizer = CallerNumberNormalizer(region: region, plan: .library) else { return "no normalizer for \(region)" }
         let candidates = rest.withUnsafeBufferPointer { normalizer.normalize(utf8: $0) }
         var seen = Set<PhoneNumber>()
         for candidate in candidates {
@@ -107,7 +107,7 @@ package enum FuzzHarness {
         let (region, rest) = region(bytes)
         let text = String(decoding: rest, as: UTF8.self)
         for defaultRegion in [region, nil] {
-            guard let planned = NumberPlan.installed.verdict(for: text, defaultRegion: defaultRegion) else { continue }
+            guard let planned = NumberPlan.library.verdict(for: text, defaultRegion: defaultRegion) else { continue }
             let oracle = validator.libphonenumberVerdict(text, defaultRegion: defaultRegion)
             guard planned == oracle else {
                 return "\(text.debugDescription) in \(defaultRegion ?? "international form"): plan \(planned), libphonenumber \(oracle)"
