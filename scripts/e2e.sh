@@ -47,11 +47,11 @@ if [ "$status" != 401 ]; then
 fi
 batch=$(printf '+420 222 333 444\t\n222 333 444\tCZ\n+42022233\t\r\n+49 800 12345678908\t\n0800 12345678903\tDE\n' \
     | "$bin" validate --batch)
-expected_batch='{"valid":true,"e164":"+420222333444","type":"FIXED_LINE","region":"CZ","reason":null}
-{"valid":true,"e164":"+420222333444","type":"FIXED_LINE","region":"CZ","reason":null}
+expected_batch='{"valid":true,"e164":"+420222333444","type":"FIXED_LINE","region":"CZ","reason":null,"national":"222 333 444","international":"+420 222 333 444"}
+{"valid":true,"e164":"+420222333444","type":"FIXED_LINE","region":"CZ","reason":null,"national":"222 333 444","international":"+420 222 333 444"}
 {"valid":false,"e164":null,"type":null,"region":null,"reason":"too short"}
-{"valid":true,"e164":"+4980012345678908","type":"TOLL_FREE","region":"DE","reason":null}
-{"valid":true,"e164":"+4980012345678903","type":"TOLL_FREE","region":"DE","reason":null}'
+{"valid":true,"e164":"+4980012345678908","type":"TOLL_FREE","region":"DE","reason":null,"national":"0800 12345678908","international":"+49 800 12345678908"}
+{"valid":true,"e164":"+4980012345678903","type":"TOLL_FREE","region":"DE","reason":null,"national":"0800 12345678903","international":"+49 800 12345678903"}'
 if [ "$batch" != "$expected_batch" ]; then
     echo "e2e: validate --batch printed: $batch" >&2
     exit 1

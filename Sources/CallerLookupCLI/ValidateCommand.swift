@@ -12,7 +12,7 @@ struct ValidateCommand: ParsableCommand {
         discussion: """
             With --batch, reads lines TEXT<TAB>REGION from standard input (REGION may be empty: the \
             number must then be international, as in an import) and writes one JSON object per line, \
-            in order: {"valid":…,"e164":…,"type":…,"region":…,"reason":…}.
+            in order: {"valid":…,"e164":…,"type":…,"region":…,"reason":…}, a valid number also with its "national" and "international" forms.
             """)
 
     @Argument(help: "The number to check (omit with --batch).") var number: String?
@@ -61,7 +61,7 @@ struct ValidateCommand: ParsableCommand {
             let region = fields.count > 1 ? fields[1].trimmingCharacters(in: .whitespaces) : ""
             let verdict = region.isEmpty
                 ? validator.validateInternational(fields[0]) : validator.validate(fields[0], defaultRegion: region)
-            output += verdict.batchJSON
+            output += verdict.batchJSON(formattedBy: validator)
             output += "\n"
             if output.utf8.count >= 1 << 16 {
                 FileHandle.standardOutput.write(Data(output.utf8))

@@ -70,6 +70,13 @@ public struct NumberPlan: Sendable {
         return compiledByCode[code].storeIfNilThenLoad(CompiledCountry(metadataByCode[code]))
     }
 
+    /// The number formats of a country code's main region, compiled on first use; `nil` for a
+    /// code no region has, or a plan without formats.
+    func formats(forCountryCode code: Int) -> CompiledFormats? {
+        guard (1...999).contains(code) else { return nil }
+        return country(code)?.formats
+    }
+
     /// A two-letter region (any case) and its country code's compiled regions, compiling them on
     /// first use; `nil` for a region libphonenumber does not know.
     private func compiled(region id: String) -> (country: CompiledCountry, region: CompiledRegion)? {
@@ -376,9 +383,12 @@ enum CompiledPattern: Sendable {
 /// The compiled regions of one country calling code, the main one first.
 final class CompiledCountry: Sendable {
     let regions: [CompiledRegion]
+    /// The main region's number formats (`Format` uses the country code's main region).
+    let formats: CompiledFormats?
 
     init(_ metadata: [RegionMetadata]) {
         regions = metadata.map(CompiledRegion.init)
+        formats = metadata.first.flatMap(CompiledFormats.init)
     }
 }
 

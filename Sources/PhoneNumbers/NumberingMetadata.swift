@@ -55,6 +55,12 @@ struct RegionMetadata: Sendable {
                 description.localOnlyLengths.map(String.init).joined(separator: ","), description.exampleNumber,
             ]
         }
+        if let numberFormats {
+            fields.append(String(numberFormats.count))
+            for format in numberFormats { fields += [format.pattern, format.format, format.leadingDigits, format.nationalPrefixRule] }
+            fields.append(String(internationalFormats.count))
+            for format in internationalFormats { fields += [format.pattern, format.format, format.leadingDigits] }
+        }
         return fields.joined(separator: "\t")
     }
 
@@ -68,7 +74,8 @@ struct RegionMetadata: Sendable {
     init?(line: Substring) {
         let columns = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
         let descriptionCount = NumberDescriptionKind.allCases.count
-        guard columns.count == 11 + 4 * descriptionCount, let countryCode = Int(columns[1]) else { return nil }
+        let fixed = 11 + 4 * descriptionCount
+        guard columns.count >= fixed, let countryCode = Int(columns[1]) else { return nil }
         func lengths(_ text: String) -> [Int] { text.split(separator: ",").compactMap { Int($0) } }
         id = columns[0]
         self.countryCode = countryCode
@@ -86,7 +93,46 @@ struct RegionMetadata: Sendable {
                 pattern: columns[base], possibleLengths: lengths(columns[base + 1]),
                 localOnlyLengths: lengths(columns[base + 2]), exampleNumber: columns[base + 3])
         }
+        // The number formats, when the line has them (a plan file from convert.py does; the C++
+        // library's own metadata is formatted by the library).
+        guard columns.count > fixed else {
+            numberFormats = nil
+            internationalFormats = []
+            return
+        }
+        var index = fixed
+        func formats(width: Int) -> [NumberFormat]? {
+            guard index < columns.count, let count = Int(columns[index]), count >= 0, index + 1 + count * width <= columns.count else { return nil }
+            let start = index + 1
+            index = start + count * width
+            return (0..<count).map { item in
+                let base = start + item * width
+                return NumberFormat(
+                    pattern: columns[base], format: columns[base + 1], leadingDigits: columns[base + 2],
+                    nationalPrefixRule: width > 3 ? columns[base + 3] : "")
+            }
+        }
+        guard let national = formats(width: 4), let international = formats(width: 3), index == columns.count else { return nil }
+        numberFormats = national
+        internationalFormats = international
     }
+
+    /// How national numbers are written (`nil`: the line has no formats; the C++ library formats).
+    let numberFormats: [NumberFormat]?
+    /// How they are written internationally; empty: as nationally.
+    let internationalFormats: [NumberFormat]
+}
+
+/// One of libphonenumber's number formats.
+struct NumberFormat: Sendable {
+    /// The whole national number must match it; its groups are the format's `$1`, `$2`…
+    let pattern: String
+    /// `$1 $2 $3`; `NA` in an international format: not written internationally.
+    let format: String
+    /// The last leading-digits pattern (the most precise); empty: any number.
+    let leadingDigits: String
+    /// `0$1`: the national prefix and the first group, for the national form.
+    let nationalPrefixRule: String
 }
 
 /// The libphonenumber this process runs with, for `caller-lookup --version` and support questions:

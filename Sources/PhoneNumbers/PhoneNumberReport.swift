@@ -54,4 +54,13 @@ extension PhoneNumberVerdict {
             "{\"valid\":false,\"e164\":null,\"type\":null,\"region\":null,\"reason\":\"\(reason.rawValue)\"}"
         }
     }
+
+    /// `batchJSON` with a valid number's `national` and `international` forms as `validator`
+    /// writes them (digits, spaces, dashes and parentheses: nothing to escape).
+    public func batchJSON(formattedBy validator: PhoneNumberValidator) -> String {
+        guard case .valid(let valid) = self else { return batchJSON }
+        let national = validator.format(valid.number, as: .national) ?? ""
+        let international = validator.format(valid.number, as: .international) ?? ""
+        return String(batchJSON.dropLast()) + ",\"national\":\"\(national)\",\"international\":\"\(international)\"}"
+    }
 }

@@ -89,6 +89,18 @@ public struct PhoneNumberValidator: Sendable {
 
     /// Formats a number; `nil` only if libphonenumber cannot read it back.
     public func format(_ number: PhoneNumber, as format: PhoneNumberFormat) -> String? {
+        // The plan's own formats when it has them: numbers are written as its release writes them.
+        switch format {
+        case .e164: return number.e164
+        case .national, .international:
+            if let written = (plan ?? NumberPlan.installed).format(number, national: format == .national) { return written }
+        case .rfc3966: break
+        }
+        return libraryFormat(number, as: format)
+    }
+
+    /// libphonenumber's C++ `Format` (by its own compiled-in metadata).
+    public func libraryFormat(_ number: PhoneNumber, as format: PhoneNumberFormat) -> String? {
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
             let length = cpn_format(number.rawValue, format.rawValue, buffer.baseAddress, buffer.count)
             guard length >= 0 else { return nil }

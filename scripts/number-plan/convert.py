@@ -11,7 +11,10 @@ plan format (Sources/PhoneNumbers/NumberPlanFile.swift reads it):
      national prefix for parsing, its transform rule, same-mobile-and-fixed-line flag, then for
      each of the eleven descriptions (general, fixed line, mobile, toll free, premium rate, shared
      cost, personal number, VoIP, pager, UAN, voicemail): pattern, possible lengths, local-only
-     lengths, example number; tab-separated>
+     lengths, example number; then how many national number formats and, for each, its pattern,
+     format, last leading-digits pattern and national prefix formatting rule; then how many
+     international formats and, for each, its pattern, format and last leading-digits pattern;
+     tab-separated>
 
 Only the metadata's data is read (the package's own code is not copied). Usage:
     convert.py OUTPUT   (with the wanted phonenumbers installed in this Python)
@@ -43,7 +46,7 @@ def line(metadata):
               text(metadata.international_prefix), text(metadata.preferred_international_prefix),
               text(metadata.national_prefix), text(metadata.national_prefix_for_parsing),
               # Python writes a group as \\1, libphonenumber's own metadata (and this format) as $1.
-              re.sub(r"\\(\d)", r"$\1", text(metadata.national_prefix_transform_rule)),
+              groups(metadata.national_prefix_transform_rule),
               "1" if metadata.same_mobile_and_fixed_line_pattern else "0"]
     for name in DESCRIPTIONS:
         desc = getattr(metadata, name)
@@ -52,7 +55,27 @@ def line(metadata):
         else:
             fields += [text(desc.national_number_pattern), lengths(desc.possible_length),
                        lengths(desc.possible_length_local_only), text(desc.example_number)]
+    # How numbers are written: the national formats (pattern, format, the last leading-digits
+    # pattern, the national prefix formatting rule), then the international ones (without the rule).
+    national = metadata.number_format or []
+    fields.append(str(len(national)))
+    for number_format in national:
+        fields += [text(number_format.pattern), groups(number_format.format), last(number_format.leading_digits_pattern),
+                   groups(number_format.national_prefix_formatting_rule)]
+    international = metadata.intl_number_format or []
+    fields.append(str(len(international)))
+    for number_format in international:
+        fields += [text(number_format.pattern), groups(number_format.format), last(number_format.leading_digits_pattern)]
     return "\t".join(fields)
+
+
+def groups(value):
+    """A replacement as libphonenumber's own metadata writes it: $1, not Python's \\1."""
+    return re.sub(r"\\(\d)", r"$\1", text(value))
+
+
+def last(patterns):
+    return text(patterns[-1]) if patterns else ""
 
 
 def main():

@@ -4,7 +4,7 @@ plan's own version installed): numbers generated from the metadata - every regio
 entity, every number type's example, each digit changed, one digit more and one less, in
 international and national form and the forms PBXs send (00 and the country code, the national
 prefix) - are judged by `caller-lookup validate --batch` and by phonenumbers' parse, is_valid_number,
-number_type and region_code_for_number. Prints the count and the first disagreements; exits 1 on
+number_type, region_code_for_number and format_number (national and international). Prints the count and the first disagreements; exits 1 on
 any.
 
 Usage: differential.py BINARY [PLAN_FILE]
@@ -70,11 +70,12 @@ def verdict(text, region):
     try:
         number = phonenumbers.parse(text, region or None)
     except phonenumbers.NumberParseException:
-        return (False, None, None, None)
+        return (False, None, None, None, None, None)
     if not phonenumbers.is_valid_number(number):
-        return (False, None, None, None)
+        return (False, None, None, None, None, None)
     return (True, phonenumbers.format_number(number, PhoneNumberFormat.E164), TYPES[phonenumbers.number_type(number)],
-            phonenumbers.region_code_for_number(number))
+            phonenumbers.region_code_for_number(number), phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL),
+            phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL))
 
 
 def main():
@@ -89,7 +90,8 @@ def main():
     disagreements = []
     for (text, region), line in zip(cases, answers):
         ours = json.loads(line)
-        mine = (ours["valid"], ours["e164"], ours["type"], ours["region"]) if ours["valid"] else (False, None, None, None)
+        mine = ((ours["valid"], ours["e164"], ours["type"], ours["region"], ours.get("national"), ours.get("international"))
+                if ours["valid"] else (False, None, None, None, None, None))
         theirs = verdict(text, region)
         if mine != theirs:
             disagreements.append((text, region, mine, theirs))
