@@ -95,8 +95,13 @@ def main():
         theirs = verdict(text, region)
         if mine != theirs:
             disagreements.append((text, region, mine, theirs))
-    print("differential: %d numbers against phonenumbers %s, %d disagreements"
-          % (len(cases), phonenumbers.__version__, len(disagreements)), file=sys.stderr)
+    refused = sum(1 for _, _, mine, theirs in disagreements if theirs[0] and not mine[0])
+    accepted = sum(1 for _, _, mine, theirs in disagreements if mine[0] and not theirs[0])
+    read = sum(1 for _, _, mine, theirs in disagreements if mine[0] and theirs[0] and mine[1:4] != theirs[1:4])
+    written = len(disagreements) - refused - accepted - read
+    print("differential: %d numbers against phonenumbers %s, %d disagreements (%d valid refused, %d invalid accepted, "
+          "%d read otherwise, %d written otherwise)"
+          % (len(cases), phonenumbers.__version__, len(disagreements), refused, accepted, read, written), file=sys.stderr)
     for text, region, mine, theirs in disagreements[:25]:
         print("  %r in %s: caller-lookup %s, phonenumbers %s" % (text, region or "-", mine, theirs), file=sys.stderr)
     sys.exit(1 if disagreements else 0)
