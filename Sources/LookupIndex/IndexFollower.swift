@@ -44,30 +44,20 @@ public final class IndexFollower: Sendable {
     /// it is published, so readers never see a large overlay.
     @discardableResult
     public func catchUp() throws -> Int64 {
-        try catchUpReportingRebuilds().version
-    }
-
-    /// `catchUp`, also saying whether the index was built anew (a full load, a compaction): the
-    /// old one and the rows it was built from are garbage then, worth handing back to the system.
-    public func catchUpReportingRebuilds() throws -> (version: Int64, rebuilt: Bool) {
         writer.lock()
         defer { writer.unlock() }
         var snapshot = index.snapshot
-        var rebuilt = false
         while true {
             let batch = try source.changes(after: snapshot.version, limit: Self.batchLimit)
             if batch.resync {
                 snapshot = Self.build(try source.loadAll(), suffixDigits: suffixDigits)
                 index.publish(snapshot)
-                return (snapshot.version, true)
+                return snapshot.version
             }
-            guard batch.version > snapshot.version else { return (snapshot.version, rebuilt) }
+            guard batch.version > snapshot.version else { return snapshot.version }
             snapshot = snapshot.applying(batch.changes, version: batch.version)
             if let labels = batch.labels { snapshot = snapshot.withLabels(labels) }
-            if snapshot.overlaySize > compactionThreshold(for: snapshot) {
-                snapshot = snapshot.compacted()
-                rebuilt = true
-            }
+            if snapshot.overlaySize > compactionThreshold(for: snapshot) { snapshot = snapshot.compacted() }
             index.publish(snapshot)
         }
     }

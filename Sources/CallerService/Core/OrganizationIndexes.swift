@@ -187,20 +187,14 @@ final class OrganizationIndexes: IndexProvider, Sendable {
 
     /// Every organization, its index's version, and whether this run built or moved the index.
     private func catchUpAll() throws -> [CaughtUp] {
-        var rebuilt = false
-        // An index built anew (an upload's replace-all, a compaction, a new organization) leaves
-        // the old one and its rows as garbage: hand their pages back, as after the warm start.
-        defer { if rebuilt { ProcessMemory.releaseFreed() } }
-        return try store.committedOrganizationsBlocking().map { organization in
+        try store.committedOrganizationsBlocking().map { organization in
             if let follower = state.withLock({ $0.entries[organization.id]?.follower }) {
                 let version = follower.index.snapshot.version
                 guard version != organization.version else { return CaughtUp(organization: organization, version: version, moved: false) }
-                let (reached, built) = try follower.catchUpReportingRebuilds()
-                rebuilt = rebuilt || built
+                let reached = try follower.catchUp()
                 metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
                 return CaughtUp(organization: organization, version: reached, moved: true)
             }
-            rebuilt = true
             return CaughtUp(organization: organization, version: try followed(organization).follower.index.snapshot.version, moved: true)
         }
     }
