@@ -39,10 +39,11 @@ if [ "$status" -eq 0 ]; then
     # in Chromium, the LDAP directory asked by ldapsearch and ldap3 (also over TLS and on a mirror),
     # CRM sync from Python's http.server beside a running server (schedule, 304, delete limit, token),
     # the shipped number plan against PyPI's phonenumbers of its version and one store served by two plans,
+    # day-two administration from the command line (users, migrate, where the configuration is found),
     # the guides' links and runnable examples, and no tracked symbolic link that leaves the
     # repository.
     for script in scripts/e2e.sh scripts/security-test.sh scripts/schemathesis.sh scripts/sip-test.sh scripts/reliability/postgres-crash.sh \
-        scripts/reliability/cluster-test.sh scripts/browser-test.sh scripts/ldap-test.sh scripts/sync-test.sh scripts/number-plan-test.sh scripts/check-docs.sh scripts/check-links.sh; do
+        scripts/reliability/cluster-test.sh scripts/browser-test.sh scripts/ldap-test.sh scripts/sync-test.sh scripts/number-plan-test.sh scripts/day-two-test.sh scripts/check-docs.sh scripts/check-links.sh; do
         if "$script" .build/debug/caller-lookup; then
             passed=$((passed + 1))
         else

@@ -13,7 +13,7 @@ struct CallerLookupCommand: AsyncParsableCommand {
         commandName: "caller-lookup",
         abstract: "Who is calling? Contacts by CSV or REST, answered from an in-memory index.",
         subcommands: [
-            OrgCommand.self, UserCommand.self, TokenCommand.self, MigrateCommand.self, ImportCommand.self, LookupCommand.self, ValidateCommand.self,
+            OrgCommand.self, UserCommand.self, TokenCommand.self, MigrateCommand.self, ImportCommand.self, ExportCommand.self, LookupCommand.self, ValidateCommand.self,
             SyncCommand.self, CheckNumbersCommand.self, NumberPlanCommand.self, GenerateCommand.self, BenchCommand.self, ServeCommand.self, MirrorCommand.self,
         ]
     )

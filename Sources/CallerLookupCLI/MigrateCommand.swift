@@ -20,12 +20,24 @@ struct MigrateCommand: AsyncParsableCommand {
         try await handlingErrors {
             switch try options.location() {
             case .sqlite(let directory):
+                let before = try SQLiteStore.schemaVersion(ofStoreIn: directory)
                 let (version, known) = try options.openStore().schemaVersion()
-                print("schema at version \(version) of \(known) in \(directory)")
+                print(Self.report(before: before, after: version, known: known, store: directory))
             case .postgres(let url):
-                let version = try await options.withPostgres(url) { try await $0.migrate() }
-                print("schema at version \(version) of \(version) in \(Redaction.redacted(url))")
+                let (before, after, known) = try await options.withPostgres(url) { store in
+                    let (before, known) = try await store.schemaVersion()
+                    return (before, try await store.migrate(), known)
+                }
+                print(Self.report(before: before == 0 ? nil : before, after: after, known: known, store: Redaction.redacted(url)))
             }
         }
+    }
+
+    /// `schema migrated from version 3 to 4 of 4 in …`, or `schema at version 4 of 4 in …` when
+    /// nothing was pending.
+    static func report(before: Int?, after: Int, known: Int, store: String) -> String {
+        guard let before else { return "schema created at version \(after) of \(known) in \(store)" }
+        guard before != after else { return "schema at version \(after) of \(known) in \(store) (nothing to migrate)" }
+        return "schema migrated from version \(before) to \(after) of \(known) in \(store)"
     }
 }

@@ -16,13 +16,16 @@ struct MirrorCommand: AsyncParsableCommand {
             read from the environment variable CALLER_LOOKUP_TOKEN, or with a user's login: --login and \
             the password in CALLER_LOOKUP_PASSWORD. It answers the lookup routes (lookup, name, route, \
             the phonebooks), /health and /metrics with the same JSON as the API node, and keeps answering from its last \
-            copy while the API is down. With --snapshot it keeps that copy in FILE and starts from it.
+            copy while the API is down. With --snapshot it keeps that copy in FILE and starts from it. \
+            Settings come from the configuration file as for serve (--config FILE, else CALLER_LOOKUP_CONFIG, \
+            else /etc/caller-lookup/caller-lookup.json), then CALLER_LOOKUP_* variables, then these flags.
             """)
 
     @Option(help: "The API node to follow, e.g. http://api.example:8080.") var from: String
     @Option(help: "A user of the organization to mirror (without it: CALLER_LOOKUP_TOKEN).") var login: String?
-    @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port = 8081
+    @Option(help: "Address to listen on (http.host; default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on (http.port; default 8081).") var port: Int?
+    @Option(help: "A JSON configuration file, read as serve reads it.") var config: String?
     @Option(help: "Keep the mirror's state in this file and start from it.") var snapshot: String?
     @Option(help: "Seconds one change-feed request waits for a change.") var wait = 25
     @Option(help: "Port of the read-only LDAP directory (ldap.port); off when not given.") var ldapPort: Int?
@@ -55,9 +58,17 @@ struct MirrorCommand: AsyncParsableCommand {
         }
         var mirror = MirrorConfiguration(apiURL: from, credentials: credentials, snapshotPath: snapshot)
         mirror.longPollSeconds = wait
-        var service = try await ServeCommand.load(file: nil)
-        service.host = host
-        service.port = port
+        var defaults = ServiceConfiguration()
+        defaults.port = 8081
+        var service: ServiceConfiguration
+        do {
+            service = try await ServeCommand.load(file: config, defaults: defaults, announce: true)
+        } catch {
+            printError("error: cannot read the configuration: \(error)")
+            throw ExitCode.failure
+        }
+        if let host { service.host = host }
+        if let port { service.port = port }
         if let ldapPort { service.ldapPort = ldapPort }
         if let ldapsPort { service.ldapTLSPort = ldapsPort }
         let node = MirrorNode(configuration: mirror)

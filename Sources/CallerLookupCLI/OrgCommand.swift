@@ -10,7 +10,7 @@ import StoreContract
 struct OrgCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "org", abstract: "Manage organizations.",
-        subcommands: [Create.self, List.self, Labels.self, PopupLink.self])
+        subcommands: [Create.self, Set.self, List.self, Labels.self, PopupLink.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an organization.")
@@ -36,6 +36,39 @@ struct OrgCommand: ParsableCommand {
                     }
                 }
                 print("created organization '\(organization.name)' (default region \(organization.defaultRegion))")
+            }
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an organization's default region or suffix length; serving nodes rebuild its index.")
+
+        @Argument var name: String
+        @Option(help: "Region for incoming numbers written without '+' (two letters).") var defaultRegion: String?
+        @Option(help: "How many trailing national digits the suffix match compares (4–15).") var suffixDigits: Int?
+        @OptionGroup var options: DataOptions
+
+        func validate() throws {
+            guard defaultRegion != nil || suffixDigits != nil else {
+                throw ValidationError("Give --default-region, --suffix-digits or both.")
+            }
+        }
+
+        func run() async throws {
+            try await handlingErrors {
+                let (region, digits) = (defaultRegion, suffixDigits)
+                let (before, after) = try await options.withStore(organization: name) { store, organization in
+                    try await store.updateOrganization(id: organization.id, defaultRegion: region, suffixDigits: digits)
+                }
+                var changes: [String] = []
+                if before.defaultRegion != after.defaultRegion { changes.append("default region \(before.defaultRegion) → \(after.defaultRegion)") }
+                if before.suffixDigits != after.suffixDigits { changes.append("suffix digits \(before.suffixDigits) → \(after.suffixDigits)") }
+                if changes.isEmpty {
+                    print("organization '\(after.name)' unchanged (default region \(after.defaultRegion), suffix digits \(after.suffixDigits))")
+                } else {
+                    print("organization '\(after.name)': \(changes.joined(separator: ", ")); serving nodes rebuild its index")
+                }
             }
         }
     }

@@ -14,7 +14,7 @@ import SystemPackage
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Run the contacts API and lookup service (HTTP).",
-        discussion: "Settings come from --config (default config/caller-lookup.json when present), then CALLER_LOOKUP_* environment variables, then these flags; see config/README.md.")
+        discussion: "Settings come from the configuration file (--config FILE, else CALLER_LOOKUP_CONFIG, else /etc/caller-lookup/caller-lookup.json when it exists), then CALLER_LOOKUP_* environment variables, then these flags; see config/README.md.")
 
     @Option(help: "Address to listen on (http.host).") var host: String?
     @Option(help: "Port to listen on (http.port).") var port: Int?
@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var configuration: ServiceConfiguration
         do {
-            configuration = try await Self.load(file: config)
+            configuration = try await Self.load(file: config, announce: true)
         } catch {
             printError("error: cannot read the configuration: \(error)")
             throw ExitCode.failure
@@ -47,10 +47,13 @@ struct ServeCommand: AsyncParsableCommand {
             switch try DataOptions.location(data: configuration.dataDirectory, store: configuration.storeURL) {
             case .sqlite(let directory):
                 do {
-                    recordStore = SQLiteRecordStore(try SQLiteStore(directory: directory))
+                    recordStore = SQLiteRecordStore(try SQLiteStore(directory: directory, existing: true))
+                } catch let error as ContactStoreError where error.code == .notFound {
+                    throw Failure(error.message)
                 } catch {
                     throw Failure("Cannot open the store in '\(directory)': \(error)")
                 }
+                if configuration.indexDirectory == nil { configuration.indexDirectory = directory + "/indexes" }
             case .postgres(let url):
                 let postgres = try await Self.openPostgres(url)
                 services.append(PostgresPoolService(store: postgres))
@@ -107,15 +110,32 @@ struct ServeCommand: AsyncParsableCommand {
         return try PostgresStore(url: url, logger: logger)
     }
 
-    /// Environment variables over the JSON file over the defaults.
-    static func load(file: String?) async throws -> ServiceConfiguration {
-        let path = file ?? "config/caller-lookup.json"
-        let fileProvider = try await FileProvider<JSONSnapshot>(filePath: FilePath(path), allowMissing: file == nil)
-        let reader = ConfigReader(providers: [
-            EnvironmentVariablesProvider().prefixKeys(with: ["caller", "lookup"]),
-            fileProvider,
-        ])
-        return ServiceConfiguration(config: reader)
+    /// The configuration file, wherever the process starts: `--config FILE`, else the file named
+    /// by `CALLER_LOOKUP_CONFIG`, else `/etc/caller-lookup/caller-lookup.json` when it exists;
+    /// `nil` when there is none (the defaults and `CALLER_LOOKUP_*` variables then).
+    static let systemConfigurationFile = "/etc/caller-lookup/caller-lookup.json"
+
+    static func configurationFile(_ flag: String?) -> (path: String, required: Bool)? {
+        if let flag { return (flag, true) }
+        if let named = ProcessInfo.processInfo.environment["CALLER_LOOKUP_CONFIG"], !named.isEmpty { return (named, true) }
+        if FileManager.default.fileExists(atPath: systemConfigurationFile) { return (systemConfigurationFile, false) }
+        return nil
+    }
+
+    /// Environment variables over the JSON file over `defaults`; says on standard error which file
+    /// it read (a service set up without one runs on the defaults, and should know it).
+    static func load(
+        file: String?, defaults: ServiceConfiguration = ServiceConfiguration(), announce: Bool = false
+    ) async throws -> ServiceConfiguration {
+        var providers: [any ConfigProvider] = [EnvironmentVariablesProvider().prefixKeys(with: ["caller", "lookup"])]
+        if let (path, required) = configurationFile(file) {
+            guard !required || FileManager.default.fileExists(atPath: path) else { throw Failure("the configuration file '\(path)' does not exist") }
+            providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(path), allowMissing: !required))
+            if announce { printError("configuration: \(path), then CALLER_LOOKUP_* variables") }
+        } else if announce {
+            printError("configuration: no file (--config, CALLER_LOOKUP_CONFIG or \(systemConfigurationFile)); the defaults and CALLER_LOOKUP_* variables")
+        }
+        return ServiceConfiguration(config: ConfigReader(providers: providers), defaults: defaults)
     }
 }
 

@@ -89,7 +89,7 @@ struct SyncCommand: ParsableCommand {
 
         @Argument(help: "The source's id (sync list).") var id: Int64
         @Option(help: "The organization.") var org: String
-        @Option(help: "The configuration file whose sync.* settings apply (timeouts, retries, pages); default config/caller-lookup.json when present.")
+        @Option(help: "The configuration file whose sync.* settings apply (timeouts, retries, pages); else CALLER_LOOKUP_CONFIG, else /etc/caller-lookup/caller-lookup.json when present.")
         var config: String?
         @OptionGroup var options: DataOptions
         @OptionGroup var plan: NumberPlanOptions

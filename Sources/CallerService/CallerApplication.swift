@@ -66,6 +66,7 @@ public func buildApplication(
 private func buildApplication(state: ServiceState, logger: Logger?) -> some ApplicationProtocol {
     let configuration = state.configuration
     let router = Router(context: CallerRequestContext.self)
+    if configuration.trustsForwardedFor { router.add(middleware: ForwardedClient()) }
     router.add(middleware: ErrorAnswers(described: APIRoutes.described, queries: APIRoutes.queries))
     router.add(middleware: CrossSiteGuard(publicURL: configuration.publicURL))
     router.get("/health") { _, _ in

@@ -49,6 +49,36 @@ public struct FullLoad: Sendable {
 public protocol ChangeSource: Sendable {
     /// Every contact, the labels, and the version they reflect.
     func loadAll() throws -> FullLoad
+    /// Every contact in ascending id order, each handed to `body` as it is read (nothing holds them
+    /// all at once), then the version and labels they reflect: what an index is built from.
+    func loadAll(each body: (StoredContact) throws -> Void) throws -> FullLoadHead
     /// Changes after `version` (whole transactions), or `resync` when the log cannot serve it.
     func changes(after version: Int64, limit: Int) throws -> ChangeBatch
+    /// Whether more than `count` changes follow `version` — then a follower builds the index from
+    /// a full load instead of replaying them (a replace-all import of a million rows) — or `nil`
+    /// when the source cannot tell cheaply.
+    func hasChanges(moreThan count: Int, after version: Int64) throws -> Bool?
+}
+
+/// What a streamed full load reflects: the version and the labels.
+public struct FullLoadHead: Sendable {
+    public let version: Int64
+    public let labels: [ContactField: String]
+
+    public init(version: Int64, labels: [ContactField: String] = [:]) {
+        self.version = version
+        self.labels = labels
+    }
+}
+
+extension ChangeSource {
+    /// A source that cannot stream hands over its whole load, in id order.
+    public func loadAll(each body: (StoredContact) throws -> Void) throws -> FullLoadHead {
+        let load = try loadAll()
+        let ascending = zip(load.contacts, load.contacts.dropFirst()).allSatisfy { $0.id < $1.id }
+        for stored in ascending ? load.contacts : load.contacts.sorted(by: { $0.id < $1.id }) { try body(stored) }
+        return FullLoadHead(version: load.version, labels: load.labels)
+    }
+
+    public func hasChanges(moreThan count: Int, after version: Int64) throws -> Bool? { nil }
 }

@@ -100,14 +100,10 @@ public struct ContactGenerator {
 
     /// A CSV file of `rows` contacts with every column, quoted as the customer's sample is.
     public mutating func csv(rows: Int, into output: (String) -> Void) {
-        output(ContactField.allCases.map(\.rawValue).joined(separator: ";") + "\n")
+        output(ContactCSV.header)
         for index in 0..<rows {
             let draft = draft(index: index)
-            let line = ContactField.allCases.map { field in
-                guard let value = draft[field], !value.isEmpty else { return "" }
-                return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            }.joined(separator: ";")
-            output(line + "\n")
+            output(ContactCSV.line { draft[$0] ?? "" })
         }
     }
 }
@@ -120,9 +116,5 @@ extension String {
             "ť": "t", "ú": "u", "ů": "u", "ý": "y", "ž": "z",
         ]
         return String(self.map { map[$0] ?? $0 })
-    }
-
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

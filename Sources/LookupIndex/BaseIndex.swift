@@ -9,14 +9,14 @@ import PhoneNumbers
 /// (`Int64`, ascending, so an id finds its ordinal by binary search), and three `RefTable`s —
 /// E.164 number, suffix key, email hash — that store no keys. See `IndexSnapshot` for the cost.
 final class BaseIndex: Sendable {
-    let arena: [UInt8]
-    let starts: [UInt32]
-    let ids: [Int64]
+    let arena: Slab<UInt8>
+    let starts: Slab<UInt32>
+    let ids: Slab<Int64>
     let exact: NumberTable
     let suffix: RefTable<MixHashing>
     let email: RefTable<MixHashing>
 
-    init(arena: [UInt8], starts: [UInt32], ids: [Int64], exact: NumberTable,
+    init(arena: Slab<UInt8>, starts: Slab<UInt32>, ids: Slab<Int64>, exact: NumberTable,
          suffix: RefTable<MixHashing>, email: RefTable<MixHashing>) {
         self.arena = arena
         self.starts = starts
@@ -34,7 +34,7 @@ final class BaseIndex: Sendable {
     }
 
     /// The ordinals of a run in the table of `kind`.
-    func ordinals(_ kind: Matches.TableKind, start: Int, count: Int) -> ArraySlice<UInt32> {
+    func ordinals(_ kind: Matches.TableKind, start: Int, count: Int) -> [UInt32] {
         switch kind {
         case .exact: exact.ordinals(start: start, count: count)
         case .suffix: suffix.ordinals(start: start, count: count)
@@ -43,13 +43,15 @@ final class BaseIndex: Sendable {
     }
 
     func ordinal(of id: Int64) -> UInt32? {
-        var low = 0
-        var high = ids.count
-        while low < high {
-            let middle = (low + high) / 2
-            if ids[middle] < id { low = middle + 1 } else { high = middle }
+        ids.withUnsafeBufferPointer { ids in
+            var low = 0
+            var high = ids.count
+            while low < high {
+                let middle = (low + high) / 2
+                if ids[middle] < id { low = middle + 1 } else { high = middle }
+            }
+            return low < ids.count && ids[low] == id ? UInt32(low) : nil
         }
-        return low < ids.count && ids[low] == id ? UInt32(low) : nil
     }
 
     /// The exact-number lookup: the hot path of every call, answered from the table alone.
@@ -63,7 +65,7 @@ final class BaseIndex: Sendable {
     }
 
     var byteSize: Int {
-        arena.capacity + starts.capacity * 4 + ids.capacity * 8 + exact.byteSize + suffix.byteSize + email.byteSize
+        arena.byteCount + starts.byteCount + ids.byteCount + exact.byteSize + suffix.byteSize + email.byteSize
     }
 }
 

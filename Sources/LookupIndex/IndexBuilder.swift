@@ -72,13 +72,13 @@ public struct IndexBuilder {
                 tables.suffix = Self.suffixTable(arena: arena, starts: starts, digits: digits, keyCount: numbers)
             }
         }
-        let base = BaseIndex(arena: arena, starts: starts, ids: ids, exact: tables.exact!, suffix: tables.suffix!,
-                             email: tables.email!)
+        let base = BaseIndex(arena: Slab(arena), starts: Slab(starts), ids: Slab(ids), exact: tables.exact!,
+                             suffix: tables.suffix!, email: tables.email!)
         return IndexSnapshot(version: version, suffixDigits: suffixDigits, base: base, overlay: Overlay())
     }
 
     private static func exactTable(arena: [UInt8], starts: [UInt32], keyCount: Int) -> NumberTable {
-        var exact = NumberTable(capacityFor: keyCount)
+        var exact = NumberTable.Builder(capacityFor: keyCount)
         arena.withUnsafeBytes { bytes in
             for (ordinal, start) in starts.enumerated() {
                 let view = RecordView(bytes: bytes, start: Int(start))
@@ -86,11 +86,11 @@ public struct IndexBuilder {
                 if view.phone2 != 0, view.phone2 != view.phone1 { exact.insert(view.phone2, ordinal: UInt32(ordinal)) }
             }
         }
-        return exact
+        return exact.frozen()
     }
 
     private static func suffixTable(arena: [UInt8], starts: [UInt32], digits: Int, keyCount: Int) -> RefTable<MixHashing> {
-        var suffix = RefTable<MixHashing>(capacityFor: keyCount)
+        var suffix = RefTable<MixHashing>.Builder(capacityFor: keyCount)
         arena.withUnsafeBytes { bytes in
             starts.withUnsafeBufferPointer { starts in
                 func record(_ ordinal: UInt32) -> RecordView { RecordView(bytes: bytes, start: Int(starts[Int(ordinal)])) }
@@ -110,11 +110,11 @@ public struct IndexBuilder {
                 }
             }
         }
-        return suffix
+        return suffix.frozen()
     }
 
     private static func emailTable(arena: [UInt8], starts: [UInt32], keyCount: Int) -> RefTable<MixHashing> {
-        var email = RefTable<MixHashing>(capacityFor: keyCount)
+        var email = RefTable<MixHashing>.Builder(capacityFor: keyCount)
         arena.withUnsafeBytes { bytes in
             starts.withUnsafeBufferPointer { starts in
                 func record(_ ordinal: UInt32) -> RecordView { RecordView(bytes: bytes, start: Int(starts[Int(ordinal)])) }
@@ -128,7 +128,7 @@ public struct IndexBuilder {
                 }
             }
         }
-        return email
+        return email.frozen()
     }
 }
 

@@ -143,7 +143,7 @@ public final class IndexSnapshot: Sendable {
             switch found {
             case .none: []
             case .one(let ordinal): [ordinal]
-            case .run(let start, let count): Array(base.ordinals(kind, start: start, count: count))
+            case .run(let start, let count): base.ordinals(kind, start: start, count: count)
             }
         for ordinal in baseOrdinals where !overlay.removed.contains(ordinal) {
             refs.append((base.ids[Int(ordinal)], .base(ordinal)))
@@ -172,6 +172,38 @@ public final class IndexSnapshot: Sendable {
         case .run(let start, let count, let kind):
             base.ordinals(kind, start: start, count: count).map { ContactRef.base($0) }
         case .list(let refs): refs
+        }
+    }
+
+    /// The first contact of `matches` (the lowest id), without listing the others.
+    public func first(_ matches: Matches) -> ContactRef? {
+        switch matches.storage {
+        case .none: nil
+        case .one(let ordinal): .base(ordinal)
+        case .run(let start, _, let kind):
+            switch kind {
+            case .exact: .base(base.exact.runs[start])
+            case .suffix: .base(base.suffix.runs[start])
+            case .email: .base(base.email.runs[start])
+            }
+        case .list(let refs): refs.first
+        }
+    }
+
+    /// The contact behind `ref` with only `fields` (and the phones) read from its record, the
+    /// others empty: for answers that show a few fields.
+    public func contact(_ ref: ContactRef, fields: [ContactField]) -> Contact {
+        var wanted: UInt32 = 0
+        for field in fields { wanted |= 1 << UInt32(field.index) }
+        return withRecord(ref) { record in
+            var values = [String](repeating: "", count: ContactRecord.fieldCount)
+            _ = record.decode { index, value in
+                if wanted & (1 << UInt32(index)) != 0 { values[index] = String(decoding: value, as: UTF8.self) }
+            }
+            // The phones always (a contact has its phone1): small strings, no allocation.
+            values[ContactField.phone1.index] = PhoneNumber(rawValue: record.phone1)?.e164 ?? ""
+            values[ContactField.phone2.index] = PhoneNumber(rawValue: record.phone2)?.e164 ?? ""
+            return Contact(trustedValues: values)!
         }
     }
 

@@ -8,18 +8,21 @@
 /// multiply-shift, linear probing over contiguous slots.
 public struct NumberTable: Sendable {
     static let slotSize = 12
-    @usableFromInline var storage: [UInt8]
-    @usableFromInline let capacity: Int
-    @usableFromInline var runs: [UInt32] = []
+    let storage: Slab<UInt8>
+    let runs: Slab<UInt32>
 
-    public init(capacityFor keyCount: Int) {
-        capacity = max(8, keyCount * 5 / 4 + 1)
-        storage = .zeroedForHugePages(count: capacity * Self.slotSize)
+    init(storage: Slab<UInt8>, runs: Slab<UInt32>) {
+        precondition(storage.count % Self.slotSize == 0 && storage.count > 0, "a number table has whole slots")
+        self.storage = storage
+        self.runs = runs
     }
+
+    var capacity: Int { storage.count / Self.slotSize }
 
     @inline(__always)
     public func find(_ key: UInt64) -> RefTable<MixHashing>.Found {
         let hash = MixHashing.hash(key)
+        let capacity = self.capacity
         var slot = Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(capacity)).high)
         return storage.withUnsafeBytes { bytes in
             while true {
@@ -38,35 +41,52 @@ public struct NumberTable: Sendable {
         }
     }
 
-    /// Adds `ordinal` under `key` (ordinals of one key in ascending order).
-    public mutating func insert(_ key: UInt64, ordinal: UInt32) {
-        precondition(key != 0, "0 is not an E.164 number")
-        let hash = MixHashing.hash(key)
-        var slot = Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(capacity)).high)
-        let capacity = self.capacity
-        storage.withUnsafeMutableBytes { bytes in
-            while true {
-                let offset = slot * Self.slotSize
-                let stored = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                if stored == 0 {
-                    bytes.storeBytes(of: key, toByteOffset: offset, as: UInt64.self)
-                    bytes.storeBytes(of: ordinal + 1, toByteOffset: offset + 8, as: UInt32.self)
-                    return
-                }
-                if stored == key {
-                    let reference = bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
-                    if let updated = OrdinalRuns.adding(ordinal, to: reference, runs: &runs) {
-                        bytes.storeBytes(of: updated, toByteOffset: offset + 8, as: UInt32.self)
+    public func ordinals(start: Int, count: Int) -> [UInt32] { runs.copy(start: start, count: count) }
+
+    public var byteSize: Int { storage.byteCount + runs.byteCount }
+
+    /// Fills a table; `frozen()` hands it to an index.
+    public struct Builder {
+        var storage: [UInt8]
+        let capacity: Int
+        var runs: [UInt32] = []
+
+        public init(capacityFor keyCount: Int) {
+            capacity = max(8, keyCount * 5 / 4 + 1)
+            storage = .zeroedForHugePages(count: capacity * NumberTable.slotSize)
+        }
+
+        /// Adds `ordinal` under `key` (ordinals of one key in ascending order).
+        public mutating func insert(_ key: UInt64, ordinal: UInt32) {
+            precondition(key != 0, "0 is not an E.164 number")
+            let hash = MixHashing.hash(key)
+            var slot = Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(capacity)).high)
+            let capacity = self.capacity
+            storage.withUnsafeMutableBytes { bytes in
+                while true {
+                    let offset = slot * NumberTable.slotSize
+                    let stored = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    if stored == 0 {
+                        bytes.storeBytes(of: key, toByteOffset: offset, as: UInt64.self)
+                        bytes.storeBytes(of: ordinal + 1, toByteOffset: offset + 8, as: UInt32.self)
+                        return
                     }
-                    return
+                    if stored == key {
+                        let reference = bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
+                        if let updated = OrdinalRuns.adding(ordinal, to: reference, runs: &runs) {
+                            bytes.storeBytes(of: updated, toByteOffset: offset + 8, as: UInt32.self)
+                        }
+                        return
+                    }
+                    slot += 1
+                    if slot == capacity { slot = 0 }
                 }
-                slot += 1
-                if slot == capacity { slot = 0 }
             }
         }
+
+        /// The finished table (the runs sized to fit).
+        public func frozen() -> NumberTable {
+            NumberTable(storage: Slab(storage), runs: Slab(runs.exactCopy()))
+        }
     }
-
-    public func ordinals(start: Int, count: Int) -> ArraySlice<UInt32> { runs[start..<(start + count)] }
-
-    public var byteSize: Int { storage.capacity + runs.capacity * 4 }
 }

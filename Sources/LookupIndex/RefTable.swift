@@ -30,8 +30,8 @@ public enum MixHashing: KeyHashing {
 /// otherwise `runs[r & 0x7FFF_FFFF]` is a count followed by that many ordinals, ascending.
 public struct RefTable<Hashing: KeyHashing>: Sendable {
     /// Fingerprint << 32 | reference; 0 is empty.
-    @usableFromInline var slots: [UInt64]
-    @usableFromInline var runs: [UInt32]
+    let slots: Slab<UInt64>
+    let runs: Slab<UInt32>
 
     /// The result of a lookup: nothing, one ordinal, or a run inside `runs`.
     public enum Found: Equatable, Sendable {
@@ -40,29 +40,26 @@ public struct RefTable<Hashing: KeyHashing>: Sendable {
         case run(start: Int, count: Int)
     }
 
-    /// A table sized for `keyCount` keys.
-    public init(capacityFor keyCount: Int) {
-        let capacity = max(8, keyCount * 5 / 4 + 1)
-        slots = [UInt64](repeating: 0, count: capacity)
-        runs = []
+    init(slots: Slab<UInt64>, runs: Slab<UInt32>) {
+        self.slots = slots
+        self.runs = runs
     }
 
-    @inline(__always) @usableFromInline
-    func start(_ hash: UInt64) -> Int {
-        Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(slots.count)).high)
+    @inline(__always)
+    static func start(_ hash: UInt64, capacity: Int) -> Int {
+        Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(capacity)).high)
     }
 
     /// The fingerprint, already shifted into the slot's high half.
-    @inline(__always) @usableFromInline
+    @inline(__always)
     static func fingerprint(_ hash: UInt64) -> UInt64 { hash << 32 }
 
     /// The ordinals stored for `key`; `matches(ordinal)` confirms that a contact has the key.
-    @inlinable
     public func find(_ key: UInt64, matches: (UInt32) -> Bool) -> Found {
         let hash = Hashing.hash(key)
         let fingerprint = Self.fingerprint(hash)
         let capacity = slots.count
-        var slot = start(hash)
+        var slot = Self.start(hash, capacity: capacity)
         return slots.withUnsafeBufferPointer { slots in
             while true {
                 let entry = slots[slot]
@@ -82,40 +79,53 @@ public struct RefTable<Hashing: KeyHashing>: Sendable {
         }
     }
 
-    /// Adds `ordinal` under `key`. Ordinals of one key must arrive in ascending order; a key shared
-    /// by several contacts grows a run (moved to the end of `runs` when it grows).
-    public mutating func insert(_ key: UInt64, ordinal: UInt32, matches: (UInt32) -> Bool) {
-        let hash = Hashing.hash(key)
-        let fingerprint = Self.fingerprint(hash)
-        var slot = start(hash)
-        while true {
-            let entry = slots[slot]
-            let reference = UInt32(truncatingIfNeeded: entry)
-            if entry == 0 {
-                slots[slot] = fingerprint | UInt64(ordinal + 1)
-                return
-            }
-            if entry & 0xFFFF_FFFF_0000_0000 == fingerprint {
-                let first = reference < 0x8000_0000 ? reference - 1 : runs[Int(reference & 0x7FFF_FFFF) + 1]
-                if matches(first) {
-                    if let updated = OrdinalRuns.adding(ordinal, to: reference, runs: &runs) {
-                        slots[slot] = fingerprint | UInt64(updated)
-                    }
+    /// The ordinals of a run found by `find`.
+    public func ordinals(start: Int, count: Int) -> [UInt32] { runs.copy(start: start, count: count) }
+
+    /// Bytes held by the table.
+    public var byteSize: Int { slots.byteCount + runs.byteCount }
+
+    /// Fills a table; `frozen()` hands it to an index.
+    public struct Builder {
+        var slots: [UInt64]
+        var runs: [UInt32] = []
+
+        /// A table sized for `keyCount` keys.
+        public init(capacityFor keyCount: Int) {
+            slots = [UInt64](repeating: 0, count: max(8, keyCount * 5 / 4 + 1))
+        }
+
+        /// Adds `ordinal` under `key`. Ordinals of one key must arrive in ascending order; a key
+        /// shared by several contacts grows a run (moved to the end of `runs` when it grows).
+        public mutating func insert(_ key: UInt64, ordinal: UInt32, matches: (UInt32) -> Bool) {
+            let hash = Hashing.hash(key)
+            let fingerprint = RefTable.fingerprint(hash)
+            var slot = RefTable.start(hash, capacity: slots.count)
+            while true {
+                let entry = slots[slot]
+                let reference = UInt32(truncatingIfNeeded: entry)
+                if entry == 0 {
+                    slots[slot] = fingerprint | UInt64(ordinal + 1)
                     return
                 }
+                if entry & 0xFFFF_FFFF_0000_0000 == fingerprint {
+                    let first = reference < 0x8000_0000 ? reference - 1 : runs[Int(reference & 0x7FFF_FFFF) + 1]
+                    if matches(first) {
+                        if let updated = OrdinalRuns.adding(ordinal, to: reference, runs: &runs) {
+                            slots[slot] = fingerprint | UInt64(updated)
+                        }
+                        return
+                    }
+                }
+                slot += 1
+                if slot == slots.count { slot = 0 }
             }
-            slot += 1
-            if slot == slots.count { slot = 0 }
         }
-    }
 
-    /// The ordinals of a run found by `find`.
-    @inlinable
-    public func ordinals(start: Int, count: Int) -> ArraySlice<UInt32> { runs[start..<(start + count)] }
-
-    /// Bytes held by the table's arrays.
-    public var byteSize: Int {
-        slots.capacity * 8 + runs.capacity * 4
+        /// The finished table (the runs sized to fit).
+        public func frozen() -> RefTable {
+            RefTable(slots: Slab(slots), runs: Slab(runs.exactCopy()))
+        }
     }
 }
 

@@ -99,5 +99,14 @@ enum PostgresSchema {
             """,
             "CREATE INDEX sync_runs_by_source ON sync_runs (source_id, id)",
         ],
+        // The contacts' and the change log's foreign keys to their organization go: their check
+        // ran once per row and cost a first import 40 % of its COPY (80,000 rows: 0.50 s without,
+        // 0.80–0.90 s with). What they guarded still holds: every write to an organization's
+        // contacts or log first locks or updates the organization's row in the same transaction,
+        // and organizations are never deleted (one that is must delete its rows itself).
+        [
+            "ALTER TABLE contacts DROP CONSTRAINT IF EXISTS contacts_organization_id_fkey",
+            "ALTER TABLE changes DROP CONSTRAINT IF EXISTS changes_organization_id_fkey",
+        ],
     ]
 }

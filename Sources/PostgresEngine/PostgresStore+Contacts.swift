@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 public import PhoneNumbers
 import PostgresNIO
+import Synchronization
 public import StoreContract
 
 /// Imports, full loads and the change feed on PostgreSQL.
@@ -60,33 +61,33 @@ extension PostgresStore {
                 throw ContactStoreError(.unknownOrganization, "Organization \(organizationID) does not exist.")
             }
             let version = current + 1
+            var empty = true
+            for try await row in try await connection.query(
+                "SELECT NOT EXISTS (SELECT 1 FROM contacts WHERE organization_id = \(organizationID))", logger: logger
+            ).decode(Bool.self) { empty = row }
+            if empty {
+                // Nothing to match, update or delete: the rows go straight into `contacts`, numbered
+                // in the file's order, and are logged from there — no staging table, no set-based
+                // apply (a first import costs about one `COPY`).
+                let total = try await Self.copy(windows, into: "contacts", columns: ["organization_id", "id", "version"], connection, logger: logger) {
+                    ordinal, buffer in
+                    buffer.writeString("\(organizationID)\t\(nextID + Int64(ordinal))\t\(version)\t")
+                }
+                guard total > 0 else {
+                    throw ContactStoreError(.invalidInput, "An import with no contacts is refused; the previous contacts stay.")
+                }
+                var outcome = ReplaceOutcome()
+                outcome.created = total
+                return try await Self.commitImport(
+                    outcome, organizationID: organizationID, version: version, current: current, nextID: nextID, options: options, connection,
+                    logger: logger)
+            }
             try await connection.query(PostgresQuery(unsafeSQL: """
                 CREATE TEMP TABLE staging (ord bigint NOT NULL, \(Self.columns.map { "\($0) text NOT NULL" }.joined(separator: ", "))) ON COMMIT DROP
                 """), logger: logger)
-            let total = try await {
-                var total = 0
-                try await connection.copyFrom(table: "staging", columns: ["ord"] + Self.columnNames, logger: logger) { writer in
-                    var buffer = ByteBuffer()
-                    buffer.reserveCapacity(1 << 20)
-                    for try await window in windows {
-                        for contact in window {
-                            buffer.writeString(String(total))
-                            total += 1
-                            for value in contact.values {
-                                buffer.writeInteger(UInt8(ascii: "\t"))
-                                Self.writeCopyText(value, to: &buffer)
-                            }
-                            buffer.writeInteger(UInt8(ascii: "\n"))
-                        }
-                        if buffer.readableBytes >= 1 << 20 {
-                            try await writer.write(buffer)
-                            buffer.clear()
-                        }
-                    }
-                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
-                }
-                return total
-            }()
+            let total = try await Self.copy(windows, into: "staging", columns: ["ord"], connection, logger: logger) { ordinal, buffer in
+                buffer.writeString("\(ordinal)\t")
+            }
             guard total > 0 else {
                 throw ContactStoreError(.invalidInput, "An import with no contacts is refused; the previous contacts stay.")
             }
@@ -131,34 +132,86 @@ extension PostgresStore {
             outcome.updated = updated
             outcome.deleted = deleted
             outcome.unchanged = total - created - updated
-            try options.check(outcome)
-            if options.dryRun {
-                // Everything was written as for real; throwing rolls it back.
-                outcome.version = current
-                throw DryRunOutcome(outcome: outcome)
-            }
-            guard created + updated + deleted > 0 else {
-                outcome.version = current
-                return outcome
-            }
-            try await connection.query(PostgresQuery(unsafeSQL: """
-                INSERT INTO changes (organization_id, version, contact_id, op)
-                SELECT organization_id, version, id, 'upsert' FROM contacts WHERE organization_id = \(organizationID) AND version = \(version)
-                """), logger: logger)
-            try await connection.query(
-                "UPDATE organizations SET version = \(version), next_contact_id = \(nextID + Int64(created)) WHERE id = \(organizationID)",
+            return try await Self.commitImport(
+                outcome, organizationID: organizationID, version: version, current: current, nextID: nextID, options: options, connection,
                 logger: logger)
-            try await Self.compactChangeLog(
-                organizationID: organizationID, keepingDeletes: ChangeLogRules.minimumRetainedDeletes, below: version, connection, logger: logger)
-            try await Self.notifyCommit(organizationID: organizationID, version: version, connection, logger: logger)
-            outcome.version = version
+        }
+    }
+
+    /// The end of an import written at `version`: the delete limit checked, a dry run rolled back,
+    /// the new and changed contacts logged, the organization's version and next id moved, the log
+    /// compacted and the commit announced.
+    private static func commitImport(
+        _ outcome: ReplaceOutcome, organizationID: Int64, version: Int64, current: Int64, nextID: Int64, options: ImportOptions,
+        _ connection: PostgresConnection, logger: Logger
+    ) async throws -> ReplaceOutcome {
+        var outcome = outcome
+        try options.check(outcome)
+        if options.dryRun {
+            // Everything was written as for real; throwing rolls it back.
+            outcome.version = current
+            throw DryRunOutcome(outcome: outcome)
+        }
+        guard outcome.created + outcome.updated + outcome.deleted > 0 else {
+            outcome.version = current
             return outcome
         }
+        try await connection.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO changes (organization_id, version, contact_id, op)
+            SELECT organization_id, version, id, 'upsert' FROM contacts WHERE organization_id = \(organizationID) AND version = \(version)
+            """), logger: logger)
+        try await connection.query(
+            "UPDATE organizations SET version = \(version), next_contact_id = \(nextID + Int64(outcome.created)) WHERE id = \(organizationID)",
+            logger: logger)
+        try await compactChangeLog(
+            organizationID: organizationID, keepingDeletes: ChangeLogRules.minimumRetainedDeletes, below: version, connection, logger: logger)
+        try await notifyCommit(organizationID: organizationID, version: version, connection, logger: logger)
+        outcome.version = version
+        return outcome
+    }
+
+    /// Streams the contacts of `windows` into `table` by `COPY`: each row is `prefix`'s columns
+    /// (given the row's ordinal, written with their trailing tab) then the contact's values; sent a
+    /// megabyte at a time as the server takes them. Returns how many rows.
+    private static func copy<Windows: AsyncSequence & Sendable>(
+        _ windows: Windows, into table: String, columns prefixColumns: [String], _ connection: PostgresConnection, logger: Logger,
+        prefix: (Int, inout ByteBuffer) -> Void
+    ) async throws -> Int where Windows.Element == [Contact] {
+        var total = 0
+        try await connection.copyFrom(table: table, columns: prefixColumns + columnNames, logger: logger) { writer in
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(1 << 20)
+            for try await window in windows {
+                for contact in window {
+                    prefix(total, &buffer)
+                    total += 1
+                    for (index, value) in contact.values.enumerated() {
+                        if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+                        writeCopyText(value, to: &buffer)
+                    }
+                    buffer.writeInteger(UInt8(ascii: "\n"))
+                }
+                if buffer.readableBytes >= 1 << 20 {
+                    try await writer.write(buffer)
+                    buffer.clear()
+                }
+            }
+            if buffer.readableBytes > 0 { try await writer.write(buffer) }
+        }
+        return total
     }
 
     /// All contacts of an organization in id order, its labels, and the version they reflect (one
     /// repeatable-read transaction, so they agree): what a follower starts from.
     public func fullLoad(organizationID: Int64) async throws -> FullLoad {
+        let contacts = Mutex<[StoredContact]>([])
+        let head = try await fullLoad(organizationID: organizationID) { stored in contacts.withLock { $0.append(stored) } }
+        return FullLoad(contacts: contacts.withLock { $0 }, version: head.version, labels: head.labels)
+    }
+
+    /// The full load streamed: each contact handed to `body` as its row arrives, in id order, on
+    /// one repeatable-read snapshot.
+    public func fullLoad(organizationID: Int64, each body: @escaping @Sendable (StoredContact) throws -> Void) async throws -> FullLoadHead {
         let logger = self.logger
         return try await transaction { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
@@ -169,17 +222,31 @@ extension PostgresStore {
             guard let organization else {
                 throw ContactStoreError(.unknownOrganization, "Organization \(organizationID) does not exist.")
             }
-            var contacts: [StoredContact] = []
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
                 SELECT id, version, \(Self.columns.joined(separator: ", ")) FROM contacts WHERE organization_id = \(organizationID) ORDER BY id
                 """), logger: logger)
-            for try await row in rows { contacts.append(try Self.storedContact(row, offset: 0)) }
-            return FullLoad(contacts: contacts, version: organization.version, labels: FieldLabels.decode(organization.labels))
+            for try await row in rows { try body(try Self.storedContact(row, offset: 0)) }
+            return FullLoadHead(version: organization.version, labels: FieldLabels.decode(organization.labels))
         }
     }
 
     /// The changes after `version`, whole transactions only, each contact in its current state —
     /// the SQLite store's feed, on one repeatable-read snapshot.
+    /// Whether more than `count` changes of the organization follow `version` (counts at most
+    /// `count + 1` of them).
+    public func hasChanges(organizationID: Int64, moreThan count: Int, after version: Int64) async throws -> Bool {
+        let logger = self.logger
+        let limit = Int64(max(0, count)) + 1
+        return try await transaction { connection in
+            var found: Int64 = 0
+            for try await row in try await connection.query(
+                "SELECT count(*) FROM (SELECT 1 FROM changes WHERE organization_id = \(organizationID) AND version > \(version) LIMIT \(limit)) AS pending",
+                logger: logger
+            ).decode(Int64.self) { found = row }
+            return found > Int64(count)
+        }
+    }
+
     public func changes(organizationID: Int64, after since: Int64, limit: Int = 10_000) async throws -> ChangeBatch {
         let logger = self.logger
         return try await transaction { connection in

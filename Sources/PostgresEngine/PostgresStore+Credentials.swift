@@ -174,7 +174,28 @@ struct PostgresChangeSource: ChangeSource {
         try waitBlocking { [store, organizationID] in try await store.fullLoad(organizationID: organizationID) }
     }
 
+    func loadAll(each body: (StoredContact) throws -> Void) throws -> FullLoadHead {
+        try withoutActuallyEscaping(body) { body in
+            let sink = BlockedCaller(body)
+            return try waitBlocking { [store, organizationID] in
+                try await store.fullLoad(organizationID: organizationID) { try sink.body($0) }
+            }
+        }
+    }
+
     func changes(after version: Int64, limit: Int) throws -> ChangeBatch {
         try waitBlocking { [store, organizationID] in try await store.changes(organizationID: organizationID, after: version, limit: limit) }
     }
+
+    func hasChanges(moreThan count: Int, after version: Int64) throws -> Bool? {
+        try waitBlocking { [store, organizationID] in try await store.hasChanges(organizationID: organizationID, moreThan: count, after: version) }
+    }
+}
+
+/// The follower thread's closure, called by the query's task while that thread waits for it in
+/// `waitBlocking`: never two at once, and the wait orders each call after the last.
+private final class BlockedCaller: @unchecked Sendable {
+    let body: (StoredContact) throws -> Void
+
+    init(_ body: @escaping (StoredContact) throws -> Void) { self.body = body }
 }

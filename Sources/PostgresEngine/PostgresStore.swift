@@ -34,10 +34,15 @@ public final class PostgresStore: Sendable {
     /// `~/.pgpass`, as libpq reads it), else none (`trust` authentication). Run `run()` beside the
     /// store's users.
     public init(url: String, patience: Duration = .seconds(5), logger: Logger = Logger(label: "caller-lookup.postgres")) throws {
-        self.client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        let settings = try Self.settings(url)
+        self.settings = settings
+        self.client = PostgresClient(configuration: settings.client, backgroundLogger: logger)
         self.logger = logger
         self.patience = patience
     }
+
+    /// Where and how the store connects (for the diagnosis of a failed connection).
+    let settings: ConnectionSettings
 
     /// What went wrong, for a person: PostgresNIO's errors keep their details (the server's
     /// message, the connection failure) out of their plain description.
@@ -73,7 +78,9 @@ public final class PostgresStore: Sendable {
                 }
                 defer { group.cancelAll() }
                 guard let first = try await group.next(), let result = first else {
-                    throw ContactStoreError(.unavailable, "PostgreSQL gave no connection within \(patience); nothing was changed.")
+                    // The pool keeps retrying and does not say why: one direct connection does.
+                    let cause = await settings.diagnose(logger: logger)
+                    throw ContactStoreError(.unavailable, "PostgreSQL gave no connection within \(patience): \(cause); nothing was changed.")
                 }
                 return result
             }
@@ -144,7 +151,9 @@ public final class PostgresStore: Sendable {
     /// Runs the connection pool until the task is cancelled.
     public func run() async { await client.run() }
 
-    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration { try settings(url).client }
+
+    static func settings(_ url: String) throws -> ConnectionSettings {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
         else {
@@ -159,16 +168,19 @@ public final class PostgresStore: Sendable {
             ?? (try? String(contentsOfFile: passwordFile, encoding: .utf8)).flatMap {
                 PasswordFile.password(in: $0, host: host, port: port, database: database.isEmpty ? user : database, user: user)
             }
-        return PostgresClient.Configuration(
-            host: host, port: port, username: user, password: password, database: database.isEmpty ? nil : database,
-            tls: try tls(components.queryItems ?? []).tls)
+        let query = components.queryItems ?? []
+        return ConnectionSettings(
+            host: host, port: port, user: user, password: password, database: database.isEmpty ? nil : database,
+            tls: try tls(query), hasRootCertificate: query.contains { $0.name == "sslrootcert" && !($0.value ?? "").isEmpty })
     }
 
     /// TLS as libpq's `sslmode` says (and the certificate check it makes, `nil` without TLS) (`?sslmode=…&sslrootcert=FILE` in the URL): `disable`;
     /// `allow` and `prefer` (the default) use TLS when the server offers it; `require` insists on
     /// it; neither checks the certificate, as libpq does not. `verify-ca` checks the certificate
     /// against `sslrootcert` (else the system's roots), `verify-full` also the host name.
-    static func tls(_ query: [URLQueryItem]) throws -> (tls: PostgresClient.Configuration.TLS, verification: CertificateVerification?) {
+    static func tls(_ query: [URLQueryItem]) throws -> (
+        tls: PostgresClient.Configuration.TLS, verification: CertificateVerification?, direct: (TLSConfiguration, required: Bool)?
+    ) {
         let mode = query.first { $0.name == "sslmode" }?.value ?? "prefer"
         var configuration = TLSConfiguration.makeClientConfiguration()
         if let root = query.first(where: { $0.name == "sslrootcert" })?.value, !root.isEmpty {
@@ -176,18 +188,18 @@ public final class PostgresStore: Sendable {
         }
         switch mode {
         case "disable":
-            return (.disable, nil)
+            return (.disable, nil, nil)
         case "allow", "prefer":
             configuration.certificateVerification = .none
-            return (.prefer(configuration), CertificateVerification.none)
+            return (.prefer(configuration), CertificateVerification.none, (configuration, false))
         case "require":
             configuration.certificateVerification = .none
-            return (.require(configuration), CertificateVerification.none)
+            return (.require(configuration), CertificateVerification.none, (configuration, true))
         case "verify-ca":
             configuration.certificateVerification = .noHostnameVerification
-            return (.require(configuration), .noHostnameVerification)
+            return (.require(configuration), .noHostnameVerification, (configuration, true))
         case "verify-full":
-            return (.require(configuration), configuration.certificateVerification)
+            return (.require(configuration), configuration.certificateVerification, (configuration, true))
         default:
             throw ContactStoreError(
                 .invalidInput, "sslmode is disable, allow, prefer, require, verify-ca or verify-full (got '\(mode.prefix(20))').")
@@ -256,6 +268,27 @@ public final class PostgresStore: Sendable {
             throw ContactStoreError(.organizationExists, "An organization named '\(name)' already exists.")
         }
         throw ContactStoreError(.database, "The organization was not created.")
+    }
+
+    /// Changes the default region and/or the suffix length of an organization (the rules of
+    /// `createOrganization`); returns it before and after. Serving nodes rebuild its index and
+    /// re-check the credentials that carry it.
+    public func updateOrganization(id: Int64, defaultRegion: String?, suffixDigits: Int?) async throws -> (before: Organization, after: Organization) {
+        guard let current = try await organization(id: id) else {
+            throw ContactStoreError(.unknownOrganization, "Organization \(id) does not exist.")
+        }
+        let (_, region, digits) = try OrganizationRules.checked(
+            name: current.name, defaultRegion: defaultRegion ?? current.defaultRegion, suffixDigits: suffixDigits ?? current.suffixDigits)
+        let logger = self.logger
+        try await transaction { connection in
+            try await connection.query(
+                "UPDATE organizations SET default_region = \(region), suffix_digits = \(digits) WHERE id = \(current.id)", logger: logger)
+            try await Self.bumpCredentialsVersion(connection, logger: logger)
+        }
+        guard let updated = try await organization(id: current.id) else {
+            throw ContactStoreError(.unknownOrganization, "Organization \(id) does not exist.")
+        }
+        return (current, updated)
     }
 
     public func organization(named name: String) async throws -> Organization? {

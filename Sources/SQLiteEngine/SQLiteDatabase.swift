@@ -39,10 +39,10 @@ final class SQLiteDatabase {
 
     /// `busyTimeoutMilliseconds`: how long the connection waits for another writer's lock before
     /// an operation fails with SQLITE_BUSY (answered 503).
-    init(path: String, busyTimeoutMilliseconds: Int32 = SQLiteStore.defaultBusyTimeoutMilliseconds) throws {
+    init(path: String, busyTimeoutMilliseconds: Int32 = SQLiteStore.defaultBusyTimeoutMilliseconds, readOnly: Bool = false) throws {
         Self.configured
         var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &handle, flags, nil)
         guard code == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
@@ -68,6 +68,12 @@ final class SQLiteDatabase {
             sqlite3_free(error)
             throw SQLiteError(code: code, message: message, sql: sql)
         }
+    }
+
+    /// Hands back the page cache's unused pages (after a whole-table pass: an import, a full
+    /// load), so the connection's cache does not stay filled by rows no one reads again.
+    func releaseCache() {
+        _ = sqlite3_db_release_memory(handle)
     }
 
     /// Resets every cached statement, ending the read transaction a half-read query holds.

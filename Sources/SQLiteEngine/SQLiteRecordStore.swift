@@ -74,6 +74,10 @@ public struct SQLiteRecordStore: RecordStore {
         try await write { try $0.rotatePopupToken(organizationID: organizationID) }
     }
     public func organization(popupToken: String) async throws -> Organization? { try await read { try $0.organization(popupToken: popupToken) } }
+    public func updateOrganization(id: Int64, defaultRegion: String?, suffixDigits: Int?) async throws -> (before: Organization, after: Organization) {
+        try await write { try $0.updateOrganization(id: id, defaultRegion: defaultRegion, suffixDigits: suffixDigits) }
+    }
+
     public func setLabels(_ changes: [ContactField: String?], organizationID: Int64) async throws -> Organization {
         try await write { try $0.setLabels(changes, organizationID: organizationID) }
     }

@@ -10,6 +10,17 @@ extension SQLiteStore {
     ///
     /// Each change carries the contact's current state: an entry superseded by a later change of
     /// the same contact is left out, because the later entry carries it.
+    /// Whether more than `count` changes of the organization follow `version` (counts at most
+    /// `count + 1` of them).
+    public func hasChanges(organizationID: Int64, moreThan count: Int, after version: Int64) throws -> Bool {
+        try withReader { database in
+            let statement = try database.statement(
+                "SELECT count(*) FROM (SELECT 1 FROM changes WHERE organization_id = ? AND version > ? LIMIT ?)")
+            statement.binding([.integer(organizationID), .integer(version), .integer(Int64(max(0, count)) + 1)])
+            return try statement.step() && statement.int64(0) > Int64(count)
+        }
+    }
+
     public func changes(organizationID: Int64, after since: Int64, limit: Int = 10_000) throws -> ChangeBatch {
         try withReader { database in
             try database.execute("BEGIN")

@@ -15,6 +15,8 @@ extension SQLiteStore {
         _ source: ImportSource, organizationID: Int64, validator: PhoneNumberValidator, options: ImportOptions = ImportOptions()
     ) throws -> ImportReport {
         let reader = ImportReader(source, validator: validator)
+        // The pass over every row filled the writer's page cache (64 MiB): hand it back.
+        defer { try? withDatabase { $0.releaseCache() } }
         return try reader.report(Result { try replaceAll(organizationID: organizationID, options: options, nextBatch: reader.next) })
     }
 

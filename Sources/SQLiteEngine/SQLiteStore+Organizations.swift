@@ -19,6 +19,25 @@ extension SQLiteStore {
         }
     }
 
+    /// Changes the default region and/or the suffix length of an organization (the rules of
+    /// `createOrganization`); returns it before and after. Serving nodes rebuild its index and
+    /// re-check the credentials that carry it.
+    public func updateOrganization(id: Int64, defaultRegion: String?, suffixDigits: Int?) throws -> (before: Organization, after: Organization) {
+        try withDatabase { database in
+            try database.transaction {
+                guard let current = try organization(id: id, in: database) else {
+                    throw ContactStoreError(.unknownOrganization, "Organization \(id) does not exist.")
+                }
+                let (_, region, digits) = try OrganizationRules.checked(
+                    name: current.name, defaultRegion: defaultRegion ?? current.defaultRegion, suffixDigits: suffixDigits ?? current.suffixDigits)
+                try database.statement("UPDATE organizations SET default_region = ?, suffix_digits = ? WHERE id = ?")
+                    .binding([.text(region), .integer(Int64(digits)), .integer(current.id)]).run()
+                try Self.bumpCredentialsVersion(in: database)
+                return (current, try organization(id: current.id, in: database)!)
+            }
+        }
+    }
+
     public func organization(named name: String) throws -> Organization? {
         try withReader { try organization(named: name, in: $0) }
     }

@@ -48,17 +48,26 @@ extension SQLiteStore {
     /// All contacts of an organization in id order, its field labels, and the version they reflect
     /// (one read transaction): what a follower starts from.
     public func fullLoad(organizationID: Int64) throws -> FullLoad {
+        var contacts: [StoredContact] = []
+        let head = try fullLoad(organizationID: organizationID) { contacts.append($0) }
+        return FullLoad(contacts: contacts, version: head.version, labels: head.labels)
+    }
+
+    /// The full load streamed: each contact handed to `body` as its row is read, in id order, in
+    /// one read transaction (an index is built from it without a million contacts held at once).
+    public func fullLoad(organizationID: Int64, each body: (StoredContact) throws -> Void) throws -> FullLoadHead {
         try withReader { database in
             try database.execute("BEGIN")
             defer { try? database.execute("COMMIT") }
-            let statement = try database.statement(Self.selectContactsOfOrganization)
-            statement.bind(1, organizationID)
-            var result: [StoredContact] = []
-            while try statement.step() { result.append(try Self.storedContact(from: statement)) }
             guard let organization = try organization(id: organizationID, in: database) else {
                 throw ContactStoreError(.unknownOrganization, "Organization \(organizationID) does not exist.")
             }
-            return FullLoad(contacts: result, version: organization.version, labels: organization.labels)
+            let statement = try database.statement(Self.selectContactsOfOrganization)
+            statement.bind(1, organizationID)
+            while try statement.step() { try body(try Self.storedContact(from: statement)) }
+            // Every row passed through this reader's page cache: hand it back.
+            database.releaseCache()
+            return FullLoadHead(version: organization.version, labels: organization.labels)
         }
     }
 

@@ -41,11 +41,20 @@ public final class SQLiteStore: @unchecked Sendable {
     /// refuses a store whose schema is newer than this build knows. `busyTimeoutMilliseconds`: how
     /// long a write waits for another process's write lock (a CLI import) before it fails as
     /// unavailable.
+    ///
+    /// `existing`: open only a store that is there (`serve`): a data directory without one — a
+    /// mistyped `--data` — is refused, saying how to make one, instead of serving a new empty store
+    /// that answers 401 to everyone.
     public init(
-        directory: String, busyTimeoutMilliseconds: Int32 = SQLiteStore.defaultBusyTimeoutMilliseconds
+        directory: String, busyTimeoutMilliseconds: Int32 = SQLiteStore.defaultBusyTimeoutMilliseconds, existing: Bool = false
     ) throws {
+        let path = Self.databasePath(in: directory)
+        let missing = ContactStoreError(
+            .notFound,
+            "There is no store in '\(directory)': make one with caller-lookup org create NAME --data '\(directory)', or --data (data.directory) names the wrong directory.")
+        if existing, !FileManager.default.fileExists(atPath: directory) { throw missing }
         try PrivateFiles.prepareDirectory(directory)
-        let path = (directory as NSString).appendingPathComponent("caller-lookup.sqlite")
+        if existing, !FileManager.default.fileExists(atPath: path) { throw missing }
         try PrivateFiles.prepareDatabase(path)
         let database = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         try database.execute("PRAGMA journal_mode = WAL")
@@ -128,6 +137,19 @@ public final class SQLiteStore: @unchecked Sendable {
 
     /// The schema version of the store (how many migrations it has run) and the newest this build
     /// knows: equal once a store is open.
+    /// The database file of the store in `directory`.
+    static func databasePath(in directory: String) -> String {
+        (directory as NSString).appendingPathComponent("caller-lookup.sqlite")
+    }
+
+    /// The schema version of the store in `directory` as it is, without opening (and so migrating)
+    /// it; `nil` when there is no store there.
+    public static func schemaVersion(ofStoreIn directory: String) throws -> Int? {
+        let path = databasePath(in: directory)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try Schema.appliedVersion(try SQLiteDatabase(path: path, readOnly: true))
+    }
+
     public func schemaVersion() throws -> (store: Int, known: Int) {
         try withReader { (try Schema.appliedVersion($0), Schema.migrations.count) }
     }

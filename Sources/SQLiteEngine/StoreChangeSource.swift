@@ -16,6 +16,14 @@ public struct StoreChangeSource: ChangeSource {
         try store.fullLoad(organizationID: organizationID)
     }
 
+    public func loadAll(each body: (StoredContact) throws -> Void) throws -> FullLoadHead {
+        try store.fullLoad(organizationID: organizationID, each: body)
+    }
+
+    public func hasChanges(moreThan count: Int, after version: Int64) throws -> Bool? {
+        try store.hasChanges(organizationID: organizationID, moreThan: count, after: version)
+    }
+
     public func changes(after version: Int64, limit: Int) throws -> ChangeBatch {
         try store.changes(organizationID: organizationID, after: version, limit: limit)
     }

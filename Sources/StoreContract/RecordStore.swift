@@ -15,6 +15,9 @@ public protocol RecordStore: Sendable {
     // MARK: Organizations, users, credentials
 
     func organization(id: Int64) async throws -> Organization?
+    /// Changes an organization's default region and/or suffix length (the rules it was created
+    /// by); returns it before and after.
+    func updateOrganization(id: Int64, defaultRegion: String?, suffixDigits: Int?) async throws -> (before: Organization, after: Organization)
     /// Every organization, as committed now.
     func committedOrganizations() async throws -> [Organization]
     /// `committedOrganizations`, waiting on the calling thread: for the index followers' own

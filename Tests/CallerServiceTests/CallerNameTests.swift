@@ -107,5 +107,10 @@ import Testing
         #expect(PhoneSystemText.render("  Žluťoučký kůň ", maxLength: 60, ascii: true) == "Zlutoucky kun")
         #expect(PhoneSystemText.render("Müller 王", maxLength: 60, ascii: true) == "Muller")
         #expect(PhoneSystemText.render(String(repeating: "é", count: 100), maxLength: 60).count == 60)
+        // Every `$` before a `{` goes, so `$${…}` cannot leave a `${…}` behind.
+        #expect(PhoneSystemText.render("a$${x} $$ y$ {z}", maxLength: 60) == "a{x} $$ y$ {z}")
+        // Cut by characters: a letter with a combining mark is one character of two scalars.
+        #expect(PhoneSystemText.render(String(repeating: "e\u{301}", count: 40), maxLength: 30) == String(repeating: "e\u{301}", count: 30))
+        #expect(PhoneSystemText.render("Nováková", maxLength: 4) == "Nová")
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -23,7 +24,7 @@ final class ExportServer: Sendable {
     let port = LiveAPI.freePort()
     private let handlers = Mutex<[String: Handler]>([:])
     private let requests = Mutex<[HTTPRequest]>([])
-    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let task = Mutex<(task: Task<Void, any Error>, group: ServiceGroup)?>(nil)
 
     var url: String { "http://127.0.0.1:\(port)" }
 
@@ -62,7 +63,10 @@ final class ExportServer: Sendable {
             logger.logLevel = .critical
             return logger
         }())
-        task.withLock { $0 = Task { try await app.runService() } }
+        // Stopped by a graceful shutdown, never by cancelling: a connection accepted while a
+        // cancelled NIO server winds down traps ("Deinited NIOAsyncWriter without calling finish()").
+        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "export-server")))
+        task.withLock { $0 = (Task { try await group.run() }, group) }
         for _ in 0..<200 {
             if (try? await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/ready"), timeout: .seconds(1))) != nil { return }
             try await Task.sleep(for: .milliseconds(25))
@@ -71,9 +75,9 @@ final class ExportServer: Sendable {
     }
 
     func stop() async {
-        let running = task.withLock { $0 }
-        running?.cancel()
-        _ = await running?.result
+        guard let running = task.withLock({ $0 }) else { return }
+        await running.group.triggerGracefulShutdown()
+        _ = await running.task.result
     }
 }
 

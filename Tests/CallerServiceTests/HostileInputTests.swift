@@ -136,17 +136,7 @@ import Glibc
         // idle timeout. A minute is the loaded machine's allowance, far above the 1 s deadline.
         let bytes = Array("GET /v3/whoami HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 600)
         let (outcome, closedAfter) = try await RawConnection.session(port: api.port) { connection in
-            var outcome = RawConnection.Reading.timedOut
-            let started = Date()
-            for byte in bytes where -started.timeIntervalSinceNow < 60 {
-                guard connection.send([byte]) else {
-                    outcome = .closed
-                    break
-                }
-                outcome = connection.read(waitingUpTo: 0.1)
-                if case .timedOut = outcome { continue }
-                break
-            }
+            let outcome = connection.trickle(bytes)
             guard case .bytes = outcome else { return (outcome, true) }
             if case .closed = connection.read(waitingUpTo: 30) { return (outcome, true) }
             return (outcome, false)
@@ -162,6 +152,35 @@ import Glibc
             break
         case .timedOut:
             Issue.record("a trickled head held the connection for a minute")
+        }
+        await api.stop()
+    }
+
+    /// The deadlines share one timer per connection, moved only when a deadline comes earlier: a
+    /// head trickled after a first request on the same connection (whose body deadline was far
+    /// later) still gets its 408 at the header deadline.
+    @Test func aTrickledHeadAfterAFirstRequestGets408() async throws {
+        let fixture = try ServiceFixture()
+        let api = LiveAPI(store: fixture.store)
+        try await api.start {
+            $0.headerTimeoutSeconds = 1
+            $0.bodyTimeoutSeconds = 300
+        }
+        let trickled = Array("GET /v3/whoami HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 600)
+        let (first, outcome) = try await RawConnection.session(port: api.port) { connection -> (RawConnection.Reading, RawConnection.Reading) in
+            guard connection.send(Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8)) else { return (.closed, .closed) }
+            let first = connection.read(waitingUpTo: 30)
+            return (first, connection.trickle(trickled))
+        }
+        if case .bytes(let bytes) = first {
+            #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
+        } else {
+            Issue.record("the first request got no answer: \(first)")
+        }
+        switch outcome {
+        case .bytes(let bytes): #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 408 Request Timeout"))
+        case .closed: break  // the 408 lost to a reset as the server closed
+        case .timedOut: Issue.record("a trickled second head held the connection for a minute")
         }
         await api.stop()
     }
@@ -233,6 +252,19 @@ import Glibc
 /// cooperative pool would starve the in-process server's handlers (its 400s and 408s are written
 /// by tasks on that pool), and the test would measure its own stall.
 final class RawConnection {
+    /// Sends `bytes` one at a time, a tenth of a second apart, for at most a minute, until the
+    /// server answers or closes: what it did (`timedOut`: it let the whole minute pass).
+    func trickle(_ bytes: [UInt8]) -> Reading {
+        let started = Date()
+        for byte in bytes where -started.timeIntervalSinceNow < 60 {
+            guard send([byte]) else { return .closed }
+            let outcome = read(waitingUpTo: 0.1)
+            if case .timedOut = outcome { continue }
+            return outcome
+        }
+        return .timedOut
+    }
+
     static func session<T: Sendable>(port: Int, _ body: @escaping @Sendable (RawConnection) -> T) async throws -> T {
         try await offCooperativePool { () -> Result<T, POSIXError> in
             Result { () throws(POSIXError) in body(try RawConnection(port: port)) }

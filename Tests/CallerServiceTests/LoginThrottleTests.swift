@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import SQLiteEngine
 import StoreContract
+import Synchronization
 import Testing
 
 @testable import CallerService
@@ -43,6 +44,68 @@ import Testing
             // Unknown logins are throttled alike: 429 says nothing about which logins exist.
             for _ in 1...3 { #expect(try await get(client, "nikdo", "x").0 == 401) }
             #expect(try await get(client, "nikdo", "x").0 == 429)
+        }
+    }
+
+    /// A revoke or a rotation checks every remembered credential again but forgets none that is
+    /// still valid: a user who had it right is not locked out by three wrong tries of someone
+    /// else afterwards; the revoked token is refused, and not let in while the store is away.
+    @Test func aRevokeDoesNotExposeAVerifiedUserToTheThrottle() async throws {
+        let fixture = try ServiceFixture()
+        let ipex = try #require(try fixture.store.organization(named: "IPEX")).id
+        let (token, secret) = try fixture.store.createToken(organizationID: ipex, scope: .lookup, label: "PBX")
+        var configuration = ServiceConfiguration()
+        configuration.loginThrottleSeconds = 600
+        let app = buildApplication(configuration: configuration, store: fixture.store)
+        try await app.test(.router) { client in
+            let bearer: HTTPFields = [.authorization: "Bearer \(secret)"]
+            #expect(try await get(client, "novak", "hesloNovak").0 == 200)
+            #expect(try await client.execute(uri: "/v3/whoami", method: .get, headers: bearer).status == .ok)
+            // An admin revokes a token, then rotates the popup link.
+            let revoked = try await client.execute(
+                uri: "/v3/tokens/\(token.id)", method: .delete, headers: [.authorization: ServiceFixture.basic("novak", "hesloNovak")])
+            #expect(revoked.status.code < 300)
+            #expect(try await client.execute(uri: "/v3/whoami", method: .get, headers: bearer).status == .unauthorized)
+            let rotated = try await client.execute(
+                uri: "/v3/popup-link/rotate", method: .post, headers: [.authorization: ServiceFixture.basic("novak", "hesloNovak")])
+            #expect(rotated.status.code < 300)
+            // Someone tries novak's login three times wrong: novak, verified before, stays in.
+            for _ in 1...3 { #expect(try await get(client, "novak", "hadam").0 == 401) }
+            #expect(try await get(client, "novak", "hesloNovak").0 == 200, "a verified user is never refused by the throttle")
+            #expect(try await get(client, "novak", "dalsi").0 == 429, "the guesser still is")
+        }
+    }
+
+    /// A remembered credential is trusted while the verifier is away, unless credentials changed
+    /// since: it may be the one revoked.
+    @Test func aDoubtedCredentialIsNotTrustedWhileTheVerifierIsAway() async throws {
+        let fixture = try ServiceFixture()
+        let organization = try #require(try fixture.store.organization(named: "IPEX"))
+        let away = Mutex(false)
+        var configuration = ServiceConfiguration()
+        configuration.credentialLifetimeSeconds = 0
+        let authenticator = Authenticator(configuration: configuration) { _ in
+            away.withLock { $0 } ? .unavailable : .valid(organization, .lookup, nil)
+        }
+        let header = "Bearer clk_remembered"
+        guard case .allowed = await authenticator.authenticate(authorization: header, client: "10.0.0.1") else {
+            Issue.record("a valid token must be let in")
+            return
+        }
+        away.withLock { $0 = true }
+        guard case .allowed = await authenticator.authenticate(authorization: header, client: "10.0.0.1") else {
+            Issue.record("verified before, trusted while the verifier is away")
+            return
+        }
+        authenticator.doubtAll()
+        guard case .unavailable = await authenticator.authenticate(authorization: header, client: "10.0.0.1") else {
+            Issue.record("doubted, not trusted while the verifier is away")
+            return
+        }
+        away.withLock { $0 = false }
+        guard case .allowed = await authenticator.authenticate(authorization: header, client: "10.0.0.1") else {
+            Issue.record("checked again and valid: let in")
+            return
         }
     }
 

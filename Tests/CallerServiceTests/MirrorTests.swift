@@ -10,6 +10,7 @@ import LookupIndex
 import NIOCore
 import NIOHTTP1
 import SQLiteEngine
+import ServiceLifecycle
 import StoreContract
 import TestSupport
 import Testing
@@ -22,6 +23,7 @@ final class LiveAPI: @unchecked Sendable {
     let store: SQLiteStore
     let port: Int
     private var task: Task<Void, any Error>?
+    private var group: ServiceGroup?
 
     init(store: SQLiteStore) {
         self.store = store
@@ -37,7 +39,11 @@ final class LiveAPI: @unchecked Sendable {
         configuration.port = port
         configuration.logLevel = .error
         let app = buildApplication(configuration: configuration, store: store)
-        task = Task { try await app.runService() }
+        // Stopped by a graceful shutdown, never by cancelling: a connection accepted while a
+        // cancelled NIO server winds down traps ("Deinited NIOAsyncWriter without calling finish()").
+        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "live-api")))
+        self.group = group
+        task = Task { try await group.run() }
         for _ in 0..<200 {
             if (try? await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/health"), timeout: .seconds(1)))?.status == .ok {
                 return
@@ -48,9 +54,10 @@ final class LiveAPI: @unchecked Sendable {
     }
 
     func stop() async {
-        task?.cancel()
+        await group?.triggerGracefulShutdown()
         _ = await task?.result
         task = nil
+        group = nil
     }
 
     /// Sends a request with novak's credentials (or others); returns status and body.

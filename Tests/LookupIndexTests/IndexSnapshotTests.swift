@@ -111,7 +111,7 @@ import Testing
     @Test func byteSizeCountsTheArrays() {
         var random = RandomContacts(seed: 5)
         let snapshot = IndexSnapshot.build((0..<1_000).map { _ in random.fresh(version: 1) }, version: 1)
-        #expect(snapshot.byteSize > snapshot.base.arena.count + 12 * 1_000)
+        #expect(snapshot.byteSize > snapshot.base.arena.byteCount + 12 * 1_000)
         #expect(IndexSnapshot.empty().count == 0)
     }
 

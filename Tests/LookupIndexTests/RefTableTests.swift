@@ -17,10 +17,11 @@ enum FewBucketsHashing: KeyHashing {
         var random = SeededRandom(seed: seed)
         // ordinal → key; several ordinals share keys.
         let keys = (0..<400).map { _ in UInt64(random.next() % 150) + 1 }
-        var table = RefTable<H>(capacityFor: keys.count)
+        var builder = RefTable<H>.Builder(capacityFor: keys.count)
         for (ordinal, key) in keys.enumerated() {
-            table.insert(key, ordinal: UInt32(ordinal)) { keys[Int($0)] == key }
+            builder.insert(key, ordinal: UInt32(ordinal)) { keys[Int($0)] == key }
         }
+        let table = builder.frozen()
         for key in UInt64(0)...160 {
             let expected = keys.indices.filter { keys[$0] == key }.map(UInt32.init)
             let found: [UInt32] =
@@ -47,8 +48,9 @@ enum FewBucketsHashing: KeyHashing {
     @Test func sharedAndDistinctKeysAgainstTheReference() {
         var random = SeededRandom(seed: 11)
         let keys = (0..<3_000).map { _ in 420_600_000_000 + random.next() % 900 }
-        var table = NumberTable(capacityFor: keys.count)
-        for (ordinal, key) in keys.enumerated() { table.insert(key, ordinal: UInt32(ordinal)) }
+        var builder = NumberTable.Builder(capacityFor: keys.count)
+        for (ordinal, key) in keys.enumerated() { builder.insert(key, ordinal: UInt32(ordinal)) }
+        let table = builder.frozen()
         for key in UInt64(420_600_000_000)...420_600_000_950 {
             let expected = keys.indices.filter { keys[$0] == key }.map(UInt32.init)
             let found: [UInt32] =

@@ -261,6 +261,15 @@ enum Engine: String, CustomTestStringConvertible, Sendable {
             #expect(try await store.organization(id: organization.id)?.version == 0)
             let report = try await store.importContacts(csv: Fixtures.maximalCSV, organizationID: organization.id, validator: validator, dryRun: false)
             #expect(report.created == 2 && report.version == 1)
+            // A first import (PostgreSQL writes it straight into the table): ids in the file's
+            // order, each contact logged, the next id after them.
+            let first = try await store.fullLoad(organizationID: organization.id)
+            #expect(first.contacts.map(\.id) == [1, 2] && first.contacts.allSatisfy { $0.version == 1 })
+            let feed = try await store.changes(organizationID: organization.id, after: 0, limit: 10)
+            #expect(!feed.resync && feed.version == 1 && feed.changes.map(\.version) == [1, 1])
+            #expect(Set(feed.changes.compactMap { if case .upsert(let stored) = $0 { stored } else { nil } }) == Set(first.contacts))
+            let again = try await store.importContacts(csv: Fixtures.maximalCSV, organizationID: organization.id, validator: validator, dryRun: false)
+            #expect(again.unchanged == 2 && again.created == 0 && again.version == 1, "the same file again changes nothing")
             await #expect(throws: ImportRejection.self) {
                 _ = try await store.importContacts(csv: Array("nonsense\n".utf8), organizationID: organization.id, validator: validator, dryRun: false)
             }

@@ -86,7 +86,10 @@ final class Authenticator: Sendable {
         var organization: Organization
         let scope: AccessScope
         let holder: LinkHolder?
-        let verified: Double
+        var verified: Double
+        /// Set when credentials changed somewhere (a token revoked, a password changed): checked
+        /// again before the next request, and not trusted meanwhile if the verifier is away.
+        var doubted = false
 
         var allowed: AuthenticationOutcome { .allowed(organization, scope, holder) }
     }
@@ -103,8 +106,8 @@ final class Authenticator: Sendable {
 
     /// An API node's authenticator: passwords checked against the store's yescrypt hashes (on a
     /// dispatch thread), tokens against their SHA-256 (on a store reader), never on the
-    /// cooperative pool. A
-    /// user can do what an `admin` token can.
+    /// cooperative pool. A user can do what a token of their role's scope can (`reader`: `lookup`,
+    /// `editor`: `write`, `admin`: `admin`).
     convenience init(store: any RecordStore, configuration: ServiceConfiguration) {
         self.init(configuration: configuration) { credentials in
             do {
@@ -157,8 +160,10 @@ final class Authenticator: Sendable {
             }
             return .allowed(organization, scope, holder)
         case .unavailable:
-            // Verified before: still trusted while the verifier is away.
-            return known?.allowed ?? .unavailable
+            // Verified before: still trusted while the verifier is away — unless credentials
+            // changed since (it may be the one revoked).
+            guard let known, !known.doubted else { return .unavailable }
+            return known.allowed
         case .invalid:
             state.withLock { state in
                 // Verified before and now wrong: the password changed or the token was revoked;
@@ -173,11 +178,18 @@ final class Authenticator: Sendable {
     /// How many credentials are remembered now.
     var rememberedCount: Int { state.withLock { $0.remembered.count } }
 
-    /// Forgets every remembered credential: a token was revoked or a popup link rotated (here, or
-    /// in another process on the same store), so the next request of each client is verified
-    /// again.
-    func forgetAll() {
-        state.withLock { $0.remembered.removeAll() }
+    /// Credentials changed (a token revoked, a user's password or role changed, a popup link
+    /// rotated — here, or in another process on the same store): every remembered credential is
+    /// verified again at its next request. None is forgotten: one still valid stays known, so the
+    /// throttle never refuses it (three wrong tries by someone else cannot lock out a user who had
+    /// it right); one revoked fails its check and is forgotten then.
+    func doubtAll() {
+        state.withLock { state in
+            for digest in state.remembered.keys {
+                state.remembered[digest]?.verified = -.infinity
+                state.remembered[digest]?.doubted = true
+            }
+        }
     }
 
     /// Replaces the remembered copy of an organization (its labels changed), so requests see the

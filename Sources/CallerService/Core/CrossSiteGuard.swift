@@ -64,3 +64,21 @@ struct CrossSiteGuard: RouterMiddleware {
         return authority.isEmpty ? nil : authority.lowercased()
     }
 }
+
+/// With `http.forwardedfor` (a TLS proxy in front, the service on loopback behind it): the client's
+/// address is the last one of the proxy's `X-Forwarded-For`, so the login throttle and the logs
+/// see each client, not the proxy. Off by default: a client could name any address itself.
+struct ForwardedClient: RouterMiddleware {
+    typealias Context = CallerRequestContext
+    static let header = HTTPField.Name("X-Forwarded-For")!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let forwarded = request.headers[Self.header],
+            let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty, last.count <= 64,
+            last.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" })
+        else { return try await next(request, context) }
+        var context = context
+        context.clientAddress = last
+        return try await next(request, context)
+    }
+}

@@ -21,6 +21,9 @@ struct ErrorAnswers: RouterMiddleware {
 
     /// Every path template (`/v3/contacts/{id}`), its methods and their query parameters.
     private let templates: [Template]
+    /// The index in `templates` of each template's path as the router names the route it
+    /// matched (`context.endpointPath`): one hash probe per request instead of a search.
+    private let byEndpoint: [String: Int]
 
     /// `described`: `METHOD /path` of every route; `queries`: the query parameters of those that take
     /// some, by the same key.
@@ -39,6 +42,8 @@ struct ErrorAnswers: RouterMiddleware {
             }
         }
         self.templates = templates
+        byEndpoint = Dictionary(
+            templates.enumerated().map { ("/" + $0.element.segments.joined(separator: "/"), $0.offset) }, uniquingKeysWith: { first, _ in first })
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -53,7 +58,9 @@ struct ErrorAnswers: RouterMiddleware {
     private func answer(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if request.uri.query != nil { context.queryParameters = request.uri.queryParameters }
-        if !context.queryParameters.isEmpty, let template = template(of: request.uri.path), let allowed = template.methods[request.method] {
+        if !context.queryParameters.isEmpty, let template = template(of: request.uri.path, context: context),
+            let allowed = template.methods[request.method]
+        {
             for (name, _) in context.queryParameters where !allowed.contains(String(name)) {
                 let takes = allowed.isEmpty ? "no query parameters" : "only " + allowed.sorted().map { "?\($0)=" }.joined(separator: ", ")
                 return HTTPAnswer.error(.badRequest, "Unknown query parameter '\(String(name).prefix(40))': this route takes \(takes).")
@@ -62,7 +69,9 @@ struct ErrorAnswers: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
-            if error.status == .notFound, let template = template(of: request.uri.path), template.methods[request.method] == nil {
+            if error.status == .notFound, let template = template(of: request.uri.path, context: context),
+                template.methods[request.method] == nil
+            {
                 var response = HTTPAnswer.error(.methodNotAllowed, "\(request.method) is not a method of \(request.uri.path).")
                 response.headers[.allow] = template.methods.keys.map(\.rawValue).sorted().joined(separator: ", ")
                 return response
@@ -79,8 +88,10 @@ struct ErrorAnswers: RouterMiddleware {
         }
     }
 
-    /// The template `path` matches (`{…}` matches any one segment).
-    private func template(of path: String) -> Template? {
+    /// The template `path` matches (`{…}` matches any one segment): the routed endpoint's, else
+    /// found by its segments (a path no route has, a method it does not).
+    private func template(of path: String, context: Context) -> Template? {
+        if let endpoint = context.endpointPath, let index = byEndpoint[endpoint] { return templates[index] }
         let segments = path.split(separator: "/")
         return templates.first { template in
             template.segments.count == segments.count

@@ -22,7 +22,9 @@ public struct CallerRequestContext: RequestContext {
     /// bound to it.
     var holder: LinkHolder?
     /// The peer's IP address (`-` when unknown): failed logins are counted per address.
-    public let clientAddress: String
+    /// The peer's address, or with `http.forwardedfor` the address the proxy in front says
+    /// (`ForwardedClient`).
+    public var clientAddress: String
     /// The request's query parameters, values percent-decoded, parsed once by `ErrorAnswers` (each
     /// `request.uri.queryParameters` parses the query again). Read them through `Query`.
     public var queryParameters = FlatDictionary<Substring, Substring>()
@@ -55,7 +57,9 @@ final class ServiceState: Sendable {
         self.popupLinks = PopupLinks(store: store, configuration: configuration)
         let authenticator = Authenticator(store: store, configuration: configuration)
         self.authenticator = authenticator
-        let indexes = OrganizationIndexes(store: store, metrics: metrics, notifier: notifier) { [notifier] organizations in
+        let indexes = OrganizationIndexes(
+            store: store, directory: configuration.indexDirectory.flatMap { $0 == "none" ? nil : $0 }, metrics: metrics,
+            notifier: notifier) { [notifier] organizations in
             for caughtUp in organizations {
                 // Labels and settings changed elsewhere (`org labels` from the CLI) reach the
                 // credentials remembered with their organization.
@@ -73,9 +77,9 @@ final class ServiceState: Sendable {
     }
 
     /// Credentials stopped being valid (a token revoked, a popup link rotated — here, or by
-    /// another process on the store): forget every remembered one.
+    /// another process on the store): every remembered one is checked again.
     func credentialsChanged() {
-        authenticator.forgetAll()
+        authenticator.doubtAll()
         popupLinks.forgetAll()
     }
 }

@@ -45,6 +45,10 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     private let limits: RequestDeadlines
     private var state = State.betweenRequests
     private var timer: Scheduled<Void>?
+    /// When `timer` fires. A request moves its deadline on at every part; the timer is moved only
+    /// when a deadline comes earlier than it fires (a timer that fires early looks again), so a
+    /// request costs no timer work on the event loop's heap at all in the common case.
+    private var timerFires: NIODeadline?
     private var bytes: RequestByteWatcher?
     private var context: ChannelHandlerContext?
 
@@ -80,33 +84,34 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
                 state = .body(deadline: deadline + .nanoseconds(credit))
             }
         case .end:
+            // The timer stays: when it fires between requests it stops.
             state = .betweenRequests
-            timer?.cancel()
-            timer = nil
         }
         context.fireChannelRead(data)
     }
 
     private func arm(_ next: State) {
         state = next
-        schedule()
+        guard let deadline = next.deadline else { return }
+        if let timerFires, timerFires <= deadline { return }
+        schedule(at: deadline)
     }
 
-    private func schedule() {
-        guard let context, let deadline = state.deadline else { return }
+    private func schedule(at fires: NIODeadline) {
+        guard let context else { return }
         timer?.cancel()
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in self?.check() }
+        timerFires = fires
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: fires) { [weak self] in self?.check() }
     }
 
     private func check() {
         timer = nil
-        guard let context, let bytes, let deadline = state.deadline else { return }
-        if deadline > .now() { return schedule() }
+        timerFires = nil
+        guard let bytes, let deadline = state.deadline else { return }
+        if deadline > .now() { return schedule(at: deadline) }
         // The server is not reading (back-pressure): the client is not late; look again shortly.
-        guard bytes.wantsBytes else {
-            timer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) { [weak self] in self?.check() }
-            return
-        }
+        guard bytes.wantsBytes else { return schedule(at: .now() + .seconds(1)) }
+        guard let context else { return }
         if case .head = state {
             bytes.refuse("408 Request Timeout", "The request line and headers must arrive within \(limits.headerSeconds) s.")
         } else {

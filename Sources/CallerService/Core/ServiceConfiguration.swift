@@ -26,6 +26,9 @@ public struct ServiceConfiguration: Sendable {
     /// `auth.throttleseconds`: the first wait after three failed logins of one login; it doubles
     /// with each further failure, up to 30 times this.
     public var loginThrottleSeconds = 1.0
+    /// `http.forwardedfor`: the client's address is the last one of `X-Forwarded-For` (set it only
+    /// behind a proxy that sets that header, with the service listening on loopback).
+    public var trustsForwardedFor = false
     /// `log.level`.
     public var logLevel = Logger.Level.info
     /// `metrics.token`: with `Authorization: Bearer` this token, `/metrics` also shows the
@@ -73,12 +76,15 @@ public struct ServiceConfiguration: Sendable {
     public var runsSyncSchedule = true
     /// `numberplan.file`: the number plan file the process runs with; unset, the shipped one.
     public var numberPlanFile: String?
+    /// `index.directory`: where the node keeps each organization's index file, so that a restart
+    /// maps it instead of rebuilding from the store. Unset: `indexes` in the SQLite data
+    /// directory, none with PostgreSQL; `none`: no files.
+    public var indexDirectory: String?
 
     public init() {}
 
-    /// The defaults overridden by whatever `config` has.
-    public init(config: ConfigReader) {
-        let defaults = ServiceConfiguration()
+    /// `defaults` overridden by whatever `config` has.
+    public init(config: ConfigReader, defaults: ServiceConfiguration = ServiceConfiguration()) {
         host = config.string(forKey: "http.host", default: defaults.host)
         port = config.int(forKey: "http.port", default: defaults.port)
         dataDirectory = config.string(forKey: "data.directory", default: defaults.dataDirectory)
@@ -110,6 +116,8 @@ public struct ServiceConfiguration: Sendable {
         sync.pageLimit = uploadLimit
         runsSyncSchedule = config.bool(forKey: "sync.schedule", default: true)
         numberPlanFile = config.string(forKey: "numberplan.file").flatMap { $0.isEmpty ? nil : $0 }
+        indexDirectory = config.string(forKey: "index.directory").flatMap { $0.isEmpty ? nil : $0 }
+        trustsForwardedFor = config.bool(forKey: "http.forwardedfor", default: defaults.trustsForwardedFor)
         publicURL = config.string(forKey: "http.publicurl").flatMap { $0.isEmpty ? nil : $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 }

@@ -107,10 +107,16 @@ public final class MirrorNode: IndexProvider, Sendable {
     public init(configuration: MirrorConfiguration, logger: Logger = Logger(label: "caller-lookup.mirror")) {
         self.configuration = configuration
         self.logger = logger
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // A refused connection fails the request at once: the follower has its own backoff, and a
+        // caller's check must fall back to the kept hashes at once while the API is down (the
+        // client's own retries would hold every lookup of a restarted mirror for the request's
+        // whole timeout).
+        var client = HTTPClient.Configuration()
+        client.connectionPool.retryConnectionEstablishment = false
+        client.timeout.connect = .seconds(2)
         source = MirrorSource(
-            client: client, base: configuration.apiURL, authorization: configuration.credentials.authorization,
-            wait: configuration.longPollSeconds)
+            client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: client), base: configuration.apiURL,
+            authorization: configuration.credentials.authorization, wait: configuration.longPollSeconds)
     }
 
     /// The service that loads and follows the organization; run it after the HTTP application in
@@ -365,6 +371,7 @@ public func buildMirrorDirectory(node: MirrorNode, configuration: ServiceConfigu
 public func buildMirrorApplication(node: MirrorNode, configuration: ServiceConfiguration) -> some ApplicationProtocol {
     ProcessMemory.configured
     let router = Router(context: CallerRequestContext.self)
+    if configuration.trustsForwardedFor { router.add(middleware: ForwardedClient()) }
     router.add(middleware: ErrorAnswers(described: ["GET /health", "GET /metrics"] + APIRoutes.lookupDescribed, queries: APIRoutes.queries))
     router.get("/health") { _, _ in
         let (status, bytes) = node.health()

@@ -29,9 +29,16 @@ struct CallerAnswer {
     /// dial plan would expand; a tag with nothing left is left out.
     let agents: [String]
 
+    /// The contact's name as phone systems show it (`Contact.displayName`).
+    let displayName: String
+
+    /// The fields an answer shows (the others are not read from the index).
+    static let fields: [ContactField] = [.firstName, .lastName, .organization, .agent1, .agent2]
+
     init?(_ result: LookupResult) {
-        guard let best = result.snapshot.refs(result.matches).first else { return nil }
-        contact = result.snapshot.storedContact(best).contact
+        guard let best = result.snapshot.first(result.matches) else { return nil }
+        contact = result.snapshot.contact(best, fields: Self.fields)
+        displayName = contact.displayName
         match = result.match
         agents = [contact[.agent1], contact[.agent2]].map { PhoneSystemText.render($0, maxLength: 200) }.filter { !$0.isEmpty }
     }
@@ -42,7 +49,7 @@ struct CallerAnswer {
     var headers: HTTPFields {
         var fields = HTTPFields()
         fields.reserveCapacity(5)
-        fields[Self.name] = PhoneSystemText.render(contact.displayName, maxLength: 200)
+        fields[Self.name] = PhoneSystemText.render(displayName, maxLength: 200)
         fields[Self.organization] = PhoneSystemText.render(contact[.organization], maxLength: 200)
         fields[Self.agents] = PhoneSystemText.render(agents.joined(separator: ","), maxLength: 200)
         fields[Self.match] = match.rawValue
@@ -59,7 +66,7 @@ struct CallerAnswer {
     /// `name=…&organization=…&agents=22%2C100&match=exact&url=…`, form-encoded.
     static func keyValues(_ answer: CallerAnswer?) -> String {
         let pairs: [(String, String)] = [
-            ("name", answer.map { PhoneSystemText.render($0.contact.displayName, maxLength: 200) } ?? ""),
+            ("name", answer.map { PhoneSystemText.render($0.displayName, maxLength: 200) } ?? ""),
             ("organization", answer.map { PhoneSystemText.render($0.contact[.organization], maxLength: 200) } ?? ""),
             ("agents", answer?.agents.joined(separator: ",") ?? ""),
             ("match", answer?.match.rawValue ?? MatchKind.none.rawValue),
@@ -82,21 +89,38 @@ enum PhoneSystemText {
             text = text.folding(options: [.diacriticInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
             text = String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.isASCII }))
         }
-        var result = ""
+        // Built as UTF-8 bytes; `maxLength` counts characters, so the text is cut (by characters)
+        // only when it has more scalars than that.
+        var result: [UInt8] = []
+        result.reserveCapacity(text.utf8.count)
+        var scalars = 0
         var space = false
         for scalar in text.unicodeScalars {
-            let blank = isBlank(scalar)
-            if blank {
+            if isBlank(scalar) {
                 space = !result.isEmpty
                 continue
             }
-            if space { result.unicodeScalars.append(" ") }
+            if space {
+                result.append(UInt8(ascii: " "))
+                scalars += 1
+            }
             space = false
-            // `${…}` would be expanded by Asterisk and FreeSWITCH: the `$` goes.
-            if scalar == "{", result.unicodeScalars.last == "$" { result.unicodeScalars.removeLast() }
-            result.unicodeScalars.append(scalar)
+            // `${…}` would be expanded by Asterisk and FreeSWITCH: every `$` before it goes.
+            if scalar == "{" {
+                while result.last == UInt8(ascii: "$") {
+                    result.removeLast()
+                    scalars -= 1
+                }
+            }
+            if scalar.isASCII {
+                result.append(UInt8(truncatingIfNeeded: scalar.value))
+            } else {
+                UTF8.encode(scalar) { result.append($0) }
+            }
+            scalars += 1
         }
-        return String(result.prefix(maxLength))
+        let rendered = String(decoding: result, as: UTF8.self)
+        return scalars <= maxLength ? rendered : String(rendered.prefix(maxLength))
     }
 
     /// Whitespace, a control character or an invisible format character (a soft hyphen, a
@@ -135,7 +159,7 @@ extension LookupHandlers {
             let shown = fallback != nil ? result.normalized.flatMap { CallerNameAnswers.validator.format($0, as: .international) } ?? "" : ""
             return HTTPAnswer.text(.notFound, PhoneSystemText.render(shown, maxLength: maxLength, ascii: ascii))
         }
-        var response = HTTPAnswer.text(.ok, PhoneSystemText.render(answer.contact.displayName, maxLength: maxLength, ascii: ascii))
+        var response = HTTPAnswer.text(.ok, PhoneSystemText.render(answer.displayName, maxLength: maxLength, ascii: ascii))
         response.headers.append(contentsOf: answer.headers)
         return response
     }

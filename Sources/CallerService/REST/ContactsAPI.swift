@@ -197,6 +197,22 @@ extension Handlers {
 
     /// Every contact of the organization and the version they reflect, read in one transaction:
     /// the full load of a mirror. Streamed in chunks, so a million contacts never sit in one buffer.
+    /// `GET /v3/contacts/export`: the contacts as the upload's CSV (`ContactExport`), streamed a
+    /// page at a time; uploading it again reports every row unchanged.
+    @Sendable func export(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        let store = state.store
+        let body = ResponseBody { output in
+            try await ContactExport.write(from: store, organizationID: organization.id) { text in
+                try await output.write(ByteBuffer(string: text))
+            }
+            try await output.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"contacts.csv\""], body: body)
+    }
+
     @Sendable func snapshot(_ request: Request, context: CallerRequestContext) async throws -> Response {
         let organization = try organization(context)
         let load = try await state.store.fullLoad(organizationID: organization.id)
@@ -229,17 +245,53 @@ extension Handlers {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("organization")
-        writer.beginObject()
-        writer.field("id", Int(current.id))
-        writer.field("name", current.name)
-        writer.field("defaultRegion", current.defaultRegion)
-        writer.field("suffixDigits", current.suffixDigits)
-        writer.field("version", Int(current.version))
-        writer.key("labels")
-        writer.writeLabels(current.labels)
-        writer.endObject()
+        Self.write(current, to: &writer)
         writer.field("scope", (context.scope ?? .lookup).rawValue)
         writer.endObject()
+        return HTTPAnswer.json(.ok, writer.bytes)
+    }
+
+    /// `{"id","name","defaultRegion","suffixDigits","version","labels"}`.
+    static func write(_ organization: Organization, to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("id", Int(organization.id))
+        writer.field("name", organization.name)
+        writer.field("defaultRegion", organization.defaultRegion)
+        writer.field("suffixDigits", organization.suffixDigits)
+        writer.field("version", Int(organization.version))
+        writer.key("labels")
+        writer.writeLabels(organization.labels)
+        writer.endObject()
+    }
+
+    /// `PATCH /v3/organization` `{"defaultRegion":"SK","suffixDigits":12}` (either or both): the
+    /// organization's settings changed; this node rebuilds its index before answering, the others
+    /// when they follow the store. Answers the organization as `whoami` shows it.
+    @Sendable func updateOrganization(_ request: Request, context: CallerRequestContext) async throws -> Response {
+        let organization = try organization(context)
+        var scanner = JSONScanner(try await jsonBody(request, limit: 4_096))
+        var region: String?
+        var digits: Int64?
+        do throws(JSONScanner.Failure) {
+            try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                switch key {
+                case "defaultRegion": region = try scanner.string()
+                case "suffixDigits": digits = try scanner.int64()
+                default: throw JSONScanner.Failure(description: "unknown member '\(key.prefix(40))' (here: defaultRegion, suffixDigits)")
+                }
+            }
+            try ChangeFeedJSON.trailing(&scanner)
+        } catch {
+            throw InputError("The body is not an organization's settings: \(error.description).")
+        }
+        guard region != nil || digits != nil else { throw InputError("Give the organization's new defaultRegion, suffixDigits, or both.") }
+        guard digits.map({ (4...15).contains($0) }) ?? true else { throw InputError("The suffix length must be between 4 and 15 digits.") }
+        let (_, updated) = try await state.store.updateOrganization(
+            id: organization.id, defaultRegion: region, suffixDigits: digits.map { Int($0) })
+        state.credentialsChanged()
+        try await state.indexes.catchUp()
+        var writer = JSONWriter()
+        Self.write(updated, to: &writer)
         return HTTPAnswer.json(.ok, writer.bytes)
     }
 

@@ -125,12 +125,15 @@ struct Upload {
         } catch {
             outcome = .failure(error)
         }
-        // The file and its rows are garbage now: hand their pages back (see `ProcessMemory`).
-        await offCooperativePool { ProcessMemory.releaseFreed() }
+        // A refused file and its rows are garbage now: hand their pages back (see `ProcessMemory`).
+        if case .failure = outcome { await offCooperativePool { ProcessMemory.releaseFreed() } }
         switch outcome {
         case .success(var report):
             report.dryRun = dryRun
             if !dryRun { await state.indexes.awaitVersion(report.version, of: organization.id) }
+            // The file and its rows are garbage now, and the index rebuilt from them: hand their
+            // pages back (see `ProcessMemory`) once the index has the upload.
+            await offCooperativePool { ProcessMemory.releaseFreed() }
             logger.info(
                 "upload", metadata: ["organization": "\(organization.name)", "imported": "\(report.imported)",
                                      "rejected": "\(report.rejected.count)", "version": "\(report.version)", "dryRun": "\(dryRun)"])
