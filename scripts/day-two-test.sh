@@ -58,6 +58,14 @@ eventually novak hesloNovak 401
 [ "$(status novak noveHesloNovak)" = 200 ] || fail "the new password is refused"
 if printf '' | "$bin" user password novak --org IPEX --data "$data" 2>"$work/err"; then fail "an empty password was taken"; fi
 grep -q "No password on standard input" "$work/err" || fail "an empty password: $(cat "$work/err")"
+# The password rule: 9 characters, or the login itself, are refused by user add and user password.
+if printf '%s\n' hesloPetr | "$bin" user add petr --org IPEX --data "$data" 2>"$work/err"; then fail "a 9-character password was taken"; fi
+grep -q "at least 10 characters; this one has 9" "$work/err" || fail "a 9-character password: $(cat "$work/err")"
+if printf '%s\n' Dispecink01 | "$bin" user add dispecink01 --org IPEX --data "$data" 2>"$work/err"; then fail "the login as password was taken"; fi
+grep -q "must not be the login" "$work/err" || fail "the login as password: $(cat "$work/err")"
+if printf '%s\n' hesloNov9 | "$bin" user password novak --org IPEX --data "$data" 2>"$work/err"; then fail "a 9-character new password was taken"; fi
+grep -q "at least 10 characters" "$work/err" || fail "a 9-character new password: $(cat "$work/err")"
+[ "$(status novak noveHesloNovak)" = 200 ] || fail "a refused new password changed novak's"
 
 # A user removed, then the last admin kept.
 out=$("$bin" user remove rita --org IPEX --data "$data")
@@ -96,6 +104,11 @@ answer=$(curl -s -u novak:noveHesloNovak -X PATCH -H 'Content-Type: application/
 status=$(curl -s -o /dev/null -w '%{http_code}' -u ctenar:hesloCtenar1 -X PATCH -H 'Content-Type: application/json' -d '{"suffixDigits":8}' "$api/v3/organization")
 [ "$status" = 403 ] || fail "a reader changed the organization: $status"
 
+# lookup --json answers as the lookup route does, the organization's labels with it.
+"$bin" org labels IPEX --set customField1=Důležitost --data "$data" >/dev/null
+looked=$("$bin" lookup +421905123456 --org IPEX --json --data "$data")
+[[ "$looked" == *'"labels":{"customField1":"Důležitost"}'*'"lastName":"Slovák"'* ]] || fail "lookup --json printed: ${looked:0:300}"
+
 # migrate says where the schema is.
 out=$("$bin" migrate --data "$data")
 [[ "$out" == "schema at version "*" (nothing to migrate)" ]] || fail "migrate printed: $out"
@@ -118,6 +131,22 @@ mkdir -m 700 "$work/empty"
 if "$bin" serve --port "$(cl_port)" --data "$work/empty" 2>"$work/err"; then fail "serve ran on an empty directory"; fi
 grep -q "There is no store in '$work/empty'" "$work/err" || fail "serve on an empty directory: $(cat "$work/err")"
 [ -z "$(ls -A "$work/empty")" ] || fail "serve wrote into an empty directory: $(ls -A "$work/empty")"
+# A store without an organization (migrate made it) is served, with a warning that says how to go
+# on; an organization and a user created beside it are served at once.
+"$bin" migrate --data "$work/bare" >/dev/null
+bare_port=$(cl_port)
+cl_start "$work/bare.log" "$bin" serve --port "$bare_port" --data "$work/bare"
+bare_pid=$CL_PID
+cl_wait_health "$bare_pid" "$bare_port"
+grep -q "warning: the store has no organization yet" "$work/bare.log" || fail "serve on a store without an organization said: $(cat "$work/bare.log")"
+"$bin" org create BARE --data "$work/bare" >/dev/null
+printf '%s\n' hesloBare12 | "$bin" user add bare --org BARE --data "$work/bare" >/dev/null
+for _ in $(seq 1 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -u bare:hesloBare12 "http://127.0.0.1:$bare_port/v3/whoami")" = 200 ] && break
+    sleep 0.05
+done
+[ "$(curl -s -o /dev/null -w '%{http_code}' -u bare:hesloBare12 "http://127.0.0.1:$bare_port/v3/whoami")" = 200 ] || fail "an organization created beside the server is not served"
+cl_stop "$bare_pid"
 # PostgreSQL faults each named (when scripts/test.sh started a PostgreSQL): a closed port, a
 # database that does not exist, a certificate that cannot be verified.
 if [ -n "${CALLER_LOOKUP_TEST_POSTGRES_URL:-}" ]; then

@@ -22,11 +22,11 @@ mode() { stat -c '%a' "$1"; }
 umask 022
 "$bin" org create IPEX --default-region CZ --data "$data" >/dev/null
 printf '%s\n' hesloNovak | "$bin" user add novak --org IPEX --data "$data" >/dev/null
-printf '%s\n' hesloRita | "$bin" user add rita --org IPEX --role reader --data "$data" >/dev/null
+printf '%s\n' hesloRita1 | "$bin" user add rita --org IPEX --role reader --data "$data" >/dev/null
 cl_serve "$work/serve.log" "$port" --data "$data"
 server=$CL_PID
 novak="Authorization: Basic $(printf 'novak:hesloNovak' | base64)"
-rita="Authorization: Basic $(printf 'rita:hesloRita' | base64)"
+rita="Authorization: Basic $(printf 'rita:hesloRita1' | base64)"
 
 # 1. The store is the owner's alone, under umask 022, the WAL and SHM too once written.
 printf 'firstName;lastName;phone1;agent1;agent2\nJan;Novák;+420 222 333 444;${SHELL(id)};"a\nb"\n' >"$work/start.csv"
@@ -89,10 +89,10 @@ sign_in() {
         --data-urlencode "password=$3" "$base/admin/login"
 }
 curl -sf -H "$novak" -H 'Content-Type: application/json' -X PATCH -d '{"role":"admin"}' "$base/v3/users/rita" >/dev/null
-[ "$(sign_in "$work/rita.jar" rita hesloRita)" = 303 ] || fail "rita could not sign in"
+[ "$(sign_in "$work/rita.jar" rita hesloRita1)" = 303 ] || fail "rita could not sign in"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -b "$work/rita.jar" "$base/admin/users")" = 200 ] || fail "rita's session"
 curl -sf -H "$novak" -X DELETE "$base/v3/users/rita" -o /dev/null || fail "removing rita"
-curl -sf -H "$novak" -H 'Content-Type: application/json' -d '{"login":"rita","password":"hesloRita","role":"admin"}' \
+curl -sf -H "$novak" -H 'Content-Type: application/json' -d '{"login":"rita","password":"hesloRita1","role":"admin"}' \
     "$base/v3/users" -o /dev/null || fail "adding rita again"
 status=$(curl -s -o /dev/null -w '%{http_code}' -b "$work/rita.jar" "$base/admin/users")
 [ "$status" = 303 ] || fail "the removed rita's cookie answered $status"
@@ -137,11 +137,11 @@ done
 [ "$(curl -s -H "$novak" "$base/v3/contacts/name/+420222333444")" = "Jan Novák" ] || fail "a hostile upload changed the contacts"
 
 # 7. A mirror with its API down: a user removed before no longer gets in with the old password.
-printf '%s\n' hesloEva | "$bin" user add eva --org IPEX --role reader --data "$data" >/dev/null
+printf '%s\n' hesloEva12 | "$bin" user add eva --org IPEX --role reader --data "$data" >/dev/null
 CALLER_LOOKUP_PASSWORD=hesloNovak CALLER_LOOKUP_AUTH_CACHESECONDS=1 cl_start "$work/mirror.log" "$bin" mirror --from "$base" \
     --login novak --port "$mirror_port" --snapshot "$work/mirror.snapshot" --wait 2
 cl_wait_health "$CL_PID" "$mirror_port" '"status":"ok"'
-eva="Authorization: Basic $(printf 'eva:hesloEva' | base64)"
+eva="Authorization: Basic $(printf 'eva:hesloEva12' | base64)"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "$eva" "http://127.0.0.1:$mirror_port/v3/contacts/name/+420222333444")
 [ "$status" = 200 ] || fail "eva through the mirror: $status"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "$novak" "http://127.0.0.1:$mirror_port/v3/contacts/name/+420222333444")

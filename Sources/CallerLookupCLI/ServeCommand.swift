@@ -63,6 +63,13 @@ struct ServeCommand: AsyncParsableCommand {
             printError("error: \(failure)")
             throw ExitCode.failure
         }
+        // A store without an organization (made by `migrate`) is served — one created later is
+        // followed at once — but nobody can sign in to it yet: say so, and how to go on.
+        if (try? await recordStore.committedOrganizations())?.isEmpty == true {
+            printError(
+                "warning: the store has no organization yet, so every request is refused (401); create one with "
+                    + "caller-lookup org create NAME and a user with caller-lookup user add LOGIN --org NAME (this server serves them at once)")
+        }
         let node = CallerNode(configuration: configuration, store: recordStore)
         // Shut down in reverse order: the follower first answers the mirrors' pending long polls,
         // then the server stops accepting and finishes what is in flight, then the store's

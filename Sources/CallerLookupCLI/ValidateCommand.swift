@@ -16,8 +16,8 @@ struct ValidateCommand: ParsableCommand {
             """)
 
     @Argument(help: "The number to check (omit with --batch).") var number: String?
-    @Option(help: "Region for a number written without '+' (two letters).") var region: String?
-    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Region for a number written without '+' (two letters); without it the number must be international.") var region: String?
+    @Flag(help: "Print JSON (the validator route's answer); the exit status is 1 for an invalid number.") var json = false
     @Flag(help: "Check every line of standard input (TEXT<TAB>REGION) and print JSON lines.") var batch = false
     @OptionGroup var plan: NumberPlanOptions
 
@@ -33,12 +33,14 @@ struct ValidateCommand: ParsableCommand {
             runBatch(validator)
             return
         }
-        let verdict = validator.validate(number, defaultRegion: region)
+        // The validator route's rule and reasons; an invalid number exits 1, with --json too.
+        let report = PhoneNumberReport(checking: number, region: region, validator: validator)
         if json {
-            print(PhoneNumberReport(verdict: verdict, validator: validator).json)
+            print(report.json)
+            if report.verdict.validNumber == nil { throw ExitCode.failure }
             return
         }
-        switch verdict {
+        switch report.verdict {
         case .valid(let valid):
             print("valid")
             print("e164:          \(valid.number.e164)")

@@ -57,6 +57,8 @@ public enum APIRoutes {
             Route(method: .get, path: "phonebook/grandstream.xml", lookup: { $0.phonebook(.grandstream) }),
             // Grandstream firmware that appends /phonebook.xml to its configured path.
             Route(method: .get, path: "phonebook/grandstream/phonebook.xml", lookup: { $0.phonebook(.grandstream) }),
+            // … and the same with the number format in the path, where no query can go.
+            Route(method: .get, path: "phonebook/grandstream/{numfmt}/phonebook.xml", lookup: { $0.phonebook(.grandstream) }),
             Route(method: .get, path: "phonebook/cisco.xml", lookup: { $0.phonebook(.cisco) }),
             Route(method: .get, path: "phonebook/snom.xml", lookup: { $0.phonebook(.snom) }),
             Route(method: .get, path: "integrations/3cx.xml", handler: { $0.threeCXTemplate }),
@@ -107,6 +109,7 @@ public enum APIRoutes {
         "GET /v3/phonebook/yealink.xml": ["numfmt"],
         "GET /v3/phonebook/grandstream.xml": ["numfmt"],
         "GET /v3/phonebook/grandstream/phonebook.xml": ["numfmt"],
+        "GET /v3/phonebook/grandstream/{numfmt}/phonebook.xml": [],
         "GET /v3/phonebook/cisco.xml": ["numfmt"],
         "GET /v3/phonebook/snom.xml": ["numfmt"],
     ]

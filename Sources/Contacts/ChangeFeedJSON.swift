@@ -28,6 +28,12 @@ package enum ChangeFeedJSON {
     /// `{"version":V,"resync":false,"changes":[{"op":"upsert","contact":{…}},{"op":"delete",…}]}`,
     /// with `"labels":{…}` when the organization's labels changed in the batch.
     package static func changes(_ bytes: [UInt8]) throws(JSONScanner.Failure) -> ChangeBatch {
+        var credentialsVersion: Int64?
+        return try changes(bytes, credentialsVersion: &credentialsVersion)
+    }
+
+    /// A change feed answer and its `credentialsVersion` (`nil` from an API before 0.10).
+    package static func changes(_ bytes: [UInt8], credentialsVersion: inout Int64?) throws(JSONScanner.Failure) -> ChangeBatch {
         var scanner = JSONScanner(bytes)
         var version: Int64?
         var resync = false
@@ -37,6 +43,7 @@ package enum ChangeFeedJSON {
             switch key {
             case "version": version = try scanner.int64()
             case "resync": resync = try scanner.bool()
+            case "credentialsVersion": credentialsVersion = try scanner.int64()
             case "labels": labels = try self.labels(&scanner)
             case "changes": try scanner.array { scanner throws(JSONScanner.Failure) in changes.append(try change(&scanner)) }
             default: try scanner.skipValue()

@@ -83,9 +83,10 @@ extension LookupResult {
         output += writer.bytes
     }
 
+    /// The lookup route's answer, the snapshot's labels with it (`caller-lookup lookup --json`).
     public var json: String {
         var bytes: [UInt8] = []
-        writeJSON(to: &bytes)
+        writeJSON(labels: snapshot.labels, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 }

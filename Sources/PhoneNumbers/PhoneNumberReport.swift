@@ -5,6 +5,13 @@ public struct PhoneNumberReport: Hashable, Sendable {
     public let international: String?
     public let national: String?
 
+    /// The validator route's and `caller-lookup validate`'s report of `text`: read by `region` when
+    /// one is given, else it must be international (as in an import without a default region).
+    public init(checking text: some StringProtocol, region: String?, validator: PhoneNumberValidator) {
+        let verdict = region == nil ? validator.validateInternational(text) : validator.validate(text, defaultRegion: region)
+        self.init(verdict: verdict, validator: validator)
+    }
+
     public init(verdict: PhoneNumberVerdict, validator: PhoneNumberValidator) {
         self.verdict = verdict
         if let valid = verdict.validNumber {

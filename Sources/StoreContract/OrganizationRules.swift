@@ -47,7 +47,25 @@ package enum UserRules {
         guard !(login + password).unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) }) else {
             throw ContactStoreError(.invalidInput, "A login or password must not contain control characters (a NUL, a tab, a line break).")
         }
+        try checked(password: password, login: login)
         return login
+    }
+
+    /// The fewest characters a new password may have. Passwords set before the rule keep working:
+    /// only setting one is checked.
+    package static let passwordLength = 10
+
+    /// The rule a new password breaks: shorter than ``passwordLength`` characters (Unicode scalars,
+    /// as JSON Schema's `minLength` counts them), or the login itself (in any letter case, with
+    /// surrounding spaces).
+    package static func checked(password: String, login: String) throws {
+        let length = password.unicodeScalars.count
+        guard length >= passwordLength else {
+            throw ContactStoreError(.invalidInput, "A password must have at least \(passwordLength) characters; this one has \(length).")
+        }
+        guard password.trimmingWhitespace().lowercased() != login.lowercased() else {
+            throw ContactStoreError(.invalidInput, "A password must not be the login ('\(login)').")
+        }
     }
 
     /// Hashed for an unknown login, so its answer takes as long as a wrong password's.

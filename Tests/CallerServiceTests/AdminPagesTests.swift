@@ -179,6 +179,23 @@ import Testing
         }
     }
 
+    /// Issue 32: a numeric externalId (the customer's `36936`) looks like a number, yet the search
+    /// finds its contact — beside the contacts whose numbers match, which come first.
+    @Test func theSearchFindsANumericExternalIdAndNumbers() async throws {
+        _ = try store.importContacts(csv: Fixtures.maximalCSV, organizationID: try ipex.id, validator: .init())
+        let novak = try #require(try store.fullLoad(organizationID: try ipex.id).contacts.first { $0.contact[.externalId] == "36936" })
+        try await app.test(.router) { client in
+            var admin = Browser()
+            _ = try await admin.signIn(client, "novak", "hesloNovak")
+            let byExternalID = Self.html(try await admin.get(client, "/admin/contacts?q=36936"))
+            #expect(byExternalID.contains("/admin/contacts/\(novak.id)\"") && !byExternalID.contains("no-contacts"))
+            let byNumber = Self.html(try await admin.get(client, "/admin/contacts?q=%2B420%20222%20333%20444"))
+            #expect(byNumber.components(separatedBy: "<tr><td><a href=").count == 3, "both contacts of the number, once each")
+            let neither = Self.html(try await admin.get(client, "/admin/contacts?q=99999"))
+            #expect(neither.contains("no-contacts"))
+        }
+    }
+
     @Test func valuesAreEscapedAndOnlyWebLinksAreLinks() async throws {
         let validator = PhoneNumberValidator()
         let hostile = try Contact.validate(
@@ -285,19 +302,29 @@ import Testing
 
             page = try await admin.get(client, "/admin/users")
             let csrf = try Self.csrf(page)
-            let added = try await admin.post(client, "/admin/users", [("csrf", csrf), ("login", "jana"), ("password", "hesloJana"), ("role", "editor")])
+            let added = try await admin.post(client, "/admin/users", [("csrf", csrf), ("login", "jana"), ("password", "hesloJana1"), ("role", "editor")])
             #expect(added.status == .ok && Self.html(added).contains("users-message"))
             #expect(try store.user(login: "jana")?.role == .editor)
             _ = try await admin.post(client, "/admin/users/jana/role", [("csrf", csrf), ("role", "reader")])
             #expect(try store.user(login: "jana")?.role == .reader)
-            _ = try await admin.post(client, "/admin/users/jana/password", [("csrf", csrf), ("password", "noveHeslo")])
-            #expect(try store.signIn(login: "jana", password: "noveHeslo") != nil)
+            _ = try await admin.post(client, "/admin/users/jana/password", [("csrf", csrf), ("password", "noveHeslo1")])
+            #expect(try store.signIn(login: "jana", password: "noveHeslo1") != nil)
             let last = try await admin.post(client, "/admin/users/novak/role", [("csrf", csrf), ("role", "reader")])
             #expect(last.status == .unprocessableContent && Self.html(last).contains("users-error"))
             _ = try await admin.post(client, "/admin/users/jana/delete", [("csrf", csrf)])
             #expect(try store.user(login: "jana") == nil)
-            let taken = try await admin.post(client, "/admin/users", [("csrf", csrf), ("login", "novak"), ("password", "x"), ("role", "reader")])
+            let taken = try await admin.post(client, "/admin/users", [("csrf", csrf), ("login", "novak"), ("password", "hesloDruhe1"), ("role", "reader")])
             #expect(taken.status == .conflict)
+            // The password rule: 10 characters at least, not the login; nothing is stored.
+            let short = try await admin.post(client, "/admin/users", [("csrf", csrf), ("login", "petr"), ("password", "hesloPetr"), ("role", "reader")])
+            #expect(short.status == .unprocessableContent && Self.html(short).contains("at least 10 characters; this one has 9"))
+            #expect(try store.user(login: "petr") == nil)
+            let same = try await admin.post(client, "/admin/users", [("csrf", csrf), ("login", "dispecink01"), ("password", "Dispecink01"), ("role", "reader")])
+            #expect(same.status == .unprocessableContent && Self.html(same).contains("must not be the login"))
+            #expect(try store.user(login: "dispecink01") == nil)
+            let shortNew = try await admin.post(client, "/admin/users/novak/password", [("csrf", csrf), ("password", "hesloNov9")])
+            #expect(shortNew.status == .unprocessableContent && Self.html(shortNew).contains("at least 10 characters"))
+            #expect(try store.signIn(login: "novak", password: "hesloNovak") != nil, "the old password stays")
         }
     }
 
@@ -329,14 +356,24 @@ import Testing
             let listed = try await client.execute(uri: "/v3/users", method: .get, headers: admin)
             #expect(String(buffer: listed.body) == #"{"users":[{"login":"ctenar","role":"reader"},{"login":"editor","role":"editor"},{"login":"novak","role":"admin"}]}"#)
             let added = try await client.execute(
-                uri: "/v3/users", method: .post, headers: admin, body: ByteBuffer(string: #"{"login":"jana","password":"hesloJana","role":"editor"}"#))
+                uri: "/v3/users", method: .post, headers: admin, body: ByteBuffer(string: #"{"login":"jana","password":"hesloJana1","role":"editor"}"#))
             #expect(added.status == .created && String(buffer: added.body) == #"{"login":"jana","role":"editor"}"#)
-            let jana: HTTPFields = [.authorization: ServiceFixture.basic("jana", "hesloJana")]
+            let jana: HTTPFields = [.authorization: ServiceFixture.basic("jana", "hesloJana1")]
+            // The password rule, on adding and on changing: 9 characters or the login are refused.
+            let short = try await client.execute(
+                uri: "/v3/users", method: .post, headers: admin, body: ByteBuffer(string: #"{"login":"petr","password":"hesloPetr"}"#))
+            #expect(short.status == .unprocessableContent && String(buffer: short.body).contains("at least 10 characters; this one has 9"))
+            let same = try await client.execute(
+                uri: "/v3/users", method: .post, headers: admin, body: ByteBuffer(string: #"{"login":"dispecink01","password":"DISPECINK01"}"#))
+            #expect(same.status == .unprocessableContent && String(buffer: same.body).contains("must not be the login"))
+            let shortNew = try await client.execute(uri: "/v3/users/jana", method: .patch, headers: admin, body: ByteBuffer(string: #"{"password":"hesloJan9"}"#))
+            #expect(shortNew.status == .unprocessableContent)
+            #expect(try await client.execute(uri: "/v3/whoami", method: .get, headers: jana).status == .ok, "the old password stays")
             #expect(try await client.execute(uri: "/v3/whoami", method: .get, headers: jana).status == .ok)
             // A login padded with any white space (a line break, U+2028) is stored trimmed, and the
             // answer names the stored user.
             let padded = try await client.execute(
-                uri: "/v3/users", method: .post, headers: admin, body: ByteBuffer(string: #"{"login":"bob\n\u2028","password":"hesloBob"}"#))
+                uri: "/v3/users", method: .post, headers: admin, body: ByteBuffer(string: #"{"login":"bob\n\u2028","password":"hesloBob12"}"#))
             #expect(padded.status == .created && String(buffer: padded.body) == #"{"login":"bob","role":"reader"}"#)
             #expect(padded.headers[.location] == "/v3/users/bob")
             #expect(try await client.execute(uri: "/v3/users/bob", method: .delete, headers: admin).status == .noContent)

@@ -22,7 +22,7 @@ import Testing
     }
 
     static let novak: HTTPFields = [.authorization: ServiceFixture.basic("novak", "hesloNovak")]
-    static let cizi: HTTPFields = [.authorization: ServiceFixture.basic("cizi", "hesloCizi")]
+    static let cizi: HTTPFields = [.authorization: ServiceFixture.basic("cizi", "hesloCizi1")]
 
     /// A multipart body as curl's `--form file=@name` sends it.
     static func form(_ parts: [(name: String, bytes: [UInt8])], boundary: String = "------------------------d74496d66958873e")

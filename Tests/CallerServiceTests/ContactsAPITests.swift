@@ -20,7 +20,7 @@ import Testing
 
     static let novak: HTTPFields = [.authorization: ServiceFixture.basic("novak", "hesloNovak"),
                                     .contentType: "application/json"]
-    static let cizi: HTTPFields = [.authorization: ServiceFixture.basic("cizi", "hesloCizi"),
+    static let cizi: HTTPFields = [.authorization: ServiceFixture.basic("cizi", "hesloCizi1"),
                                    .contentType: "application/json"]
 
     func json(_ response: TestResponse) -> [String: Any] {

@@ -283,7 +283,7 @@ final class LiveAPI: @unchecked Sendable {
         let stale = IndexSnapshot.build(
             [StoredContact(id: 77, version: 999, contact: try Contact.validate([.lastName: "Duch", .phone1: "+420603000002"], validator: .init()).get())],
             version: 999)
-        try MirrorSnapshotFile.write(organization: try ipex, snapshot: stale, to: snapshotPath)
+        try MirrorSnapshotFile.write(.init(organization: try ipex, snapshot: stale), to: snapshotPath)
         let node = mirror()
         node.start()
         #expect(try names(node, "+420603000002") == ["Duch"])
@@ -341,7 +341,7 @@ final class LiveAPI: @unchecked Sendable {
             #expect(try await status(nil) == .unauthorized)
             #expect(try await status(ServiceFixture.basic("novak", "spatne")) == .unauthorized)
             #expect(try await status(ServiceFixture.basic("nikdo", "heslo")) == .unauthorized)
-            #expect(try await status(ServiceFixture.basic("cizi", "hesloCizi")) == .forbidden, "another organization's user")
+            #expect(try await status(ServiceFixture.basic("cizi", "hesloCizi1")) == .forbidden, "another organization's user")
             #expect(try await status(ServiceFixture.basic("novak", "hesloNovak")) == .notFound, "valid, and nobody has the number")
 
             await api.stop()
@@ -349,7 +349,7 @@ final class LiveAPI: @unchecked Sendable {
             #expect(try await status(ServiceFixture.basic("novak", "hesloNovak")) == .notFound, "verified before: still trusted")
             #expect(try await status(ServiceFixture.basic("novak", "jine")) == .unauthorized, "a known login's wrong password")
             #expect(try await status(ServiceFixture.basic("nikdo", "jine")) == .serviceUnavailable, "unknown while the API is down")
-            #expect(try await status(ServiceFixture.basic("cizi", "hesloCizi")) == .forbidden, "verified before, other organization")
+            #expect(try await status(ServiceFixture.basic("cizi", "hesloCizi1")) == .forbidden, "verified before, other organization")
             let health = try await client.execute(uri: "/health", method: .get)
             #expect(health.status == .ok)
         }
@@ -385,6 +385,83 @@ final class LiveAPI: @unchecked Sendable {
         await api.stop()
     }
 
+    /// The name route's status on `client` for an `Authorization` value.
+    static func nameStatus(_ client: some TestClientProtocol, _ authorization: String) async throws -> HTTPResponse.Status {
+        try await client.execute(uri: "/v3/contacts/name/420222333444", method: .get, headers: [.authorization: authorization]).status
+    }
+
+    /// Issue 32: phones use tokens, and a mirror exists for the API's outage. A mirror keeps the
+    /// tokens (as SHA-256) and passwords (as yescrypt) it verified in its snapshot file; restarted
+    /// while the API is down, it answers those — but not a token revoked before the outage, even
+    /// one no caller presented since: the revocation moved the API's credentials version, which the
+    /// mirror's long poll heard at once, and doubted credentials are trusted again only once the
+    /// API has verified them.
+    @Test func aMirrorRestartedWhileItsAPIIsDownAnswersTheTokensItVerified() async throws {
+        let ipexID = try ipex.id
+        let (_, kept) = try fixture.store.createToken(organizationID: ipexID, scope: .lookup, label: "PBX")
+        let (revokedToken, revoked) = try fixture.store.createToken(organizationID: ipexID, scope: .lookup, label: "old PBX")
+        _ = try fixture.store.importContacts(csv: Fixtures.maximalCSV, organizationID: ipexID, validator: .init())
+        try await api.start()
+        let node = mirror()
+        node.start()
+        try await eventually("the mirror loaded") { node.index != nil }
+        try await buildMirrorApplication(node: node, configuration: mirrorTestingConfiguration()).test(.router) { client in
+            #expect(try await Self.nameStatus(client, "Bearer \(kept)") == .ok)
+            #expect(try await Self.nameStatus(client, "Bearer \(revoked)") == .ok)
+            #expect(try await Self.nameStatus(client, ServiceFixture.basic("novak", "hesloNovak")) == .ok)
+            try await eventually("the mirror knows the credentials version") { node.credentialsVersion == (try fixture.store.credentialsVersion()) }
+            let before = try fixture.store.credentialsVersion()
+            #expect(try await api.send(.DELETE, "/v3/tokens/\(revokedToken.id)").0 == 200)
+            // The long poll (2 s here) answers at once with the new credentials version.
+            try await eventually("the mirror heard of the revocation") { (node.credentialsVersion ?? 0) > before }
+            // The phones keep calling with the kept token and novak's password: verified again.
+            #expect(try await Self.nameStatus(client, "Bearer \(kept)") == .ok)
+            #expect(try await Self.nameStatus(client, ServiceFixture.basic("novak", "hesloNovak")) == .ok)
+        }
+        await api.stop()
+        await node.stop()
+        #expect((try FileManager.default.attributesOfItem(atPath: snapshotPath)[.posixPermissions] as? Int) == 0o600)
+
+        let restarted = mirror()
+        restarted.start()
+        try await eventually("the mirror started from its file") { restarted.index != nil }
+        try await buildMirrorApplication(node: restarted, configuration: mirrorTestingConfiguration()).test(.router) { client async throws in
+            #expect(try await Self.nameStatus(client, "Bearer \(kept)") == .ok, "a token verified before the outage")
+            #expect(try await Self.nameStatus(client, ServiceFixture.basic("novak", "hesloNovak")) == .ok, "a password verified before")
+            #expect(try await Self.nameStatus(client, "Bearer \(revoked)") == .serviceUnavailable, "revoked before the outage: never answered")
+            #expect(try await Self.nameStatus(client, "Bearer clk_" + String(repeating: "0", count: 48)) == .serviceUnavailable, "never seen")
+            #expect(try await Self.nameStatus(client, ServiceFixture.basic("novak", "hesloNovaK")) == .unauthorized, "a wrong password")
+        }
+        await restarted.stop()
+        // The file holds no secret: neither token nor password in the clear.
+        let bytes = try String(decoding: Data(contentsOf: URL(fileURLWithPath: snapshotPath)), as: UTF8.self)
+        #expect(!bytes.contains(kept) && !bytes.contains(revoked) && !bytes.contains("hesloNovak"))
+        #expect(bytes.contains(AccessTokenRules.tokenHash(kept)) && !bytes.contains(AccessTokenRules.tokenHash(revoked)))
+    }
+
+    /// Issue 32: an organization's settings changed on the API reach the mirror at once (they
+    /// move the credentials version): a new suffix length or region rebuilds its index.
+    @Test func aMirrorFollowsTheOrganizationsSettings() async throws {
+        _ = try fixture.store.importContacts(csv: Fixtures.maximalCSV, organizationID: try ipex.id, validator: .init())
+        try await api.start()
+        let node = mirror()
+        node.start()
+        try await eventually("the mirror loaded") { try names(node, "+420222333444") == ["Jan Novák", "Ivan Neúplný"] }
+        #expect(node.index?.snapshot.suffixDigits == 9)
+        let (status, _) = try await api.send(.PATCH, "/v3/organization", json: #"{"defaultRegion":"SK","suffixDigits":12}"#)
+        #expect(status == 200)
+        try await eventually("the mirror rebuilt its index") {
+            node.followedOrganization?.defaultRegion == "SK" && node.index?.snapshot.suffixDigits == 12
+        }
+        #expect(try names(node, "+420222333444") == ["Jan Novák", "Ivan Neúplný"], "the contacts are all there")
+        #expect(try node.entry(for: try ipex).lookup.region == "SK")
+        await node.stop()
+        await api.stop()
+        // The file has the new settings.
+        let contents = try MirrorSnapshotFile.read(from: snapshotPath)
+        #expect(contents.organization.defaultRegion == "SK" && contents.snapshot.suffixDigits == 12)
+    }
+
     /// Stopping the mirror aborts its pending long poll (25 s here) instead of waiting it out, and
     /// writes the snapshot file with what it followed.
     @Test func stoppingAbortsThePendingLongPollAndWritesTheSnapshot() async throws {
@@ -402,7 +479,7 @@ final class LiveAPI: @unchecked Sendable {
         let clock = ContinuousClock()
         let stopped = await clock.measure { await node.stop() }
         #expect(stopped < .seconds(10), "a stop waited \(stopped) (the long poll lasts 25 s)")
-        let (_, snapshot, _) = try MirrorSnapshotFile.read(from: snapshotPath)
+        let snapshot = try MirrorSnapshotFile.read(from: snapshotPath).snapshot
         #expect(snapshot.version == node.index?.snapshot.version)
         await api.stop()
     }
@@ -431,7 +508,7 @@ final class LiveAPI: @unchecked Sendable {
     /// A user removed on the API: the API's 401 makes the mirror forget the password it kept, so
     /// it does not let it in once the API is down — nor after a restart from its snapshot file.
     @Test func aPasswordTheAPIRefusedIsForgottenAtOnce() async throws {
-        try fixture.store.addUser(login: "rita", password: "hesloRita", role: .reader, organizationID: try ipex.id)
+        try fixture.store.addUser(login: "rita", password: "hesloRita1", role: .reader, organizationID: try ipex.id)
         try await api.start()
         let node = mirror()
         node.start()
@@ -443,14 +520,18 @@ final class LiveAPI: @unchecked Sendable {
                     uri: "/v3/contacts/lookup/+420222333444", method: .get, headers: [.authorization: ServiceFixture.basic(login, password)]
                 ).status
             }
-            #expect(try await status("rita", "hesloRita") == .notFound, "verified by the API and kept")
+            #expect(try await status("rita", "hesloRita1") == .notFound, "verified by the API and kept")
             #expect(try await status("novak", "hesloNovak") == .notFound)
             // Through the API, which forgets what it remembered of rita (it runs no follower here).
             #expect(try await api.send(.DELETE, "/v3/users/rita").0 == 204)
-            #expect(try await status("rita", "hesloRita") == .unauthorized, "the API refuses the removed user")
+            #expect(try await status("rita", "hesloRita1") == .unauthorized, "the API refuses the removed user")
+            // The removal moved the credentials version: the mirror doubts what it keeps until the
+            // API verifies it again — novak calls again, and is.
+            try await eventually("the mirror heard of the change") { node.credentialsVersion == (try fixture.store.credentialsVersion()) }
+            #expect(try await status("novak", "hesloNovak") == .notFound)
             await api.stop()
             try await eventually("the mirror noticed") { String(decoding: node.health().1, as: UTF8.self).contains("degraded") }
-            #expect(try await status("rita", "hesloRita") == .serviceUnavailable, "forgotten: nobody can verify it now")
+            #expect(try await status("rita", "hesloRita1") == .serviceUnavailable, "forgotten: nobody can verify it now")
             #expect(try await status("novak", "hesloNovak") == .notFound, "the others are kept")
         }
         await node.stop()
@@ -460,7 +541,7 @@ final class LiveAPI: @unchecked Sendable {
         try await eventually("the mirror started from its file") { restarted.index != nil }
         try await buildMirrorApplication(node: restarted, configuration: mirrorTestingConfiguration()).test(.router) { client in
             let rita = try await client.execute(
-                uri: "/v3/contacts/lookup/+420222333444", method: .get, headers: [.authorization: ServiceFixture.basic("rita", "hesloRita")])
+                uri: "/v3/contacts/lookup/+420222333444", method: .get, headers: [.authorization: ServiceFixture.basic("rita", "hesloRita1")])
             #expect(rita.status == .serviceUnavailable)
         }
         await restarted.stop()

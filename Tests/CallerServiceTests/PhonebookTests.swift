@@ -51,6 +51,12 @@ import Testing
             #expect(snom.contains("<tbook complete=\"true\">") && snom.contains("<last_name>O&#39;Neil</last_name><organization>A&amp;B s.r.o.</organization><number>+420222333444</number><number_type>business</number_type></item>"))
             #expect(snom.contains("<number>+49301234567</number><number_type>mobile</number_type>"), "one item per number")
             #expect(try await client.execute(uri: "/v3/phonebook/cisco.xml?numfmt=local", method: .get, headers: Self.novak).status == .badRequest)
+            // Grandstream firmware that appends /phonebook.xml: the format in the path.
+            let inPath = try await client.execute(uri: "/v3/phonebook/grandstream/national/phonebook.xml", method: .get, headers: Self.novak)
+            #expect(inPath.status == .ok && String(buffer: inPath.body).contains("<phonenumber>222333444</phonenumber>"))
+            let intl00 = String(buffer: try await client.execute(uri: "/v3/phonebook/grandstream/intl00/phonebook.xml", method: .get, headers: Self.novak).body)
+            #expect(intl00.contains("<phonenumber>00420222333444</phonenumber>"))
+            #expect(try await client.execute(uri: "/v3/phonebook/grandstream/local/phonebook.xml", method: .get, headers: Self.novak).status == .badRequest)
         }
     }
 

@@ -131,7 +131,7 @@ import Testing
 
             // Another organization's user sees nothing of IPEX: an unknown caller.
             let cizi = try await client.execute(
-                uri: "/popup?number=00420222333444", method: .get, headers: [.authorization: ServiceFixture.basic("cizi", "hesloCizi")])
+                uri: "/popup?number=00420222333444", method: .get, headers: [.authorization: ServiceFixture.basic("cizi", "hesloCizi1")])
             #expect(cizi.status == .ok)
             #expect(!String(buffer: cizi.body).contains("Novák"))
 

@@ -28,7 +28,7 @@ import Testing
         // One user per route for the wrong-password tries, and no wait after failures: the
         // throttle (LoginThrottleTests) would otherwise answer 429 instead of 401.
         for index in APIRoutes.all.indices {
-            try store.addUser(login: "ipex\(index)", password: "heslo\(index)", organizationID: ipex.id)
+            try store.addUser(login: "ipex\(index)", password: "hesloIpex\(index)", organizationID: ipex.id)
         }
         var configuration = ServiceConfiguration()
         configuration.loginThrottleSeconds = 0
@@ -38,8 +38,8 @@ import Testing
             for (index, route) in APIRoutes.all.enumerated() {
                 let callers: [(String, String?)] = [
                     ("none", nil), ("wrong password", ServiceFixture.basic("ipex\(index)", "spatne")),
-                    ("unknown login", ServiceFixture.basic("nikdo\(index)", "heslo\(index)")), ("garbage", "Basic !!!"),
-                    ("bearer", "Bearer heslo\(index)"), ("another organization", ServiceFixture.basic("cizi", "hesloCizi")),
+                    ("unknown login", ServiceFixture.basic("nikdo\(index)", "hesloIpex\(index)")), ("garbage", "Basic !!!"),
+                    ("bearer", "Bearer heslo\(index)"), ("another organization", ServiceFixture.basic("cizi", "hesloCizi1")),
                 ]
                 let path = "/v3/" + route.path
                     .replacingOccurrences(of: "{phoneNumber}", with: "%2B420222333444")

@@ -67,8 +67,8 @@ import Testing
     }
 
     @Test func aUsersPopupLinkEndsWithTheUserAndNeverComesBackWithTheLogin() async throws {
-        try store.addUser(login: "rita", password: "hesloRita", role: .reader, organizationID: ipex.id)
-        let rita: HTTPFields = [.authorization: ServiceFixture.basic("rita", "hesloRita")]
+        try store.addUser(login: "rita", password: "hesloRita1", role: .reader, organizationID: ipex.id)
+        let rita: HTTPFields = [.authorization: ServiceFixture.basic("rita", "hesloRita1")]
         try await app.test(.router) { client in
             let name = try await client.execute(uri: "/v3/contacts/name/+420222333444", method: .get, headers: rita)
             let link = try #require(name.headers[HTTPField.Name("X-Caller-Url")!])
@@ -76,7 +76,7 @@ import Testing
             #expect(try await client.execute(uri: "/v3/users/rita", method: .delete, headers: Self.novak).status == .noContent)
             #expect(try await client.execute(uri: Self.path(link), method: .get).status == .forbidden)
             // The same login, created again with the same password: still not the old link's.
-            try store.addUser(login: "rita", password: "hesloRita", role: .admin, organizationID: ipex.id)
+            try store.addUser(login: "rita", password: "hesloRita1", role: .admin, organizationID: ipex.id)
             #expect(try await client.execute(uri: Self.path(link), method: .get).status == .forbidden)
         }
     }
@@ -178,14 +178,14 @@ import Testing
     }
 
     @Test func aRemovedLoginsSessionNeverComesBack() async throws {
-        try store.addUser(login: "rita", password: "hesloRita", role: .admin, organizationID: ipex.id)
+        try store.addUser(login: "rita", password: "hesloRita1", role: .admin, organizationID: ipex.id)
         try await app.test(.router) { client in
             var browser = AdminPagesTests.Browser()
-            #expect(try await browser.signIn(client, "rita", "hesloRita").status == .seeOther)
+            #expect(try await browser.signIn(client, "rita", "hesloRita1").status == .seeOther)
             #expect(try await browser.get(client, "/admin/users").status == .ok)
             let old = browser
             try store.removeUser(login: "rita", organizationID: ipex.id)
-            try store.addUser(login: "rita", password: "hesloRita", role: .admin, organizationID: ipex.id)
+            try store.addUser(login: "rita", password: "hesloRita1", role: .admin, organizationID: ipex.id)
             var replay = old
             let page = try await replay.get(client, "/admin/users")
             #expect(page.status == .seeOther && page.headers[.location] == "/admin/login", "the old cookie is no session of the new rita")

@@ -14,7 +14,7 @@ struct ServiceFixture {
         let ipex = try store.createOrganization(name: "IPEX", defaultRegion: "CZ")
         try store.addUser(login: "novak", password: "hesloNovak", organizationID: ipex.id)
         let other = try store.createOrganization(name: "Jiná", defaultRegion: "CZ")
-        try store.addUser(login: "cizi", password: "hesloCizi", organizationID: other.id)
+        try store.addUser(login: "cizi", password: "hesloCizi1", organizationID: other.id)
     }
 
     static func basic(_ login: String, _ password: String) -> String {

@@ -160,7 +160,7 @@ import Testing
     @Test func everyOrganizationIsBuiltBeforeTheNodeIsReady() async throws {
         for number in 1...5 {
             let organization = try store.createOrganization(name: "Firma \(number)", defaultRegion: "CZ")
-            try store.addUser(login: "user\(number)", password: "heslo\(number)", organizationID: organization.id)
+            try store.addUser(login: "user\(number)", password: "hesloUser\(number)", organizationID: organization.id)
             let csv = Array("lastName;phone1\nKontakt \(number);+420 601 000 00\(number)\n".utf8)
             _ = try store.importContacts(csv: csv, organizationID: organization.id, validator: PhoneNumberValidator())
         }
@@ -170,7 +170,7 @@ import Testing
             try await app.test(.router) { client in
                 _ = try await eventually("the node is ready") { try await status(client, "/health") == .ok }
                 for number in 1...5 {
-                    let headers: HTTPFields = [.authorization: ServiceFixture.basic("user\(number)", "heslo\(number)")]
+                    let headers: HTTPFields = [.authorization: ServiceFixture.basic("user\(number)", "hesloUser\(number)")]
                     for other in 1...5 {
                         let response = try await client.execute(uri: "/v3/contacts/lookup/60100000\(other)", method: .get, headers: headers)
                         #expect(response.status == (other == number ? .ok : .notFound), "user\(number) looking up \(other)")

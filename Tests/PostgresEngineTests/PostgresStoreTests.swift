@@ -132,7 +132,7 @@ struct PostgresStoreTests {
             let login = "novak-\(UUID().uuidString.prefix(8))"
             try await postgres.addUser(login: login, password: "hesloNovak", organizationID: remote)
             await #expect(throws: ContactStoreError.self) {
-                try await postgres.addUser(login: login, password: "jine", organizationID: remote)
+                try await postgres.addUser(login: login, password: "jineHeslo12", organizationID: remote)
             }
             #expect(try await postgres.authenticate(login: login, password: "hesloNovak")?.id == remote)
             #expect(try await postgres.authenticate(login: login, password: "spatne") == nil)

@@ -185,7 +185,7 @@ import Testing
         #expect(try store.authenticate(login: "novak", password: "hesloNovaK") == nil)
         #expect(try store.authenticate(login: "nobody", password: "hesloNovak") == nil)
         #expect(throws: ContactStoreError.self) {
-            try store.addUser(login: "novak", password: "x", organizationID: organization.id)
+            try store.addUser(login: "novak", password: "jineHeslo12", organizationID: organization.id)
         }
         // The main file and its write-ahead log: the hash may sit in either.
         let file = try String(contentsOfFile: store.path, encoding: .isoLatin1)

@@ -205,10 +205,10 @@ enum Engine: String, CustomTestStringConvertible, Sendable {
             let id = organization.id
             let suffix = String(UUID().uuidString.prefix(6))
             let (admin, editor) = ("admin-\(suffix)", "editor-\(suffix)")
-            try await store.addUser(login: admin, password: "heslo", role: .admin, organizationID: id)
-            try await store.addUser(login: editor, password: "heslo2", role: .editor, organizationID: id)
-            await #expect(throws: ContactStoreError.self) { try await store.addUser(login: editor, password: "x", role: .reader, organizationID: id) }
-            let signed = try #require(try await store.signIn(login: editor, password: "heslo2"))
+            try await store.addUser(login: admin, password: "hesloAdmin1", role: .admin, organizationID: id)
+            try await store.addUser(login: editor, password: "hesloEditor2", role: .editor, organizationID: id)
+            await #expect(throws: ContactStoreError.self) { try await store.addUser(login: editor, password: "hesloDruhe1", role: .reader, organizationID: id) }
+            let signed = try #require(try await store.signIn(login: editor, password: "hesloEditor2"))
             #expect(signed.organization.id == id && signed.account.role == .editor)
             #expect(try await store.signIn(login: editor, password: "spatne") == nil)
             #expect(try await store.users(organizationID: id).map(\.login) == [admin, editor])
@@ -222,8 +222,27 @@ enum Engine: String, CustomTestStringConvertible, Sendable {
             // A new password ends the sessions; the old one no longer signs in.
             let renewed = try await store.updateUser(login: editor, organizationID: id, role: nil, password: "nove-heslo")
             #expect(renewed.sessionEpoch == promoted.sessionEpoch + 1)
-            #expect(try await store.signIn(login: editor, password: "heslo2") == nil)
+            #expect(try await store.signIn(login: editor, password: "hesloEditor2") == nil)
             #expect(try await store.signIn(login: editor, password: "nove-heslo") != nil)
+            // The password rule on both paths that set one: 10 characters (Unicode scalars) at least,
+            // not the login; a refused new password leaves the old one.
+            for login in ["new-\(suffix)", editor] {
+                for (password, reason) in [("123456789", "at least 10 characters; this one has 9"), ("", "empty"),
+                                           (login.uppercased(), "must not be the login"), (" \(login) ", "must not be the login")] {
+                    let error = await #expect(throws: ContactStoreError.self) {
+                        if login == editor {
+                            _ = try await store.updateUser(login: editor, organizationID: id, role: nil, password: password)
+                        } else {
+                            try await store.addUser(login: login, password: password, role: .reader, organizationID: id)
+                        }
+                    }
+                    #expect(error?.code == .invalidInput && error?.message.contains(reason) == true, "\(login) \(password): \(error?.message ?? "")")
+                }
+            }
+            #expect(try await store.user(login: "new-\(suffix)") == nil)
+            #expect(try await store.signIn(login: editor, password: "nove-heslo") != nil)
+            try await store.addUser(login: "new-\(suffix)", password: "čtyřiadvac", role: .reader, organizationID: id)
+            try await store.removeUser(login: "new-\(suffix)", organizationID: id)
             try await store.endSessions(login: editor, organizationID: id)
             #expect(try await store.user(login: editor)?.sessionEpoch == renewed.sessionEpoch + 1)
             try await store.removeUser(login: admin, organizationID: id)

@@ -210,7 +210,7 @@ try:
     # Users: a reader sees the contacts but no editing and no admin pages.
     driver.get(base + "/admin/users")
     driver.find_element(By.ID, "new-login").send_keys("jana")
-    driver.find_element(By.ID, "new-password").send_keys("hesloJana")
+    driver.find_element(By.ID, "new-password").send_keys("hesloJana1")
     submit(driver.find_element(By.ID, "add-user"))
     wait.until(conditions.presence_of_element_located((By.ID, "users-message")))
     users = {user["login"]: user["role"] for user in api("/v3/users")["users"]}
@@ -223,7 +223,7 @@ try:
     check(driver.current_url.endswith("/admin/login"), "after signing out the pages still open")
 
     driver.find_element(By.ID, "login").send_keys("jana")
-    driver.find_element(By.ID, "password").send_keys("hesloJana")
+    driver.find_element(By.ID, "password").send_keys("hesloJana1")
     driver.find_element(By.ID, "sign-in").click()
     wait.until(conditions.url_contains("/admin/contacts"))
     check(not driver.find_elements(By.LINK_TEXT, "Upload"), "a reader sees the upload page's link")

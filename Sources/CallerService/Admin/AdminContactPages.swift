@@ -9,26 +9,31 @@ import StoreContract
 
 /// The contact pages: the list and its search, one contact, the forms that create, edit and delete.
 extension AdminHandlers {
-    /// The list: `?q=` searches by any number form (the lookup's normalization, from this node's
-    /// index), else by name, organization, email or externalId (the store); paged by `?after=`.
+    /// The list: `?q=` searches by name, organization, email or externalId (the store), and text
+    /// that looks like a number also by any number form (the lookup's normalization, from this
+    /// node's index; those come first, on the first page) — so a numeric externalId (`36936`) is
+    /// found too; paged by `?after=`.
     @Sendable func contacts(_ visit: Visit) async throws -> Response {
         let query = visit.request.uri.queryParameters
         let text = query["q"].map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
         let after = query["after"].flatMap { Int64(String($0)) } ?? 0
-        var found: [StoredContact]
-        var byNumber = false
-        if Self.looksLikeNumber(text) {
+        var byNumber: [StoredContact] = []
+        if Self.looksLikeNumber(text), after == 0 {
             let entry = try state.indexes.entry(for: visit.organization)
             let result = entry.lookup.lookUp(text, in: entry.index.snapshot)
-            found = result.snapshot.refs(result.matches).map { result.snapshot.storedContact($0) }
-            byNumber = true
-        } else if text.isEmpty {
+            byNumber = result.snapshot.refs(result.matches).map { result.snapshot.storedContact($0) }
+        }
+        var found: [StoredContact]
+        if text.isEmpty {
             found = try await state.store.contactsPage(organizationID: visit.organization.id, afterID: after, limit: Self.pageSize + 1)
         } else {
             found = try await state.store.searchContacts(organizationID: visit.organization.id, text: text, afterID: after, limit: Self.pageSize + 1)
         }
-        let more = !byNumber && found.count > Self.pageSize
+        let more = found.count > Self.pageSize
         if more { found.removeLast() }
+        let pageEnd = found.last
+        let numberIDs = Set(byNumber.map(\.id))
+        found = byNumber + found.filter { !numberIDs.contains($0.id) }
         let t = visit.t
         var body = """
             <section><h1>\(t("Contacts", "Kontakty"))</h1><form method="get" action="/admin/contacts">\
@@ -49,7 +54,7 @@ extension AdminHandlers {
             }
             body += "</table>"
         }
-        if more, let last = found.last {
+        if more, let last = pageEnd {
             var next = "/admin/contacts?after=\(last.id)"
             if !text.isEmpty { next += "&q=" + PercentEncoding.encoded(text) }
             body += "<p><a class=\"button secondary\" id=\"next-page\" href=\"\(AdminPage.escape(next))\">\(t("Next page", "Další strana"))</a></p>"

@@ -120,12 +120,12 @@ extension AdminHandlers {
             let path = "/admin/users/" + PercentEncoding.encoded(user.login)
             html += "<tr><td>\(AdminPage.escape(user.login))</td>"
             html += "<td><form class=\"inline\" method=\"post\" action=\"\(AdminPage.escape(path))/role\">\(AdminPage.csrfField(visit.csrf))\(roleSelect(user.role, id: "role-" + user.login))<button type=\"submit\">\(t("Change", "Změnit"))</button></form></td>"
-            html += "<td><form class=\"inline\" method=\"post\" action=\"\(AdminPage.escape(path))/password\">\(AdminPage.csrfField(visit.csrf))<input type=\"password\" name=\"password\" autocomplete=\"new-password\" required><button type=\"submit\">\(t("Set", "Nastavit"))</button></form></td>"
+            html += "<td><form class=\"inline\" method=\"post\" action=\"\(AdminPage.escape(path))/password\">\(AdminPage.csrfField(visit.csrf))<input type=\"password\" name=\"password\" autocomplete=\"new-password\" minlength=\"\(UserRules.passwordLength)\" required><button type=\"submit\">\(t("Set", "Nastavit"))</button></form></td>"
             html += "<td><form class=\"inline\" method=\"post\" action=\"\(AdminPage.escape(path))/delete\">\(AdminPage.csrfField(visit.csrf))<button class=\"danger\" type=\"submit\">\(t("Remove", "Odebrat"))</button></form></td></tr>\n"
         }
         html += "</table></section><section><h2>\(t("Add a user", "Přidat uživatele"))</h2><form method=\"post\" action=\"/admin/users\">\(AdminPage.csrfField(visit.csrf))"
         html += "<label for=\"new-login\">\(t("Login", "Jméno"))</label><input id=\"new-login\" name=\"login\" required>"
-        html += "<label for=\"new-password\">\(t("Password", "Heslo"))</label><input id=\"new-password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required>"
+        html += "<label for=\"new-password\">\(t("Password", "Heslo"))</label><input id=\"new-password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" minlength=\"\(UserRules.passwordLength)\" required>"
         html += "<label for=\"new-role\">\(t("Role", "Role"))</label>\(roleSelect(.reader, id: "new-role"))<button type=\"submit\" id=\"add-user\">\(t("Add", "Přidat"))</button></form></section>\n"
         return visit.render(t("Users", "Uživatelé"), html, status: status)
     }

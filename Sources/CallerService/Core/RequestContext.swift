@@ -77,10 +77,12 @@ final class ServiceState: Sendable {
     }
 
     /// Credentials stopped being valid (a token revoked, a popup link rotated — here, or by
-    /// another process on the store): every remembered one is checked again.
+    /// another process on the store): every remembered one is checked again, and the change
+    /// feed's long polls answer at once so mirrors learn of it (`credentialsVersion`).
     func credentialsChanged() {
         authenticator.doubtAll()
         popupLinks.forgetAll()
+        notifier.wakeAll()
     }
 }
 

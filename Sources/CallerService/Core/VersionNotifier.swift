@@ -36,6 +36,17 @@ final class VersionNotifier: Sendable {
         for waiter in woken { waiter.resume() }
     }
 
+    /// Wakes every waiter of every organization, whatever its version: credentials changed (a
+    /// token revoked, a password or an organization's settings changed), and the long polls of
+    /// mirrors answer at once with the new credentials version.
+    func wakeAll() {
+        let woken: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            defer { state.waiters.removeAll() }
+            return state.waiters.values.flatMap(\.values)
+        }
+        for waiter in woken { waiter.resume() }
+    }
+
     /// Returns when the organization's version passes `version` or after `timeout`.
     func wait(organizationID: Int64, after version: Int64, timeout: Duration) async {
         let id = UUID()

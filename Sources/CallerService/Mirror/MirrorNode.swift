@@ -71,17 +71,36 @@ public final class MirrorNode: IndexProvider, Sendable {
         var followed: Followed?
         /// The follower's task while `start` runs it outside a `ServiceGroup`.
         var running: Task<Void, Never>?
-        /// Login → the mirror's own yescrypt hash of a password the API accepted for the followed
-        /// organization: lets known callers in while the API is down, across restarts.
-        var credentials: [String: String] = [:]
-        /// Login → the organization the API verified it for, for credentials verified in this
-        /// process: a caller may come before the mirror knows which organization it follows, and
-        /// only those of that organization are kept (those read from the snapshot file belong to it).
-        var credentialOrganizations: [String: Int64] = [:]
+        /// Passwords and tokens the API accepted (`KeptCredential`): let in while the API is down,
+        /// across restarts. A caller may come before the mirror knows which organization it
+        /// follows: each records the organization it was verified for, and only the followed
+        /// one's are trusted and written.
+        var credentials: [KeptCredential.Key: KeptCredential] = [:]
+        /// The API's credentials version the kept credentials were verified at.
+        var credentialsVersion: Int64?
         var credentialsChanged = false
         /// Login → a per-process keyed digest of the password last hashed into `credentials`, so
         /// an unchanged password is not hashed again at every re-verification.
         var hashedPasswords: [String: Int] = [:]
+
+        /// Keeps what the API said of a credential (a new `hash` for a password hashed anew),
+        /// trusted again if it was doubted.
+        mutating func keep(_ key: KeptCredential.Key, hash: String?, scope: AccessScope, organizationID: Int64) {
+            var entry = credentials[key] ?? KeptCredential(hash: "", scope: scope)
+            if let hash { entry.hash = hash }
+            entry.scope = scope
+            entry.organizationID = organizationID
+            entry.doubted = false
+            guard credentials[key] != entry else { return }
+            credentials[key] = entry
+            credentialsChanged = true
+        }
+
+        mutating func forget(_ key: KeptCredential.Key) {
+            guard credentials.removeValue(forKey: key) != nil else { return }
+            if key.kind == .password { hashedPasswords[key.name] = nil }
+            credentialsChanged = true
+        }
         var writtenVersion: Int64 = -1
         var lastWrite = Date.distantPast
     }
@@ -142,13 +161,15 @@ public final class MirrorNode: IndexProvider, Sendable {
     fileprivate func loadSnapshotFile() {
         guard let path = configuration.snapshotPath, FileManager.default.fileExists(atPath: path) else { return }
         do {
-            let (organization, snapshot, credentials) = try MirrorSnapshotFile.read(from: path)
-            try install(organization, IndexFollower(source: source, startingFrom: snapshot))
+            let contents = try MirrorSnapshotFile.read(from: path)
+            let snapshot = contents.snapshot
+            try install(contents.organization, IndexFollower(source: source, startingFrom: snapshot))
             state.withLock {
                 $0.writtenVersion = snapshot.version
-                $0.credentials = credentials
+                $0.credentials = contents.credentials
+                $0.credentialsVersion = contents.credentialsVersion
             }
-            logger.info("loaded \(snapshot.count) contacts at version \(snapshot.version) from \(path)")
+            logger.info("loaded \(snapshot.count) contacts at version \(snapshot.version) and \(contents.credentials.count) credentials from \(path)")
         } catch {
             logger.error("ignoring the snapshot file \(path): \(error)")
         }
@@ -170,6 +191,9 @@ public final class MirrorNode: IndexProvider, Sendable {
         }
         return IndexEntry(index: followed.follower.index, lookup: followed.lookup)
     }
+
+    /// The API's credentials version the kept credentials were verified at.
+    var credentialsVersion: Int64? { state.withLock { $0.credentialsVersion } }
 
     /// The followed organization, once something is loaded.
     var followedOrganization: Organization? { state.withLock { $0.followed?.organization } }
@@ -221,11 +245,53 @@ public final class MirrorNode: IndexProvider, Sendable {
             if let organization = state.withLock({ $0.followed?.organization }) {
                 metrics.index(organization: organization.name, snapshot: follower.index.snapshot)
             }
+            if let version = source.credentialsVersion { try credentialsMoved(to: version) }
         } else {
             let organization = try source.organization()
             try install(organization, try IndexFollower(source: source, suffixDigits: organization.suffixDigits))
             logger.info("loaded organization \(organization.name) from \(Redaction.redacted(configuration.apiURL))")
         }
+    }
+
+    /// The API's credentials version is `version` (its change feed said so). When it moved since the
+    /// kept credentials were verified — a token revoked, a password or a role changed, the
+    /// organization's settings changed; here, or while the mirror was stopped — every kept and
+    /// remembered credential is doubted: verified again at its next request, and not trusted while
+    /// the API is down until then (a token revoked before an outage is refused through it). The
+    /// organization's settings are read again: a new region or suffix length rebuilds the index.
+    private func credentialsMoved(to version: Int64) throws {
+        // The first version a mirror sees (it kept nothing across a restart, or its file is of an
+        // earlier format; asked without waiting right after the load) doubts only what came from
+        // such a file — what this process verified in the moment since is current — and reads the
+        // organization's settings again, so a change between the load and that answer is caught.
+        let (moved, first) = state.withLock { state in
+            guard state.credentialsVersion != version else { return (false, false) }
+            let first = state.credentialsVersion == nil
+            for (key, credential) in state.credentials where !first || credential.organizationID == nil {
+                state.credentials[key]?.doubted = true
+            }
+            state.credentialsChanged = true
+            return (true, first)
+        }
+        guard moved else { return }
+        if !first { sharedAuthenticator.withLock { $0 }?.doubtAll() }
+        let fresh = try source.organization()
+        if let followed = state.withLock({ $0.followed }), fresh.id == followed.organization.id {
+            if fresh.defaultRegion != followed.organization.defaultRegion || fresh.suffixDigits != followed.organization.suffixDigits {
+                // Numbers are read by the region and indexed by their last digits: a new index.
+                try install(fresh, try IndexFollower(source: source, suffixDigits: fresh.suffixDigits))
+                logger.notice(
+                    "organization \(fresh.name) changed: region \(followed.organization.defaultRegion) → \(fresh.defaultRegion), suffix digits \(followed.organization.suffixDigits) → \(fresh.suffixDigits); index rebuilt")
+            } else {
+                // A new name; the labels and version stay the feed's.
+                let renamed = Organization(
+                    id: fresh.id, name: fresh.name, defaultRegion: fresh.defaultRegion, suffixDigits: fresh.suffixDigits,
+                    version: followed.organization.version, labels: followed.organization.labels)
+                state.withLock { $0.followed?.organization = renamed }
+            }
+            sharedAuthenticator.withLock { $0 }?.update(fresh)
+        }
+        state.withLock { $0.credentialsVersion = version }
     }
 
     private func writeSnapshotIfNeeded(force: Bool) {
@@ -237,11 +303,12 @@ public final class MirrorNode: IndexProvider, Sendable {
             })
         else { return }
         do {
-            let credentials = state.withLock { state in
+            let (credentials, credentialsVersion) = state.withLock { state in
                 state.credentialsChanged = false
-                return state.credentials.filter { (state.credentialOrganizations[$0.key] ?? organization.id) == organization.id }
+                return (state.credentials.filter { ($0.value.organizationID ?? organization.id) == organization.id }, state.credentialsVersion)
             }
-            try MirrorSnapshotFile.write(organization: organization, snapshot: snapshot, credentials: credentials, to: path)
+            try MirrorSnapshotFile.write(
+                .init(organization: organization, snapshot: snapshot, credentials: credentials, credentialsVersion: credentialsVersion), to: path)
             state.withLock {
                 $0.writtenVersion = snapshot.version
                 $0.lastWrite = Date()
@@ -282,63 +349,62 @@ public final class MirrorNode: IndexProvider, Sendable {
     }
 
     /// Verifies a caller's credentials with the API (for the mirror's `Authenticator`). While the
-    /// API cannot be reached, a password the API accepted before (for the followed organization) is
-    /// checked against the mirror's own yescrypt hash of it, which the snapshot file keeps: the
-    /// right one is let in, a wrong one is refused (401) and counted like any failed login.
+    /// API cannot be reached, a password or token the API accepted before (for the followed
+    /// organization, and not doubted since) is checked against what the mirror kept of it — its
+    /// own yescrypt hash of a password, a token's SHA-256 — which the snapshot file keeps: the
+    /// right one is let in, a wrong password is refused (401) and counted like any failed login.
     func verify(_ presented: Credentials) async -> CredentialCheck {
         let check = await source.verify(presented)
         let followed = state.withLock { $0.followed?.organization }
-        // Tokens are not kept for offline checks: one verified before stays trusted by the
-        // authenticator while the API is away, as any remembered credential.
-        guard case .basic(let login, let password) = presented else { return check }
+        let key: KeptCredential.Key
+        let password: String?
+        switch presented {
+        case .basic(let login, let given): (key, password) = (KeptCredential.Key(kind: .password, name: login), given)
+        case .token(let token): (key, password) = (KeptCredential.Key(kind: .token, name: AccessTokenRules.tokenHash(token)), nil)
+        }
         switch check {
-        case .valid(let organization, _, _):
-            let digest = password.hashValue
+        case .valid(let organization, let scope, _):
             // Also before the mirror has loaded (a caller in its first moments): the organization
-            // is recorded and only the followed one's credentials are written to the file. Kept
+            // is recorded and only the followed one's credentials are trusted and written. Kept
             // without a snapshot file too: they verify callers while the API is unreachable.
-            if followed == nil || organization.id == followed?.id, state.withLock({ $0.hashedPasswords[login] != digest })
-            {
-                let hash = await offCooperativePool { PasswordHash.make(password) }
-                if let hash {
-                    state.withLock {
-                        $0.credentials[login] = hash
-                        $0.credentialOrganizations[login] = organization.id
-                        $0.hashedPasswords[login] = digest
-                        $0.credentialsChanged = true
-                    }
+            guard followed == nil || organization.id == followed?.id else { return check }
+            guard let password else {
+                state.withLock { $0.keep(key, hash: nil, scope: scope, organizationID: organization.id) }
+                return check
+            }
+            let digest = password.hashValue
+            if state.withLock({ $0.hashedPasswords[key.name] == digest && $0.credentials[key] != nil }) {
+                state.withLock { $0.keep(key, hash: nil, scope: scope, organizationID: organization.id) }
+            } else if let hash = await offCooperativePool({ PasswordHash.make(password) }) {
+                state.withLock {
+                    $0.keep(key, hash: hash, scope: scope, organizationID: organization.id)
+                    $0.hashedPasswords[key.name] = digest
                 }
             }
             return check
         case .invalid:
-            // The API refused this login's password. When it is the very password the mirror
-            // keeps (the user was removed, or the password changed), the mirror forgets it at
-            // once: it must not let it in later while the API is down. A wrong try of someone
-            // else never deletes the stored hash (else one wrong try would lock the caller out
-            // while the API is down).
-            let (stored, digest) = state.withLock { ($0.credentials[login], $0.hashedPasswords[login]) }
-            guard let stored else { return check }
-            var same = digest == password.hashValue
-            if !same { same = await offCooperativePool { PasswordHash.verify(password, against: stored) } }
-            if same {
-                state.withLock { state in
-                    if state.credentials[login] == stored {
-                        state.credentials[login] = nil
-                        state.credentialOrganizations[login] = nil
-                        state.hashedPasswords[login] = nil
-                        state.credentialsChanged = true
-                    }
-                }
+            // The API refused it. A token: revoked, forgotten. A password: when it is the very
+            // one the mirror keeps (the user was removed, or the password changed), the mirror
+            // forgets it at once; a wrong try of someone else never deletes the stored hash (else
+            // one wrong try would lock the caller out while the API is down).
+            guard let stored = state.withLock({ $0.credentials[key] }) else { return check }
+            guard let password else {
+                state.withLock { $0.forget(key) }
+                return check
             }
+            var same = state.withLock { $0.hashedPasswords[key.name] } == password.hashValue
+            if !same { same = await offCooperativePool { PasswordHash.verify(password, against: stored.hash) } }
+            if same { state.withLock { if $0.credentials[key]?.hash == stored.hash { $0.forget(key) } } }
             return check
         case .unavailable:
             guard let followed,
-                let hash = state.withLock({ ($0.credentialOrganizations[login] ?? followed.id) == followed.id ? $0.credentials[login] : nil })
+                let kept = state.withLock({ $0.credentials[key] }), !kept.doubted, (kept.organizationID ?? followed.id) == followed.id
             else { return .unavailable }
+            guard let password else { return .valid(followed, kept.scope, nil) }
             // A known login: the answer is the stored hash's, and a wrong password is a failed
             // login (401, counted by the same throttle as on the API).
-            let matches = await offCooperativePool { PasswordHash.verify(password, against: hash) }
-            return matches ? .valid(followed, .admin, nil) : .invalid
+            let matches = await offCooperativePool { PasswordHash.verify(password, against: kept.hash) }
+            return matches ? .valid(followed, kept.scope, nil) : .invalid
         }
     }
 

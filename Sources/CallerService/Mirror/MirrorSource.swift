@@ -38,6 +38,9 @@ final class MirrorSource: ChangeSource, Sendable {
         /// Whether the last request failed without an HTTP answer (refused, timed out): the API is
         /// away. An HTTP error (a 429 or 401 on the mirror's own login) is not that.
         var unreachable = false
+        /// The API's credentials version, as its last change feed answer said (`nil` before one,
+        /// or from an API that does not say).
+        var credentialsVersion: Int64?
     }
 
     init(client: HTTPClient, base: String, authorization: String, wait: Int) {
@@ -63,9 +66,14 @@ final class MirrorSource: ChangeSource, Sendable {
     }
 
     func changes(after version: Int64, limit: Int) throws -> ChangeBatch {
+        // The first request after a load does not wait: the mirror learns the credentials version
+        // at once.
+        let wait = state.withLock { $0.credentialsVersion } == nil ? 0 : self.wait
         let body = try get("/v3/contacts/changes?since=\(version)&limit=\(limit)&wait=\(wait)", timeout: .seconds(Int64(wait) + 15))
-        let batch = try decoding("change feed") { () throws(JSONScanner.Failure) in try ChangeFeedJSON.changes(body) }
+        var credentials: Int64?
+        let batch = try decoding("change feed") { () throws(JSONScanner.Failure) in try ChangeFeedJSON.changes(body, credentialsVersion: &credentials) }
         noteVersion(batch.version)
+        if let credentials { state.withLock { $0.credentialsVersion = credentials } }
         return batch
     }
 
@@ -157,6 +165,10 @@ final class MirrorSource: ChangeSource, Sendable {
     private func noteVersion(_ version: Int64) {
         state.withLock { $0.apiVersion = max($0.apiVersion, version) }
     }
+
+    /// The API's credentials version as its change feed last said: when it moves, a token was
+    /// revoked, a password or the organization's settings changed.
+    var credentialsVersion: Int64? { state.withLock { $0.credentialsVersion } }
 
     /// The scope of a `whoami` answer (`"scope"`; `admin` for a user, and for an API that does not
     /// say).

@@ -24,9 +24,12 @@ enum Phonebook {
     static func answer(
         _ vendor: Vendor, snapshot: IndexSnapshot, organization: Organization, request: Request, context: CallerRequestContext
     ) throws(InputError) -> Response {
-        let text = try Query(context).string("numfmt") ?? NumberFormat.e164.rawValue
-        guard let format = NumberFormat(rawValue: text) else {
-            throw InputError("?numfmt= is e164, national or intl00.")
+        // In the path for Grandstream firmware that appends /phonebook.xml (no query fits there).
+        var text: String? = context.parameters.get("numfmt")
+        if text == nil { text = try Query(context).string("numfmt") }
+        let format = NumberFormat(rawValue: text ?? NumberFormat.e164.rawValue)
+        guard let format else {
+            throw InputError("The number format (?numfmt=) is e164, national or intl00.")
         }
         let etag = "\"\(organization.id)-\(snapshot.version)-\(vendor.rawValue)-\(format.rawValue)\""
         if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {

@@ -186,6 +186,9 @@ extension Handlers {
         }
         writer.endArray()
         writer.field("resync", batch.resync)
+        // Mirrors check again what they keep for an outage when it moves (a token revoked, a
+        // password or the organization's settings changed).
+        writer.field("credentialsVersion", Int(try await state.store.credentialsVersion()))
         if let labels = batch.labels {
             // The organization's labels as of `version`, present when they changed in this batch.
             writer.key("labels")

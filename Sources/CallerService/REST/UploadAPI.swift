@@ -34,8 +34,7 @@ extension Handlers {
         let number = try context.pathParameter("phoneNumber")
         guard number.unicodeScalars.count <= 64 else { return HTTPAnswer.error(.badRequest, "A phone number has at most 64 characters.") }
         let region = try Query(context).string("region")
-        let verdict = region == nil ? state.validator.validateInternational(number) : state.validator.validate(number, defaultRegion: region)
-        return HTTPAnswer.json(.ok, PhoneNumberReport(verdict: verdict, validator: state.validator).json)
+        return HTTPAnswer.json(.ok, PhoneNumberReport(checking: number, region: region, validator: state.validator).json)
     }
 }
 
