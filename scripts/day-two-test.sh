@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Day two from the command line, against the real binary beside a running server: a user's role
 # changed, a forgotten password reset (the old one refused at once, the new one let in), a user
-# removed, the last admin kept; `migrate` saying where the schema is; the configuration found by
+# removed, the last admin kept, passwords of 9 characters or the login refused; `migrate` saying
+# where the schema is; a store without an organization served with a warning; the configuration found by
 # --config and CALLER_LOOKUP_CONFIG and said at start, whatever the working directory; a mirror
 # listening where its configuration says. Usage: scripts/day-two-test.sh [BINARY]
 set -euo pipefail
@@ -161,4 +162,4 @@ if [ -n "${CALLER_LOOKUP_TEST_POSTGRES_URL:-}" ]; then
     fault "$pg?sslmode=verify-full" "the server's certificate cannot be verified: add &sslrootcert=FILE"
     pg_checked=", PostgreSQL's faults named"
 fi
-echo "day-two-test: serve without a store refused${pg_checked:-}, org set served at once, export by the CLI and the API imported again unchanged, user role, password and remove beside a running server, the last admin kept, migrate, the configuration by --config and CALLER_LOOKUP_CONFIG, and a mirror's port from its file"
+echo "day-two-test: serve without a store refused, a store without an organization served with a warning${pg_checked:-}, passwords of 9 characters or the login refused, lookup --json with the labels, org set served at once, export by the CLI and the API imported again unchanged, user role, password and remove beside a running server, the last admin kept, migrate, the configuration by --config and CALLER_LOOKUP_CONFIG, and a mirror's port from its file"

@@ -62,7 +62,9 @@ for from in "${known[@]}"; do
     expected+="from=$from agent=22 lookup=200 name=Jan Novák"$'\n'
 done
 expected+="from=+420601000999 agent=operator lookup=404 name="
-[ "$(printf '%s\n' "$actual" | sed 's/ (.*)$//')" = "$expected" ] \
+# The calls overlap (50 a second, Kamailio's 16 children): their lines come in the order they
+# ended, so the lines are compared as a set.
+[ "$(printf '%s\n' "$actual" | sed 's/ (.*)$//' | sort)" = "$(printf '%s\n' "$expected" | sort)" ] \
     || fail "unexpected routing:"$'\n'"$actual"$'\n'"expected:"$'\n'"$expected"
 
 actual=$(call "$revoked_port" revoked +420222333444)
