@@ -41,6 +41,8 @@ final class MirrorSource: ChangeSource, Sendable {
         /// The API's credentials version, as its last change feed answer said (`nil` before one,
         /// or from an API that does not say).
         var credentialsVersion: Int64?
+        /// Whether the change feed was asked before.
+        var polled = false
     }
 
     init(client: HTTPClient, base: String, authorization: String, wait: Int) {
@@ -66,9 +68,12 @@ final class MirrorSource: ChangeSource, Sendable {
     }
 
     func changes(after version: Int64, limit: Int) throws -> ChangeBatch {
-        // The first request after a load does not wait: the mirror learns the credentials version
-        // at once.
-        let wait = state.withLock { $0.credentialsVersion } == nil ? 0 : self.wait
+        // The first request does not wait: the mirror learns the credentials version at once (an
+        // API that never says it is long-polled from the second request on, as before).
+        let wait = state.withLock { state in
+            defer { state.polled = true }
+            return state.polled ? self.wait : 0
+        }
         let body = try get("/v3/contacts/changes?since=\(version)&limit=\(limit)&wait=\(wait)", timeout: .seconds(Int64(wait) + 15))
         var credentials: Int64?
         let batch = try decoding("change feed") { () throws(JSONScanner.Failure) in try ChangeFeedJSON.changes(body, credentialsVersion: &credentials) }
