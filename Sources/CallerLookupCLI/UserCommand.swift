@@ -10,6 +10,14 @@ struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage users.", subcommands: [Add.self, List.self, Remove.self, Password.self, Role.self])
 
+    /// The role `--role` names, in any letter case.
+    static func role(_ text: String) throws -> UserRole {
+        guard let role = UserRole(rawValue: text.lowercased()) else {
+            throw Failure("--role is reader, editor or admin (got '\(text)').")
+        }
+        return role
+    }
+
     /// The password of `login`, one line of standard input (a prompt without echo on a terminal).
     static func password(for login: String, command: String, org: String) throws -> String {
         guard let password = Terminal.readSecretLine(prompt: "Password for \(login): "), !password.isEmpty else {
@@ -30,9 +38,7 @@ struct UserCommand: ParsableCommand {
 
         func run() async throws {
             try await handlingErrors {
-                guard let role = UserRole(rawValue: role.lowercased()) else {
-                    throw Failure("--role is reader, editor or admin (got '\(self.role)').")
-                }
+                let role = try UserCommand.role(role)
                 let password = try UserCommand.password(for: login, command: "user add", org: org)
                 let login = self.login
                 let organization = try await options.withStore(organization: org) { store, organization in
@@ -97,9 +103,7 @@ struct UserCommand: ParsableCommand {
 
         func run() async throws {
             try await handlingErrors {
-                guard let role = UserRole(rawValue: role.lowercased()) else {
-                    throw Failure("--role is reader, editor or admin (got '\(self.role)').")
-                }
+                let role = try UserCommand.role(role)
                 let login = self.login
                 let (organization, account) = try await options.withStore(organization: org) { store, organization in
                     (organization, try await store.updateUser(login: login, organizationID: organization.id, role: role, password: nil))

@@ -17,12 +17,9 @@ final class VersionNotifier: Sendable {
 
     /// Wakes every waiter and makes later waits return at once (graceful shutdown).
     func shutDown() {
-        let woken: [CheckedContinuation<Void, Never>] = state.withLock { state in
-            state.closed = true
-            defer { state.waiters.removeAll() }
-            return state.waiters.values.flatMap(\.values)
-        }
-        for waiter in woken { waiter.resume() }
+        // Closed first: a wait that starts meanwhile returns at once instead of parking.
+        state.withLock { $0.closed = true }
+        wakeAll()
     }
 
     /// Records that `organizationID` is at `version` and, if that is later than it was, wakes its
